@@ -1,0 +1,3 @@
+using MeshBulkheads.Gateway;
+
+await GatewayApp.Build(args).RunAsync();

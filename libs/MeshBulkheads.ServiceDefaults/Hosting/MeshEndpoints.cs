@@ -1,0 +1,36 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MeshBulkheads.ServiceDefaults.Hosting;
+
+/// <summary>The addresses a started host actually listens on (Kestrel rewrites port 0 once bound).</summary>
+public sealed record MeshEndpoints(Uri Grpc, Uri Admin)
+{
+    /// <summary>Reads the bound gRPC and admin addresses of a started app.</summary>
+    public static MeshEndpoints From(WebApplication app)
+    {
+        var listeners = app.Services.GetRequiredService<MeshListeners>();
+        return new MeshEndpoints(ToUri(listeners.Grpc), ToUri(listeners.Admin));
+    }
+
+    private static Uri ToUri(ListenOptions? options)
+    {
+        if (options?.EndPoint is not IPEndPoint endPoint || endPoint.Port == 0)
+        {
+            throw new InvalidOperationException("The host is not started yet: its ports are not bound.");
+        }
+
+        var host = endPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endPoint.Address.ToString();
+        return new Uri($"http://{host}:{endPoint.Port}");
+    }
+}
+
+/// <summary>Holds Kestrel's listen options so the bound ports can be read after start.</summary>
+public sealed class MeshListeners
+{
+    public ListenOptions? Grpc { get; internal set; }
+
+    public ListenOptions? Admin { get; internal set; }
+}

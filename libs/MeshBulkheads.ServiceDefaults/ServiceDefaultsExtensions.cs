@@ -1,0 +1,162 @@
+using System.Net;
+using MeshBulkheads.ServiceDefaults.Health;
+using MeshBulkheads.ServiceDefaults.Hosting;
+using MeshBulkheads.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What every MeshBulkheads process shares: the two listeners (h2c gRPC + HTTP/1.1 admin),
+/// OpenTelemetry (Prometheus on the admin port, OTLP when configured), liveness and readiness.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary><c>grpc.health.v1.Health</c> service name for liveness (never touches a bulkhead, database or downstream).</summary>
+    public const string LivenessService = "meshbulkheads.liveness";
+
+    /// <summary><c>grpc.health.v1.Health</c> service name for readiness (also served as the empty name "").</summary>
+    public const string ReadinessService = "meshbulkheads.readiness";
+
+    private const string LiveTag = "live";
+    private const string ReadyTag = "ready";
+
+    private static readonly PathString[] AdminPaths = ["/metrics", "/healthz", "/readyz"];
+
+    /// <summary>Adds the shared defaults for a process named <paramref name="serviceName"/>.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(
+        this WebApplicationBuilder builder, string serviceName, int defaultGrpcPort, int defaultAdminPort)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<MeshHostingOptions>()
+            .Configure(o =>
+            {
+                o.GrpcPort = defaultGrpcPort;
+                o.AdminPort = defaultAdminPort;
+            })
+            .BindConfiguration(MeshHostingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
+        ConfigureOpenTelemetry(builder, serviceName);
+
+        services.AddSingleton<ReadinessState>();
+        services.AddHostedService<ReadinessLifecycle>();
+        services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy("alive"), tags: [LiveTag])
+            .AddCheck<ReadinessHealthCheck>("ready", tags: [ReadyTag]);
+        services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map(LivenessService, r => r.Tags.Contains(LiveTag));
+            o.Services.Map(ReadinessService, r => r.Tags.Contains(ReadyTag));
+            o.Services.Map(string.Empty, r => r.Tags.Contains(ReadyTag));
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> on the admin port, <c>GET /readyz</c>
+    /// on the gRPC port too (YARP's active health checks probe over HTTP/2), and the gRPC health service.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.Use(static (context, next) =>
+        {
+            var isAdmin = AdminConnection.IsAdmin(context);
+            var isAdminPath = AdminPaths.Contains(context.Request.Path);
+            // The admin port serves only the admin paths; the gRPC port serves everything but
+            // /metrics and /healthz (readyz stays, for YARP's probes).
+            if ((isAdmin && !isAdminPath) || (!isAdmin && isAdminPath && context.Request.Path != "/readyz"))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
+
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag) });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+
+    private static void ConfigureListeners(WebApplicationBuilder builder, int defaultGrpcPort, int defaultAdminPort)
+    {
+        var listeners = new MeshListeners();
+        builder.Services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var options = new MeshHostingOptions { GrpcPort = defaultGrpcPort, AdminPort = defaultAdminPort };
+            context.Configuration.GetSection(MeshHostingOptions.SectionName).Bind(options);
+            if (!IPAddress.TryParse(options.BindAddress, out var address))
+            {
+                throw new InvalidOperationException($"Mesh:BindAddress '{options.BindAddress}' is not an IP address.");
+            }
+
+            kestrel.Listen(address, options.GrpcPort, listen =>
+            {
+                // h2c only: an Http1AndHttp2 cleartext port makes grpc-dotnet fail with HTTP_1_1_REQUIRED.
+                listen.Protocols = HttpProtocols.Http2;
+                listeners.Grpc = listen;
+            });
+            kestrel.Listen(address, options.AdminPort, listen =>
+            {
+                // Prometheus and kubelet probes speak HTTP/1.1.
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => connection =>
+                {
+                    connection.Items[AdminConnection.ItemKey] = true;
+                    return next(connection);
+                });
+                listeners.Admin = listen;
+            });
+        });
+    }
+
+    private static void ConfigureOpenTelemetry(WebApplicationBuilder builder, string serviceName)
+    {
+        var configuration = builder.Configuration;
+        var samplingRatio = configuration.GetValue("Mesh:Tracing:SamplingRatio", 1.0);
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(MeshTelemetry.Prefix + ".*")
+                .AddMeter("Microsoft.AspNetCore.RateLimiting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http")
+                .AddView(instrument => instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeshTelemetry.SecondsBuckets] }
+                    : null)
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(samplingRatio)))
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !AdminPaths.Contains(context.Request.Path))
+                .AddGrpcClientInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddSource(MeshTelemetry.Prefix + ".*"));
+
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using MeshBulkheads.Payments;
+
+await PaymentsApp.Build(args).RunAsync();

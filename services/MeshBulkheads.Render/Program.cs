@@ -1,0 +1,3 @@
+using MeshBulkheads.Render;
+
+await RenderApp.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using MeshBulkheads.Reporting;
+
+await ReportingApp.Build(args).RunAsync();

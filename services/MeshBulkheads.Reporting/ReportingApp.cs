@@ -1,0 +1,21 @@
+namespace MeshBulkheads.Reporting;
+
+/// <summary>Builds the reporting host; tests call <see cref="Build"/> with their own configuration.</summary>
+public static class ReportingApp
+{
+    public const string ServiceName = "reporting";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8082, defaultAdminPort: 9082);
+        builder.Services.AddGrpc();
+        builder.Services.AddGrpcReflection();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

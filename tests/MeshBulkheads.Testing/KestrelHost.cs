@@ -1,0 +1,80 @@
+using Grpc.Net.Client;
+using MeshBulkheads.ServiceDefaults.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace MeshBulkheads.Testing;
+
+/// <summary>
+/// A real Kestrel host on 127.0.0.1 with random ports, built by a host's static <c>Build(args, configure)</c>.
+/// Configuration is passed explicitly: every host's appsettings.json lands in the test output and
+/// one silently overwrites the other.
+/// </summary>
+public sealed class KestrelHost : IAsyncDisposable
+{
+    private readonly List<GrpcChannel> _channels = [];
+
+    private KestrelHost(WebApplication app, MeshEndpoints endpoints)
+    {
+        App = app;
+        Endpoints = endpoints;
+    }
+
+    public WebApplication App { get; }
+
+    public MeshEndpoints Endpoints { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>Builds and starts a host on 127.0.0.1 port 0 (gRPC and admin).</summary>
+    public static async Task<KestrelHost> StartAsync(
+        Func<string[], Action<WebApplicationBuilder>?, WebApplication> build,
+        IDictionary<string, string?>? configuration = null,
+        Action<WebApplicationBuilder>? configure = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Mesh:GrpcPort"] = "0",
+            ["Mesh:AdminPort"] = "0",
+            ["Mesh:BindAddress"] = "127.0.0.1",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (configuration is not null)
+        {
+            foreach (var (key, value) in configuration)
+            {
+                settings[key] = value;
+            }
+        }
+
+        var app = build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            configure?.Invoke(builder);
+        });
+        await app.StartAsync().DefaultTimeout();
+        return new KestrelHost(app, MeshEndpoints.From(app));
+    }
+
+    /// <summary>A channel to the host's gRPC port (disposed with the host).</summary>
+    public GrpcChannel CreateChannel(GrpcChannelOptions? options = null)
+    {
+        var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options ?? new GrpcChannelOptions());
+        _channels.Add(channel);
+        return channel;
+    }
+
+    /// <summary>An HTTP/1.1 client for the admin port.</summary>
+    public HttpClient CreateAdminClient() => new() { BaseAddress = Endpoints.Admin };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        await App.StopAsync().DefaultTimeout();
+        await App.DisposeAsync();
+    }
+}

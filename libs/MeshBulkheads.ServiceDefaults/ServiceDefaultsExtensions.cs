@@ -1,4 +1,5 @@
 using System.Net;
+using Grpc.AspNetCore.Server;
 using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Telemetry;
@@ -54,6 +55,11 @@ public static class ServiceDefaultsExtensions
 
         ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
         ConfigureOpenTelemetry(builder, serviceName);
+
+        // Every process measures thread-pool lag and labels its gRPC calls with their status code.
+        services.AddHostedService<ThreadPoolLagProbe>();
+        services.TryAddSingleton<GrpcServerMetricsInterceptor>();
+        services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<GrpcServerMetricsInterceptor>());
 
         services.AddSingleton<ReadinessState>();
         services.AddHostedService<ReadinessLifecycle>();

@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+
+namespace MeshBulkheads.ServiceDefaults.Telemetry;
+
+/// <summary>
+/// .NET's equivalent of event-loop lag: every <see cref="Interval"/> a tiny work item is queued to
+/// the shared thread pool and the time until it runs is recorded. When request threads are blocked
+/// (CPU work inline, sync-over-async) the queue backs up and the lag rises long before CPU graphs
+/// or the database look guilty.
+/// </summary>
+public sealed class ThreadPoolLagProbe : BackgroundService
+{
+    /// <summary>The histogram's name; exported as <c>meshbulkheads_threadpool_lag_seconds</c>.</summary>
+    public const string InstrumentName = "meshbulkheads.threadpool.lag";
+
+    private readonly TimeProvider _timeProvider;
+    private readonly Histogram<double> _lag;
+    private readonly Action<Action> _queue;
+
+    public ThreadPoolLagProbe(IMeterFactory meterFactory, TimeProvider timeProvider)
+        : this(meterFactory, timeProvider, static work => ThreadPool.UnsafeQueueUserWorkItem(static w => w(), work, preferLocal: false))
+    {
+    }
+
+    /// <summary>For tests: <paramref name="queue"/> stands in for the thread pool.</summary>
+    internal ThreadPoolLagProbe(IMeterFactory meterFactory, TimeProvider timeProvider, Action<Action> queue)
+    {
+        _timeProvider = timeProvider;
+        _queue = queue;
+        var meter = meterFactory.Create(MeshTelemetry.Prefix + ".Runtime");
+        _lag = meter.CreateHistogram<double>(
+            InstrumentName,
+            unit: "s",
+            description: "How late a work item queued to the shared thread pool started running (sampled every 100 ms).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MeshTelemetry.SecondsBuckets });
+    }
+
+    /// <summary>How often a probe is queued.</summary>
+    public static TimeSpan Interval { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Queues one probe; it records its own lag when it runs.</summary>
+    public void Probe()
+    {
+        var queuedAt = _timeProvider.GetTimestamp();
+        _queue(() => _lag.Record(_timeProvider.GetElapsedTime(queuedAt).TotalSeconds));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, _timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                Probe();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

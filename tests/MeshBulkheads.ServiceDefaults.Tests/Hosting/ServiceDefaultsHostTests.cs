@@ -1,0 +1,171 @@
+using System.Net;
+using Grpc.Health.V1;
+using GrpcHealth = Grpc.Health.V1.Health;
+using MeshBulkheads.ServiceDefaults.Health;
+using MeshBulkheads.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MeshBulkheads.ServiceDefaults.Tests.Hosting;
+
+public class ServiceDefaultsHostTests
+{
+    [Fact]
+    public async Task Readyz_WarmupPending_NotReadyButAlive()
+    {
+        // Arrange
+        var gate = new GatedWarmup();
+        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
+        using var admin = host.CreateAdminClient();
+        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var ct = TestContext.Current.CancellationToken;
+
+        // Act
+        using var ready = await admin.GetAsync(new Uri("/readyz", UriKind.Relative), ct);
+        using var live = await admin.GetAsync(new Uri("/healthz", UriKind.Relative), ct);
+        var grpcLive = await health.CheckAsync(new HealthCheckRequest { Service = ServiceDefaultsExtensions.LivenessService }, cancellationToken: ct);
+        var grpcReady = await health.CheckAsync(new HealthCheckRequest { Service = ServiceDefaultsExtensions.ReadinessService }, cancellationToken: ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, grpcLive.Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, grpcReady.Status);
+        gate.Release();
+    }
+
+    [Fact]
+    public async Task Readyz_WarmupDone_Ready()
+    {
+        // Arrange
+        var gate = new GatedWarmup();
+        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
+        using var admin = host.CreateAdminClient();
+        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var ct = TestContext.Current.CancellationToken;
+
+        // Act
+        gate.Release();
+        await WaitUntilReadyAsync(host.Services.GetRequiredService<ReadinessState>());
+        using var ready = await admin.GetAsync(new Uri("/readyz", UriKind.Relative), ct);
+        var grpcDefault = await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, grpcDefault.Status);
+    }
+
+    [Fact]
+    public async Task Stop_Requested_ReadinessGoesFalseBeforeKestrelStops()
+    {
+        // Arrange
+        var gate = new GatedWarmup();
+        gate.Release();
+        var host = await KestrelHost.StartAsync(BuildWith(gate));
+        var state = host.Services.GetRequiredService<ReadinessState>();
+        await WaitUntilReadyAsync(state);
+
+        // Act
+        await host.DisposeAsync();
+
+        // Assert
+        Assert.False(state.IsReady);
+        Assert.Equal("stopping", state.Reason);
+    }
+
+    [Fact]
+    public async Task AdminPort_NonAdminPath_NotFound()
+    {
+        // Arrange
+        await using var host = await KestrelHost.StartAsync(BuildWith(new GatedWarmup()));
+        using var admin = host.CreateAdminClient();
+
+        // Act
+        using var response = await admin.GetAsync(new Uri("/grpc.health.v1.Health/Check", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/metrics", HttpStatusCode.NotFound)]
+    [InlineData("/healthz", HttpStatusCode.NotFound)]
+    [InlineData("/readyz", HttpStatusCode.ServiceUnavailable)]
+    public async Task GrpcPort_AdminPaths_OnlyReadyzServedOverHttp2(string path, HttpStatusCode expected)
+    {
+        // Arrange
+        await using var host = await KestrelHost.StartAsync(BuildWith(new GatedWarmup()));
+        using var client = new HttpClient
+        {
+            BaseAddress = host.Endpoints.Grpc,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        // Act
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterStart_ExportsThreadPoolLagAndRpcDuration()
+    {
+        // Arrange
+        var gate = new GatedWarmup();
+        gate.Release();
+        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
+        using var admin = host.CreateAdminClient();
+        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var ct = TestContext.Current.CancellationToken;
+        await health.CheckAsync(new HealthCheckRequest { Service = ServiceDefaultsExtensions.LivenessService }, cancellationToken: ct);
+
+        // Act: the probe ticks every 100 ms; poll (bounded) until the exporter shows it.
+        var text = string.Empty;
+        for (var i = 0; i < 100 && !text.Contains("meshbulkheads_threadpool_lag_seconds_bucket", StringComparison.Ordinal); i++)
+        {
+            text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
+            await Task.Delay(50, ct);
+        }
+
+        // Assert
+        Assert.Contains("meshbulkheads_threadpool_lag_seconds_bucket", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_rpc_server_duration_seconds_count{", text, StringComparison.Ordinal);
+        Assert.Contains("rpc_grpc_status_code=\"OK\"", text, StringComparison.Ordinal);
+        Assert.Contains("rpc_method=\"Check\"", text, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilReadyAsync(ReadinessState state)
+    {
+        for (var i = 0; i < 500 && !state.IsReady; i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(state.IsReady, state.Reason);
+    }
+
+    private static Func<string[], Action<WebApplicationBuilder>?, WebApplication> BuildWith(GatedWarmup warmup) =>
+        (args, configure) =>
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            builder.AddServiceDefaults("test", 0, 0);
+            builder.Services.AddGrpc();
+            builder.Services.AddSingleton<IWarmup>(warmup);
+            configure?.Invoke(builder);
+            var app = builder.Build();
+            app.MapDefaultEndpoints();
+            return app;
+        };
+
+    private sealed class GatedWarmup : IWarmup
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _gate.TrySetResult();
+
+        public Task WarmUpAsync(CancellationToken cancellationToken) => _gate.Task.WaitAsync(cancellationToken);
+    }
+}

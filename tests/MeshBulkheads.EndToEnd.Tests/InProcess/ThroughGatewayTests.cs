@@ -200,7 +200,7 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         using var call = client.ServerReflectionInfo(cancellationToken: TestContext.Current.CancellationToken);
 
         // Act
-        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty });
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty }, TestContext.Current.CancellationToken);
         await call.RequestStream.CompleteAsync();
         Assert.True(await call.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
         var names = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();

@@ -49,7 +49,7 @@ public sealed class BackendErrorMiddleware(RequestDelegate next, GatewayMetrics 
                 $"backend for route '{routeId}' (cluster '{clusterId}') is unavailable ({Describe(error)}); retry later"),
         };
 
-        GatewayLog.BackendFailure(logger, routeId, clusterId, error.Error.ToString(), status.ToString(), reason, error.Exception);
+        GatewayLog.BackendFailure(logger, routeId, clusterId, error.Error.ToString(), status.ToString(), reason);
         metrics.Rejected(routeId, reason);
         await GrpcTrailersOnlyResponse.WriteAsync(context, status, message, httpStatus, [new(MeshMetadata.RejectReason, reason)]);
     }

@@ -1,3 +1,12 @@
+using MeshBulkheads.Gateway.Forwarding;
+using MeshBulkheads.Gateway.Forwarding.Internal;
+using MeshBulkheads.Gateway.Reflection;
+using MeshBulkheads.Gateway.Telemetry;
+using MeshBulkheads.Gateway.Tenancy;
+using MeshBulkheads.Gateway.Tenancy.Internal;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
 namespace MeshBulkheads.Gateway;
 
 /// <summary>Builds the gateway host; tests call <see cref="Build"/> with their own configuration.</summary>
@@ -5,17 +14,52 @@ public static class GatewayApp
 {
     public const string ServiceName = "gateway";
 
+    /// <summary>The YARP configuration section (routes and clusters).</summary>
+    public const string ReverseProxySection = "ReverseProxy";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8080, defaultAdminPort: 9080);
         builder.Services.AddGrpc();
-        builder.Services.AddGrpcReflection();
+        builder.Services.AddGatewayReflection();
+        AddGatewayServices(builder.Services, builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        app.MapGrpcReflectionService();
+        app.MapGatewayReflection();
+        app.MapReverseProxy(proxy =>
+        {
+            // Outermost, so it sees the forwarder's error feature after everything below ran.
+            proxy.UseMiddleware<BackendErrorMiddleware>();
+            proxy.UseMiddleware<TenancyMiddleware>();
+            proxy.UseMiddleware<GatewayCriticality>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
         return app;
+    }
+
+    private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<GatewayMetrics>();
+
+        services.AddOptions<GatewayTenancyOptions>()
+            .BindConfiguration(GatewayTenancyOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<GatewayTenancyOptions>, ApiKeysFileLoader>();
+        services.AddSingleton<IValidateOptions<GatewayTenancyOptions>, GatewayTenancyOptionsValidator>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+
+        services.AddOptions<BackendConnectionOptions>()
+            .BindConfiguration(BackendConnectionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Registered before AddReverseProxy, which only adds its default factory when none is present.
+        services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
+
+        services.AddReverseProxy().LoadFromConfig(configuration.GetSection(ReverseProxySection));
     }
 }

@@ -1,0 +1,19 @@
+namespace MeshBulkheads.Gateway;
+
+/// <summary>
+/// The <c>x-mesh-reject-reason</c> values the gateway writes itself (see the README's table).
+/// </summary>
+public static class GatewayRejectReasons
+{
+    /// <summary>Missing, repeated or unknown <c>x-api-key</c>: <c>UNAUTHENTICATED</c>.</summary>
+    public const string Unauthenticated = "unauthenticated";
+
+    /// <summary>The backend could not be reached or failed before answering: <c>UNAVAILABLE</c>.</summary>
+    public const string BackendUnavailable = "backend-unavailable";
+
+    /// <summary>Every destination of the route's cluster is unhealthy: <c>UNAVAILABLE</c> at once.</summary>
+    public const string NoHealthyBackend = "no-healthy-backend";
+
+    /// <summary>The backend did not answer within the cluster's activity timeout: <c>DEADLINE_EXCEEDED</c>.</summary>
+    public const string BackendTimeout = "backend-timeout";
+}

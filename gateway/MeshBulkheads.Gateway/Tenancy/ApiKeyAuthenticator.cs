@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Gateway.Tenancy;
+
+/// <summary>
+/// Maps an API key to its tenant. Keys are kept only as SHA-256 hashes and compared in constant
+/// time against every tenant (no early exit), so neither timing nor a memory dump of the table
+/// reveals a key.
+/// </summary>
+public sealed class ApiKeyAuthenticator : IDisposable
+{
+    private readonly IDisposable? _subscription;
+    private volatile Entry[] _entries;
+
+    public ApiKeyAuthenticator(IOptionsMonitor<GatewayTenancyOptions> options)
+    {
+        _entries = BuildEntries(options.CurrentValue);
+        // OnChange fires only with options that passed validation: an invalid reload keeps the last good table.
+        _subscription = options.OnChange(o => _entries = BuildEntries(o));
+    }
+
+    /// <summary>The tenant whose key is <paramref name="apiKey"/>, or null for an unknown key.</summary>
+    public GatewayTenant? Authenticate(string apiKey)
+    {
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(apiKey), presented);
+
+        GatewayTenant? match = null;
+        foreach (var entry in _entries)
+        {
+            // Compare against every entry, even after a match: the time taken does not depend on which key matched.
+            if (CryptographicOperations.FixedTimeEquals(entry.KeyHash, presented))
+            {
+                match = entry.Tenant;
+            }
+        }
+
+        return match;
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+
+    private static Entry[] BuildEntries(GatewayTenancyOptions options) =>
+        [.. options.Tenants
+            .Where(t => !string.IsNullOrEmpty(t.ApiKey))
+            .Select(t => new Entry(SHA256.HashData(Encoding.UTF8.GetBytes(t.ApiKey!)), new GatewayTenant(t.Id, t.Tier)))];
+
+    private sealed record Entry(byte[] KeyHash, GatewayTenant Tenant);
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Gateway.Tenancy.Internal;
+
+/// <summary>
+/// Fails the start (and rejects a reload) on unusable tenancy settings; every message names the
+/// setting and none contains a key.
+/// </summary>
+internal sealed class GatewayTenancyOptionsValidator : IValidateOptions<GatewayTenancyOptions>
+{
+    private const string Tenants = GatewayTenancyOptions.SectionName + ":" + nameof(GatewayTenancyOptions.Tenants);
+
+    public ValidateOptionsResult Validate(string? name, GatewayTenancyOptions options)
+    {
+        var failures = new List<string>(options.ApiKeysFileErrors);
+        if (options.Tenants.Count == 0)
+        {
+            failures.Add($"{Tenants} is empty: configure at least one tenant with Id, Tier and ApiKey.");
+        }
+
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var keys = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Tenants.Count; i++)
+        {
+            var tenant = options.Tenants[i];
+            var prefix = $"{Tenants}:{i}";
+            if (string.IsNullOrWhiteSpace(tenant.Id))
+            {
+                failures.Add($"{prefix}:Id is empty.");
+            }
+            else if (!ids.TryAdd(tenant.Id, i))
+            {
+                failures.Add($"{prefix}:Id '{tenant.Id}' duplicates {Tenants}:{ids[tenant.Id]}:Id.");
+            }
+
+            if (!TenantTiers.IsKnown(tenant.Tier))
+            {
+                failures.Add($"{prefix}:Tier '{tenant.Tier}' is not a known tier ({string.Join('|', TenantTiers.All)}).");
+            }
+
+            if (string.IsNullOrWhiteSpace(tenant.ApiKey))
+            {
+                failures.Add($"{prefix}:ApiKey is empty for tenant '{tenant.Id}' (set it, or provide it in {GatewayTenancyOptions.SectionName}:{nameof(GatewayTenancyOptions.ApiKeysFile)}).");
+            }
+            else if (!keys.TryAdd(tenant.ApiKey, i))
+            {
+                // Name both settings, never the key itself.
+                failures.Add($"{prefix}:ApiKey of tenant '{tenant.Id}' duplicates {Tenants}:{keys[tenant.ApiKey]}:ApiKey: every tenant needs its own key.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

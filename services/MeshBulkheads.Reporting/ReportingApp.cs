@@ -1,3 +1,5 @@
+using MeshBulkheads.Reporting.Grpc;
+
 namespace MeshBulkheads.Reporting;
 
 /// <summary>Builds the reporting host; tests call <see cref="Build"/> with their own configuration.</summary>
@@ -9,12 +11,14 @@ public static class ReportingApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8082, defaultAdminPort: 9082);
+        builder.Services.AddReportingServices();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        app.MapGrpcService<ReportingGrpcService>();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -1,3 +1,4 @@
+using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Grpc;
 
 namespace MeshBulkheads.Reporting;
@@ -17,6 +18,8 @@ public static class ReportingApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Resolve the cap now so its limit gauge is published from start-up, not from the first report.
+        _ = app.Services.GetRequiredService<DownstreamCallLimiter>();
         app.MapDefaultEndpoints();
         app.MapGrpcService<ReportingGrpcService>();
         app.MapGrpcReflectionService();

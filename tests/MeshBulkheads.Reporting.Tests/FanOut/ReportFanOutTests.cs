@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Grpc.Core;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Payments;
 using MeshBulkheads.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static MeshBulkheads.Reporting.Tests.ReportingTestHost;
 
 namespace MeshBulkheads.Reporting.Tests.FanOut;
@@ -197,5 +199,26 @@ public class ReportFanOutTests
         // Assert: the payments client's policy (3 attempts) is the only retry layer.
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Equal(PaymentsClientConfig.MaxAttempts, mesh.Fake.AttemptsByAccount["acct-0001"]);
+    }
+
+    [Fact]
+    public async Task BuildReport_Completed_InFlightReturnsToZeroAndLimitPublished()
+    {
+        // Arrange
+        await using var mesh = await StartAsync(new() { ["Reporting:MaxConcurrentDownstreamCalls"] = "5" });
+        mesh.Fake.AddAccounts(3);
+        var meterFactory = mesh.Host.Services.GetRequiredService<IMeterFactory>();
+        using var inFlight = new MetricCollector<long>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.in_flight");
+        using var limit = new MetricCollector<int>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.limit");
+
+        // Act
+        await mesh.BuildReport(Request("acct-0001", "acct-0002", "acct-0003"));
+        limit.RecordObservableInstruments();
+
+        // Assert: three +1 and three −1.
+        var values = inFlight.GetMeasurementSnapshot().Select(m => m.Value).ToArray();
+        Assert.Equal(3, values.Count(v => v == 1));
+        Assert.Equal(3, values.Count(v => v == -1));
+        Assert.Equal(5, limit.LastMeasurement?.Value);
     }
 }

@@ -1,3 +1,6 @@
+using MeshBulkheads.Render.Grpc;
+using MeshBulkheads.Render.Workers;
+
 namespace MeshBulkheads.Render;
 
 /// <summary>Builds the render host; tests call <see cref="Build"/> with their own configuration.</summary>
@@ -9,12 +12,16 @@ public static class RenderApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8083, defaultAdminPort: 9083);
+        builder.Services.AddRenderServices();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Resolve the dispatcher now: the worker threads start with the host, not on the first request.
+        _ = app.Services.GetRequiredService<IRenderDispatcher>();
         app.MapDefaultEndpoints();
+        app.MapGrpcService<RenderGrpcService>();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -1,3 +1,6 @@
+using MeshBulkheads.Reporting.FanOut;
+using MeshBulkheads.Reporting.Grpc;
+
 namespace MeshBulkheads.Reporting;
 
 /// <summary>Builds the reporting host; tests call <see cref="Build"/> with their own configuration.</summary>
@@ -9,12 +12,16 @@ public static class ReportingApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8082, defaultAdminPort: 9082);
+        builder.Services.AddReportingServices();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Resolve the cap now so its limit gauge is published from start-up, not from the first report.
+        _ = app.Services.GetRequiredService<DownstreamCallLimiter>();
         app.MapDefaultEndpoints();
+        app.MapGrpcService<ReportingGrpcService>();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Google.Protobuf;
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Contracts.Render.V1;
+using MeshBulkheads.Render.Rendering;
+using MeshBulkheads.Render.Workers;
+using MeshBulkheads.ServiceDefaults.Grpc;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Render.Grpc;
+
+/// <summary>
+/// The gRPC surface: validates the request and awaits the dispatcher. It never renders on the
+/// request thread itself (unless the <c>Render:Inline</c> pitfall switch is on).
+/// </summary>
+public sealed class RenderGrpcService(IRenderDispatcher dispatcher, IOptions<RenderOptions> options) : RenderService.RenderServiceBase
+{
+    public const string QueueFullReason = "queue-full";
+
+    public override async Task<RenderResponse> Render(RenderRequest request, ServerCallContext context)
+    {
+        var parameters = Validate(request, options.Value);
+        RenderResult result;
+        try
+        {
+            result = await dispatcher.RenderAsync(parameters, context.CancellationToken);
+        }
+        catch (RenderQueueFullException ex)
+        {
+            // Overload is the 503 case. Thrown before any response header is written, so the client
+            // gets a Trailers-Only response and a grpc-dotnet retry policy honours the pushback.
+            var pushbackMs = Math.Max(1, (long)Math.Ceiling(ex.RetryAfter.TotalMilliseconds));
+            throw new RpcException(
+                new Status(StatusCode.Unavailable, ex.Message),
+                new Metadata
+                {
+                    { MeshMetadata.RejectReason, QueueFullReason },
+                    { MeshMetadata.RetryPushbackMs, pushbackMs.ToString(CultureInfo.InvariantCulture) },
+                });
+        }
+
+        return new RenderResponse { Png = ByteString.CopyFrom(result.Png), Sha256 = result.Sha256 };
+    }
+
+    /// <summary>Applies defaults for zeros and checks every field against the configured maxima.</summary>
+    public static RenderParameters Validate(RenderRequest request, RenderOptions options)
+    {
+        var width = Resolve("width", request.Width, RenderOptions.DefaultWidth, options.MaxWidth);
+        var height = Resolve("height", request.Height, RenderOptions.DefaultHeight, options.MaxHeight);
+        var iterations = Resolve("iterations", request.Iterations, RenderOptions.DefaultIterations, options.MaxIterations);
+        var pixels = (long)width * height;
+        if (pixels > options.MaxPixels)
+        {
+            throw GrpcErrors.InvalidArgument(
+                $"width × height must be at most {options.MaxPixels} pixels; got {width} × {height} = {pixels}. Reduce width or height.");
+        }
+
+        return new RenderParameters(width, height, iterations);
+    }
+
+    private static int Resolve(string field, int value, int defaultValue, int max)
+    {
+        if (value < 0 || value > max)
+        {
+            throw GrpcErrors.InvalidArgument(
+                $"{field} must be between 0 and {max} (0 means the default {defaultValue}); got {value}.");
+        }
+
+        return value == 0 ? defaultValue : value;
+    }
+}

@@ -1,0 +1,131 @@
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Contracts.Payments.V1;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Reporting.FanOut;
+
+/// <summary>
+/// Fetches every account's balance from payments with bounded parallelism per report and a
+/// process-wide cap shared by all reports. All or nothing: the first failure cancels the report's
+/// remaining calls and becomes the report's status.
+/// </summary>
+public sealed class ReportFanOut(
+    PaymentsService.PaymentsServiceClient payments,
+    DownstreamCallLimiter limiter,
+    ReportingMetrics metrics,
+    IOptions<ReportingOptions> options,
+    TimeProvider timeProvider)
+{
+    /// <summary>Balances in the order of <paramref name="accountIds"/>, or the report's failure as an <see cref="RpcException"/>.</summary>
+    public async Task<GetBalanceResponse[]> FetchAsync(IReadOnlyList<string> accountIds, DownstreamCall call, CancellationToken callerToken)
+    {
+        var settings = options.Value;
+        var results = new GetBalanceResponse[accountIds.Count];
+        using var report = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+        RpcException? firstFailure = null;
+        var next = -1;
+
+        async Task WorkerAsync()
+        {
+            while (true)
+            {
+                var index = Interlocked.Increment(ref next);
+                if (index >= accountIds.Count || report.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                try
+                {
+                    results[index] = await CallAsync(accountIds[index], call, settings, report.Token);
+                }
+                catch (Exception ex) when (!callerToken.IsCancellationRequested)
+                {
+                    // Only the first failure counts; the ones it causes (cancelled siblings) do not.
+                    if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex), null) is null)
+                    {
+                        await report.CancelAsync();
+                    }
+
+                    return;
+                }
+            }
+        }
+
+        // The pitfall switch starts one worker per account: every call at once, no cap.
+        var workers = settings.UncappedFanOut ? accountIds.Count : Math.Min(settings.MaxParallelismPerReport, accountIds.Count);
+        var tasks = new Task[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            tasks[i] = WorkerAsync();
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch when (callerToken.IsCancellationRequested)
+        {
+            // The caller left; its downstream calls were cancelled through the linked token.
+        }
+
+        callerToken.ThrowIfCancellationRequested();
+        if (firstFailure is not null)
+        {
+            throw firstFailure;
+        }
+
+        return results;
+    }
+
+    private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
+    {
+        var capped = !settings.UncappedFanOut;
+        var waitStarted = timeProvider.GetTimestamp();
+        using var slot = capped ? await limiter.AcquireAsync(cancellationToken) : default;
+        if (capped)
+        {
+            metrics.Waited(timeProvider.GetElapsedTime(waitStarted));
+        }
+
+        // Budget checked after the wait for a slot: the wait itself spends the caller's deadline.
+        var deadline = DownstreamDeadline(accountId, call.Deadline, settings);
+        var headers = new Metadata
+        {
+            { MeshMetadata.TenantId, call.TenantId },
+            { MeshMetadata.Criticality, call.Criticality },
+        };
+
+        metrics.CallStarted();
+        try
+        {
+            // The deadline is set explicitly on every call (not left to context propagation) so the
+            // safety margin applies; the report's token cancels it on the first failure or when the caller leaves.
+            return await payments.GetBalanceAsync(
+                new GetBalanceRequest { AccountId = accountId }, headers, deadline, cancellationToken);
+        }
+        finally
+        {
+            metrics.CallEnded();
+        }
+    }
+
+    private DateTime DownstreamDeadline(string accountId, DateTime callerDeadline, ReportingOptions settings)
+    {
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        if (callerDeadline == DateTime.MaxValue)
+        {
+            return now + settings.DefaultDownstreamTimeout;
+        }
+
+        var deadline = callerDeadline - settings.DeadlineSafetyMargin;
+        var budget = deadline - now;
+        if (budget < settings.MinDownstreamBudget)
+        {
+            throw new DownstreamBudgetExhaustedException(accountId, budget, settings.MinDownstreamBudget);
+        }
+
+        return deadline;
+    }
+}

@@ -1,0 +1,100 @@
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Contracts.Reporting.V1;
+using MeshBulkheads.Reporting.FanOut;
+using MeshBulkheads.ServiceDefaults.Grpc;
+using MeshBulkheads.ServiceDefaults.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Reporting.Grpc;
+
+/// <summary>BuildReport: validate, fan out to payments, sum. Reporting never reads payments' storage.</summary>
+public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<ReportingOptions> options) : ReportingService.ReportingServiceBase
+{
+    public const string CriticalityCritical = "critical";
+    public const string CriticalitySheddable = "sheddable";
+
+    public override async Task<BuildReportResponse> BuildReport(BuildReportRequest request, ServerCallContext context)
+    {
+        var tenant = TenantMetadata.RequireTenant(context);
+        var criticality = ReadCriticality(context);
+        Validate(request, options.Value.MaxAccounts);
+
+        var balances = await fanOut.FetchAsync(
+            request.AccountIds, new DownstreamCall(tenant, criticality, context.Deadline), context.CancellationToken);
+
+        var response = new BuildReportResponse();
+        long total = 0;
+        foreach (var balance in balances)
+        {
+            try
+            {
+                total = checked(total + balance.BalanceMinor);
+            }
+            catch (OverflowException)
+            {
+                throw GrpcErrors.FailedPrecondition(
+                    $"The total of the balances overflows a 64-bit integer at account '{balance.AccountId}'. Request fewer accounts per report.");
+            }
+
+            response.Accounts.Add(new AccountSummary
+            {
+                AccountId = balance.AccountId,
+                BalanceMinor = balance.BalanceMinor,
+                PaymentCount = balance.PaymentCount,
+                Currency = balance.Currency,
+            });
+        }
+
+        response.TotalMinor = total;
+        return response;
+    }
+
+    /// <summary>1..max distinct, non-empty ids; each error names the offending position.</summary>
+    public static void Validate(BuildReportRequest request, int maxAccounts)
+    {
+        var ids = request.AccountIds;
+        if (ids.Count == 0)
+        {
+            throw GrpcErrors.InvalidArgument($"account_ids is empty; give 1 to {maxAccounts} account ids.");
+        }
+
+        if (ids.Count > maxAccounts)
+        {
+            throw GrpcErrors.InvalidArgument($"account_ids has {ids.Count} ids; at most {maxAccounts} are allowed per report. Split the report.");
+        }
+
+        var seen = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (string.IsNullOrEmpty(ids[i]))
+            {
+                throw GrpcErrors.InvalidArgument($"account_ids[{i}] is empty; every account id must be non-empty.");
+            }
+
+            if (!seen.TryAdd(ids[i], i))
+            {
+                throw GrpcErrors.InvalidArgument(
+                    $"account_ids[{i}] '{ids[i]}' duplicates account_ids[{seen[ids[i]]}]; list each account once.");
+            }
+        }
+    }
+
+    private static string ReadCriticality(ServerCallContext context)
+    {
+        var value = context.RequestHeaders.GetValue(MeshMetadata.Criticality);
+        if (string.IsNullOrEmpty(value))
+        {
+            // A report is background work unless the gateway says otherwise: shed it first.
+            return CriticalitySheddable;
+        }
+
+        if (value is CriticalityCritical or CriticalitySheddable)
+        {
+            return value;
+        }
+
+        throw GrpcErrors.InvalidArgument(
+            $"'{MeshMetadata.Criticality}' must be '{CriticalityCritical}' or '{CriticalitySheddable}'; got '{value}'.");
+    }
+}

@@ -1,0 +1,49 @@
+using Grpc.Core;
+using Grpc.Net.Client.Configuration;
+
+namespace MeshBulkheads.Reporting.Payments;
+
+/// <summary>
+/// The one retry layer of the mesh: reporting's payments client, through gRPC service config.
+/// </summary>
+/// <remarks>
+/// Only UNAVAILABLE is retried (overload or a transient connection failure: the call did not run).
+/// <c>RetryThrottling</c> is the retry budget: every failure costs a token and every success returns
+/// 0.1; below half of the 10 tokens the channel stops retrying, so a struggling payments sees at
+/// most a small fraction of extra load. grpc-dotnet honours <c>grpc-retry-pushback-ms</c> from the
+/// server. Microsoft.Extensions.Http.Resilience is deliberately not used: it cannot see gRPC
+/// statuses (they arrive in HTTP 200 trailers) and its timeouts would override deadlines.
+/// </remarks>
+public static class PaymentsClientConfig
+{
+    public const int MaxAttempts = 3;
+    public static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+    public const double BackoffMultiplier = 2;
+    public const int ThrottlingMaxTokens = 10;
+    public const double ThrottlingTokenRatio = 0.1;
+
+    public static ServiceConfig CreateServiceConfig() => new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = MaxAttempts,
+                    InitialBackoff = InitialBackoff,
+                    MaxBackoff = MaxBackoff,
+                    BackoffMultiplier = BackoffMultiplier,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+        RetryThrottling = new RetryThrottlingPolicy
+        {
+            MaxTokens = ThrottlingMaxTokens,
+            TokenRatio = ThrottlingTokenRatio,
+        },
+    };
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics.Metrics;
+using Grpc.Core;
+using MeshBulkheads.Reporting.FanOut;
+using MeshBulkheads.Reporting.Payments;
+using MeshBulkheads.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using static MeshBulkheads.Reporting.Tests.ReportingTestHost;
+
+namespace MeshBulkheads.Reporting.Tests.FanOut;
+
+public class ReportFanOutTests
+{
+    private static readonly string[] FourAccounts = ["acct-0001", "acct-0002", "acct-0003", "acct-0004"];
+
+    [Fact]
+    public async Task BuildReport_CallerDeadline_DownstreamDeadlineIsCallerDeadlineMinusMargin()
+    {
+        // Arrange: a 2 s margin, far larger than any transport delay, so the subtraction is visible.
+        await using var mesh = await StartAsync(new() { ["Reporting:DeadlineSafetyMargin"] = "00:00:02" });
+        mesh.Fake.AddAccounts(2);
+        var callerDeadline = DateTime.UtcNow.AddSeconds(20);
+
+        // Act
+        await mesh.BuildReport(Request("acct-0001", "acct-0002"), deadline: callerDeadline);
+
+        // Assert: within transport skew (≪ margin) of callerDeadline − 2 s, never later.
+        var marginEnd = callerDeadline - TimeSpan.FromSeconds(2);
+        Assert.All(mesh.Fake.Calls, c =>
+        {
+            Assert.True(c.Deadline <= marginEnd + TimeSpan.FromMilliseconds(250), $"{c.Deadline:O} ≤ {marginEnd:O}");
+            Assert.True(c.Deadline >= marginEnd - TimeSpan.FromSeconds(1), $"{c.Deadline:O} ≈ {marginEnd:O}");
+        });
+    }
+
+    [Fact]
+    public async Task BuildReport_NoCallerDeadline_DownstreamGetsDefaultTimeout()
+    {
+        // Arrange
+        await using var mesh = await StartAsync(new() { ["Reporting:DefaultDownstreamTimeout"] = "00:00:07" });
+        mesh.Fake.AddAccounts(1);
+        var before = DateTime.UtcNow;
+
+        // Act
+        await mesh.BuildReport(Request("acct-0001"));
+
+        // Assert
+        var call = Assert.Single(mesh.Fake.Calls);
+        Assert.InRange(call.Deadline, before.AddSeconds(6), DateTime.UtcNow.AddSeconds(7.5));
+    }
+
+    [Fact]
+    public async Task BuildReport_BudgetBelowMinimum_DeadlineExceededWithoutDownstreamCall()
+    {
+        // Arrange: 10 s left, but every downstream call needs at least 20 s.
+        await using var mesh = await StartAsync(new()
+        {
+            ["Reporting:MinDownstreamBudget"] = "00:00:20",
+            ["Reporting:DefaultDownstreamTimeout"] = "00:00:30",
+        });
+        mesh.Fake.AddAccounts(1);
+
+        // Act
+        var error = await Assert.ThrowsAsync<RpcException>(
+            () => mesh.BuildReport(Request("acct-0001"), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+
+        // Assert
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Contains("minimum downstream budget", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(ReportFailure.BudgetExhaustedReason, error.Trailers.GetValue("x-mesh-reject-reason"));
+        Assert.Empty(mesh.Fake.Calls);
+    }
+
+    [Fact]
+    public async Task BuildReport_ConcurrentReports_GlobalCapBoundsDownstreamConcurrency()
+    {
+        // Arrange: 3 reports × 4 accounts, 4 per report allowed, but only 3 at once process-wide.
+        await using var mesh = await StartAsync(new()
+        {
+            ["Reporting:MaxConcurrentDownstreamCalls"] = "3",
+            ["Reporting:MaxParallelismPerReport"] = "4",
+        });
+        mesh.Fake.AddAccounts(4);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var limiter = mesh.Host.Services.GetRequiredService<DownstreamCallLimiter>();
+
+        // Act
+        var reports = Enumerable.Range(0, 3).Select(_ => mesh.BuildReport(Request(FourAccounts)).ResponseAsync).ToArray();
+        await mesh.Fake.WhenArrivedAsync(3).DefaultTimeout();
+        // Every other call is now waiting for a slot: the moment the cap is tested hardest.
+        await WaitUntilAsync(() => limiter.Waiting == 9);
+        var heldAtPeak = mesh.Fake.CurrentConcurrency;
+        mesh.Fake.Gate.TrySetResult();
+        var responses = await Task.WhenAll(reports).DefaultTimeout();
+
+        // Assert
+        Assert.Equal(3, heldAtPeak);
+        Assert.Equal(3, mesh.Fake.MaxConcurrency);
+        Assert.Equal(12, mesh.Fake.Calls.Count);
+        Assert.All(responses, r => Assert.Equal(1000, r.TotalMinor));
+    }
+
+    [Fact]
+    public async Task BuildReport_UncappedFanOutPitfall_ExceedsCap()
+    {
+        // Arrange
+        await using var mesh = await StartAsync(new()
+        {
+            ["Reporting:MaxConcurrentDownstreamCalls"] = "3",
+            ["Reporting:MaxParallelismPerReport"] = "4",
+            ["Reporting:UncappedFanOut"] = "true",
+        });
+        mesh.Fake.AddAccounts(4);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Act
+        var reports = Enumerable.Range(0, 3).Select(_ => mesh.BuildReport(Request(FourAccounts)).ResponseAsync).ToArray();
+        await mesh.Fake.WhenArrivedAsync(12).DefaultTimeout();
+        mesh.Fake.Gate.TrySetResult();
+        await Task.WhenAll(reports).DefaultTimeout();
+
+        // Assert: all twelve calls were held at once — four times the cap.
+        Assert.Equal(12, mesh.Fake.MaxConcurrency);
+    }
+
+    [Fact]
+    public async Task BuildReport_ClientCancels_AllDownstreamCallsCancelled()
+    {
+        // Arrange
+        await using var mesh = await StartAsync(new() { ["Reporting:MaxParallelismPerReport"] = "4" });
+        mesh.Fake.AddAccounts(4);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = new CancellationTokenSource();
+        var report = mesh.BuildReportCancellable(Request(FourAccounts), cancel.Token);
+        await mesh.Fake.WhenArrivedAsync(4).DefaultTimeout();
+
+        // Act
+        await cancel.CancelAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() => report.ResponseAsync);
+        await WaitUntilAsync(() => mesh.Fake.CancelledAccounts.Count == 4);
+
+        // Assert
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Equal(FourAccounts, mesh.Fake.CancelledAccounts.Order());
+    }
+
+    [Fact]
+    public async Task BuildReport_FirstFailure_CancelsRemainingDownstreamCalls()
+    {
+        // Arrange: three calls are held; the fourth fails once all four have arrived.
+        await using var mesh = await StartAsync(new() { ["Reporting:MaxParallelismPerReport"] = "4" });
+        mesh.Fake.AddAccounts(4);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        mesh.Fake.Failure = (account, _) => account == "acct-0004"
+            ? new RpcException(new Status(StatusCode.NotFound, "no such account"))
+            : null;
+        mesh.Fake.FailAfterArrivals = 4;
+
+        // Act
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request(FourAccounts)).ResponseAsync);
+        await WaitUntilAsync(() => mesh.Fake.CancelledAccounts.Count == 3);
+
+        // Assert
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains("'acct-0004'", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(["acct-0001", "acct-0002", "acct-0003"], mesh.Fake.CancelledAccounts.Order());
+    }
+
+    [Fact]
+    public async Task BuildReport_DownstreamUnavailableOnce_RetriedByPaymentsClientOnly()
+    {
+        // Arrange
+        await using var mesh = await StartAsync();
+        mesh.Fake.AddAccounts(2);
+        mesh.Fake.Failure = (account, attempt) => account == "acct-0002" && attempt == 1
+            ? new RpcException(new Status(StatusCode.Unavailable, "blip"), new Metadata { { "grpc-retry-pushback-ms", "1" } })
+            : null;
+
+        // Act
+        var response = await mesh.BuildReport(Request("acct-0001", "acct-0002"));
+
+        // Assert
+        Assert.Equal(300, response.TotalMinor);
+        Assert.Equal(1, mesh.Fake.AttemptsByAccount["acct-0001"]);
+        Assert.Equal(2, mesh.Fake.AttemptsByAccount["acct-0002"]);
+    }
+
+    [Fact]
+    public async Task BuildReport_DownstreamAlwaysUnavailable_ExactlyMaxAttemptsThenFails()
+    {
+        // Arrange
+        await using var mesh = await StartAsync();
+        mesh.Fake.AddAccounts(1);
+        mesh.Fake.Failure = (_, _) => new RpcException(new Status(StatusCode.Unavailable, "down"), new Metadata { { "grpc-retry-pushback-ms", "1" } });
+
+        // Act: the test's own client has no retry policy, so any extra attempt would come from reporting.
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0001")).ResponseAsync);
+
+        // Assert: the payments client's policy (3 attempts) is the only retry layer.
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(PaymentsClientConfig.MaxAttempts, mesh.Fake.AttemptsByAccount["acct-0001"]);
+    }
+
+    [Fact]
+    public async Task BuildReport_Completed_InFlightReturnsToZeroAndLimitPublished()
+    {
+        // Arrange
+        await using var mesh = await StartAsync(new() { ["Reporting:MaxConcurrentDownstreamCalls"] = "5" });
+        mesh.Fake.AddAccounts(3);
+        var meterFactory = mesh.Host.Services.GetRequiredService<IMeterFactory>();
+        using var inFlight = new MetricCollector<long>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.in_flight");
+        using var limit = new MetricCollector<int>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.limit");
+
+        // Act
+        await mesh.BuildReport(Request("acct-0001", "acct-0002", "acct-0003"));
+        limit.RecordObservableInstruments();
+
+        // Assert: three +1 and three −1.
+        var values = inFlight.GetMeasurementSnapshot().Select(m => m.Value).ToArray();
+        Assert.Equal(3, values.Count(v => v == 1));
+        Assert.Equal(3, values.Count(v => v == -1));
+        Assert.Equal(5, limit.LastMeasurement?.Value);
+    }
+}

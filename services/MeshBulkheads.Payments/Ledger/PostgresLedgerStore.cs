@@ -39,10 +39,10 @@ public sealed class PostgresLedgerStore : SqlLedgerStore
     public override string DbSystem => DbPoolNames.Postgresql;
 
     /// <inheritdoc/>
-    protected override DbConnectionPool ChargePool { get; }
+    public override DbConnectionPool ChargePool { get; }
 
     /// <inheritdoc/>
-    protected override DbConnectionPool ReadPool { get; }
+    public override DbConnectionPool ReadPool { get; }
 
     /// <inheritdoc/>
     protected override string LockClause => " FOR UPDATE";

@@ -22,11 +22,11 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     /// <inheritdoc/>
     public abstract string DbSystem { get; }
 
-    /// <summary>The pool for <c>Charge</c>.</summary>
-    protected abstract DbConnectionPool ChargePool { get; }
+    /// <summary>The pool for <c>Charge</c> (exposed for diagnostics and tests).</summary>
+    public abstract DbConnectionPool ChargePool { get; }
 
-    /// <summary>The pool for reads.</summary>
-    protected abstract DbConnectionPool ReadPool { get; }
+    /// <summary>The pool for reads, separate so reads never take a charge's connection.</summary>
+    public abstract DbConnectionPool ReadPool { get; }
 
     /// <summary>Appended to the account SELECT inside a charge to take a row lock (<c>FOR UPDATE</c>), or empty.</summary>
     protected abstract string LockClause { get; }

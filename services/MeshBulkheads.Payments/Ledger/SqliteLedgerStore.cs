@@ -46,10 +46,10 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
     public override string DbSystem => DbPoolNames.Sqlite;
 
     /// <inheritdoc/>
-    protected override DbConnectionPool ChargePool { get; }
+    public override DbConnectionPool ChargePool { get; }
 
     /// <inheritdoc/>
-    protected override DbConnectionPool ReadPool { get; }
+    public override DbConnectionPool ReadPool { get; }
 
     /// <inheritdoc/>
     protected override string LockClause => string.Empty;

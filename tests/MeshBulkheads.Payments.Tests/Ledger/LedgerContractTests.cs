@@ -1,10 +1,13 @@
 using System.Net;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments.Ledger;
 using MeshBulkheads.Payments.Seeding;
+using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.Payments.Tests.Ledger;
 
@@ -480,8 +483,7 @@ public abstract class LedgerContractTests(LedgerBackend backend)
         var configuration = WithSettings(await Backend.NewLedgerAsync(), ("Payments:Seed", "false"));
         var host = await Backend.StartHostAsync(
             configuration,
-            builder => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<ServiceDefaults.Health.IWarmup>(
-                builder.Services, new LedgerBackend.SignalWarmup(reached, gate.Task)),
+            builder => builder.Services.AddSingleton<IWarmup>(new LedgerBackend.SignalWarmup(reached, gate.Task)),
             waitForWarmup: false);
         using var admin = host.CreateAdminClient();
         await reached.Task.DefaultTimeout();
@@ -518,7 +520,59 @@ public abstract class LedgerContractTests(LedgerBackend backend)
         Assert.Contains("meshbulkheads_db_pool_in_use", metrics, StringComparison.Ordinal);
     }
 
+    // ---- Connection pools ----
+
+    [Fact]
+    public async Task Charge_ChargePoolExhausted_ReturnsUnavailableWithRejectReason()
+    {
+        // Arrange
+        var host = await StartSmallPoolReplicaAsync();
+        var pools = (SqlLedgerStore)host.Services.GetRequiredService<ILedgerStore>();
+        var client = Client(Tenant, host);
+        using var held = await pools.ChargePool.AcquireAsync(Ct); // the only charge connection
+
+        // Act
+        var call = client.ChargeAsync(Charge(NewAccount(), 1), cancellationToken: Ct);
+        var error = await AssertStatusAsync(StatusCode.Unavailable, () => call.ResponseAsync);
+
+        // Assert
+        Assert.Equal(Api.PaymentsService.PoolTimeoutReason, call.GetTrailers().GetValue(MeshMetadata.RejectReason));
+        Assert.Contains("charge", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Charge_ReadPoolExhausted_StillSucceeds()
+    {
+        // Arrange
+        var host = await StartSmallPoolReplicaAsync();
+        var pools = (SqlLedgerStore)host.Services.GetRequiredService<ILedgerStore>();
+        var client = Client(Tenant, host);
+        var account = NewAccount();
+        using var held = await pools.ReadPool.AcquireAsync(Ct); // every read connection taken by "a flood of reads"
+
+        // Act
+        var charge = await client.ChargeAsync(Charge(account, 5), cancellationToken: Ct);
+        var read = client.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, cancellationToken: Ct);
+        var readError = await AssertStatusAsync(StatusCode.Unavailable, () => read.ResponseAsync);
+
+        // Assert
+        Assert.Equal(5, charge.BalanceMinor);
+        Assert.Equal(Api.PaymentsService.PoolTimeoutReason, read.GetTrailers().GetValue(MeshMetadata.RejectReason));
+        Assert.Contains("read", readError.Status.Detail, StringComparison.Ordinal);
+    }
+
     // ---- helpers ----
+
+    private Task<KestrelHost> StartSmallPoolReplicaAsync()
+    {
+        Backend.EnsureAvailable();
+        return Backend.StartHostAsync(WithSettings(
+            Backend.HostConfiguration,
+            ("Payments:Seed", "false"),
+            ("Payments:Database:ChargePoolSize", "1"),
+            ("Payments:Database:ReadPoolSize", "1"),
+            ("Payments:Database:MaxPoolWait", "00:00:00.200")));
+    }
 
     protected PaymentsService.PaymentsServiceClient Client(string tenant, KestrelHost? host = null)
     {

@@ -332,6 +332,52 @@ public abstract class LedgerContractTests(LedgerBackend backend)
     }
 
     [Fact]
+    public async Task Charge_OneKeyRacingOnTwoAccounts_RecordsOneAndRefusesTheOther()
+    {
+        // Arrange: different accounts take different row locks, so only the unique index can decide.
+        var client = Client(Tenant);
+        var key = Guid.NewGuid().ToString();
+        string[] accounts = [NewAccount(), NewAccount()];
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = Enumerable.Range(0, 16).Select(async i =>
+        {
+            await start.Task;
+            var request = new ChargeRequest { AccountId = accounts[i % 2], AmountMinor = 10, Currency = "USD", IdempotencyKey = key };
+            try
+            {
+                return (Response: (ChargeResponse?)await client.ChargeAsync(request, cancellationToken: Ct), Status: StatusCode.OK);
+            }
+            catch (RpcException ex)
+            {
+                return (Response: (ChargeResponse?)null, Status: ex.StatusCode);
+            }
+        }).ToList();
+
+        // Act
+        start.SetResult();
+        var results = await Task.WhenAll(calls).DefaultTimeout();
+        var balances = new List<long>();
+        foreach (var account in accounts)
+        {
+            try
+            {
+                balances.Add((await client.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, cancellationToken: Ct)).BalanceMinor);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                balances.Add(0);
+            }
+        }
+
+        // Assert
+        Assert.All(results, r => Assert.Contains(r.Status, new[] { StatusCode.OK, StatusCode.AlreadyExists }));
+        Assert.Single(results.Where(r => r.Response is not null).Select(r => r.Response!.PaymentId).Distinct());
+        Assert.Single(results, r => r.Response is { Replayed: false });
+        Assert.Equal(8, results.Count(r => r.Status == StatusCode.AlreadyExists));
+        Assert.Equal([0L, 10L], balances.Order());
+    }
+
+    [Fact]
     public async Task Charge_RacingCallsAcrossTwoReplicas_ChargesOnce()
     {
         // Arrange

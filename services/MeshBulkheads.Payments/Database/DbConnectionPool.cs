@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+
+namespace MeshBulkheads.Payments.Database;
+
+/// <summary>
+/// A bounded pool of open connections. Callers wait at most <c>maxWait</c> for one; the wait is a
+/// histogram and its own <c>db.pool.wait</c> span, so a trace separates "waiting for the database"
+/// from "the database working". Charges and reads get separate instances (a partitioned pool).
+/// </summary>
+public sealed class DbConnectionPool : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _permits;
+    private readonly ConcurrentStack<DbConnection> _idle = new();
+    private readonly Func<CancellationToken, Task<DbConnection>> _open;
+    private readonly DbPoolMetrics _metrics;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _maxWait;
+
+    public DbConnectionPool(
+        string name,
+        string dbSystem,
+        int size,
+        TimeSpan maxWait,
+        Func<CancellationToken, Task<DbConnection>> open,
+        DbPoolMetrics metrics,
+        TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        Name = name;
+        DbSystem = dbSystem;
+        Size = size;
+        _maxWait = maxWait;
+        _open = open;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+        _permits = new SemaphoreSlim(size, size);
+        metrics.RegisterLimit(name, dbSystem, size);
+    }
+
+    /// <summary><c>charge</c> or <c>read</c>.</summary>
+    public string Name { get; }
+
+    /// <summary><c>sqlite</c> or <c>postgresql</c>.</summary>
+    public string DbSystem { get; }
+
+    /// <summary>The most connections this pool hands out at once.</summary>
+    public int Size { get; }
+
+    /// <summary>
+    /// Waits for a connection (at most the configured maximum wait) and returns it as a lease;
+    /// dispose the lease to return the connection.
+    /// </summary>
+    /// <exception cref="DbPoolTimeoutException">No connection became free in time.</exception>
+    public async Task<DbConnectionLease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var start = _timeProvider.GetTimestamp();
+        using (var activity = PaymentsTelemetry.Source.StartActivity(PaymentsTelemetry.PoolWaitActivity))
+        {
+            activity?.SetTag(PaymentsTelemetry.PoolTag, Name);
+            activity?.SetTag(PaymentsTelemetry.DbSystemTag, DbSystem);
+            var acquired = _permits.Wait(0, CancellationToken.None) || await WaitAsync(cancellationToken);
+            _metrics.RecordWait(_timeProvider.GetElapsedTime(start), Name, DbSystem);
+            if (!acquired)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, "db-pool-timeout");
+                throw new DbPoolTimeoutException(
+                    $"No '{Name}' database connection became free within {_maxWait.TotalMilliseconds:0} ms (pool size {Size}); the database is saturated, retry later.")
+                {
+                    Pool = Name,
+                };
+            }
+        }
+
+        _metrics.AddInUse(1, Name, DbSystem);
+        try
+        {
+            var connection = await TakeOrOpenAsync(cancellationToken);
+            return new DbConnectionLease(this, connection);
+        }
+        catch
+        {
+            Release(null);
+            throw;
+        }
+    }
+
+    internal void Release(DbConnection? connection)
+    {
+        if (connection is not null)
+        {
+            if (connection.State == ConnectionState.Open)
+            {
+                _idle.Push(connection);
+            }
+            else
+            {
+                connection.Dispose();
+            }
+        }
+
+        _metrics.AddInUse(-1, Name, DbSystem);
+        _permits.Release();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryPop(out var connection))
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<bool> WaitAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_maxWait, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await _permits.WaitAsync(linked.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task<DbConnection> TakeOrOpenAsync(CancellationToken cancellationToken)
+    {
+        // The permit bounds the connections, so the stack never holds more than Size.
+        return _idle.TryPop(out var connection) ? connection : await _open(cancellationToken);
+    }
+}
+
+/// <summary>A connection borrowed from a <see cref="DbConnectionPool"/>; dispose to return it.</summary>
+public sealed class DbConnectionLease : IDisposable
+{
+    private DbConnectionPool? _pool;
+    private DbConnection? _connection;
+
+    internal DbConnectionLease(DbConnectionPool pool, DbConnection connection)
+    {
+        _pool = pool;
+        _connection = connection;
+    }
+
+    /// <summary>The open connection.</summary>
+    public DbConnection Connection => _connection ?? throw new ObjectDisposedException(nameof(DbConnectionLease));
+
+    /// <summary>Marks the connection as broken so it is closed instead of reused.</summary>
+    public void Discard()
+    {
+        _connection?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        var pool = Interlocked.Exchange(ref _pool, null);
+        pool?.Release(_connection);
+        _connection = null;
+    }
+}

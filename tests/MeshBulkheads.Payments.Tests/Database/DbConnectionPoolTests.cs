@@ -1,0 +1,164 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using MeshBulkheads.Payments.Database;
+using MeshBulkheads.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MeshBulkheads.Payments.Tests.Database;
+
+public sealed class DbConnectionPoolTests : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
+
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly FakeTimeProvider _time = new();
+    private readonly DbPoolMetrics _metrics;
+    private int _opened;
+
+    public DbConnectionPoolTests()
+    {
+        _metrics = new DbPoolMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+    }
+
+    [Fact]
+    public async Task AcquireAsync_FreeConnection_RecordsZeroWaitWithTags()
+    {
+        // Arrange
+        using var waits = Collector<double>(DbPoolMetrics.WaitTimeName);
+        using var inUse = Collector<long>(DbPoolMetrics.InUseName);
+        await using var pool = NewPool(size: 2);
+
+        // Act
+        using (var lease = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout())
+        {
+            Assert.Equal(ConnectionState.Open, lease.Connection.State);
+        }
+
+        // Assert
+        var wait = Assert.Single(waits.GetMeasurementSnapshot());
+        Assert.Equal(0, wait.Value);
+        Assert.Equal(DbPoolNames.Charge, wait.Tags[PaymentsTelemetry.PoolTag]);
+        Assert.Equal(DbPoolNames.Sqlite, wait.Tags[PaymentsTelemetry.DbSystemTag]);
+        Assert.Equal([1L, -1L], inUse.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.All(inUse.GetMeasurementSnapshot(), m => Assert.Equal(DbPoolNames.Charge, m.Tags[PaymentsTelemetry.PoolTag]));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ReleasedConnection_IsReused()
+    {
+        // Arrange
+        await using var pool = NewPool(size: 1);
+
+        // Act
+        DbConnection first;
+        using (var lease = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout())
+        {
+            first = lease.Connection;
+        }
+
+        using var second = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+
+        // Assert
+        Assert.Same(first, second.Connection);
+        Assert.Equal(1, _opened);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_PoolFullUntilRelease_WaitsAndRecordsTheWait()
+    {
+        // Arrange
+        using var waits = Collector<double>(DbPoolMetrics.WaitTimeName);
+        await using var pool = NewPool(size: 1);
+        var held = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+
+        // Act
+        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        Assert.False(waiting.IsCompleted);
+        held.Dispose();
+        using var lease = await waiting.DefaultTimeout();
+
+        // Assert
+        Assert.Equal([0, 0.3], waits.GetMeasurementSnapshot().Select(m => Math.Round(m.Value, 3)));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_PoolFullPastMaxWait_ThrowsPoolTimeout()
+    {
+        // Arrange
+        await using var pool = NewPool(size: 1);
+        using var held = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        using var listener = ListenToPoolWaits(out var stopped);
+
+        // Act
+        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
+        _time.Advance(MaxWait - TimeSpan.FromMilliseconds(1));
+        Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var error = await Assert.ThrowsAsync<DbPoolTimeoutException>(() => waiting).DefaultTimeout();
+
+        // Assert
+        Assert.Equal(DbPoolNames.Charge, error.Pool);
+        Assert.Contains("2000 ms", error.Message, StringComparison.Ordinal);
+        var span = Assert.Single(stopped, a => a.Status == ActivityStatusCode.Error);
+        Assert.Equal(PaymentsTelemetry.PoolWaitActivity, span.OperationName);
+        Assert.Equal(DbPoolNames.Charge, span.GetTagItem(PaymentsTelemetry.PoolTag));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CallerCancelsWhileWaiting_ThrowsCanceledAndFreesNothing()
+    {
+        // Arrange
+        await using var pool = NewPool(size: 1);
+        using var held = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        using var cancel = new CancellationTokenSource();
+
+        // Act
+        var waiting = pool.AcquireAsync(cancel.Token);
+        await cancel.CancelAsync();
+
+        // Assert
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting).DefaultTimeout();
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+
+    private DbConnectionPool NewPool(int size) =>
+        new(DbPoolNames.Charge, DbPoolNames.Sqlite, size, MaxWait, OpenAsync, _metrics, _time);
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _opened);
+        var connection = new SqliteConnection("Data Source=:memory:");
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private MetricCollector<T> Collector<T>(string instrument)
+        where T : struct =>
+        new(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), PaymentsTelemetry.Name, instrument, _time);
+
+    private static ActivityListener ListenToPoolWaits(out List<Activity> stopped)
+    {
+        var list = new List<Activity>();
+        stopped = list;
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == PaymentsTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                lock (list)
+                {
+                    list.Add(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Configuration;
+
+namespace MeshBulkheads.AppHost;
+
+/// <summary>
+/// The ports and folders of one local mesh. Configuration (command line, environment or
+/// appsettings): <c>MeshBulkheads:PortOffset</c> (default 0) shifts all eight ports, so a test
+/// run can start a second mesh beside a <c>make run</c>; <c>MeshBulkheads:DataDirectory</c>
+/// (default the repository's <c>data/</c>) holds the payments ledger.
+/// </summary>
+internal sealed record MeshAppHostSettings(
+    MeshPorts Gateway, MeshPorts Payments, MeshPorts Reporting, MeshPorts Render, string PaymentsDataDirectory)
+{
+    public const string PortOffsetKey = "MeshBulkheads:PortOffset";
+    public const string DataDirectoryKey = "MeshBulkheads:DataDirectory";
+
+    public static MeshAppHostSettings From(IDistributedApplicationBuilder builder)
+    {
+        var offset = builder.Configuration.GetValue(PortOffsetKey, 0);
+        if (offset < 0 || offset + 9083 > 65535)
+        {
+            throw new InvalidOperationException($"{PortOffsetKey} = {offset} puts a port outside 1..65535; use 0..56452.");
+        }
+
+        var repositoryRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
+        var dataDirectory = builder.Configuration[DataDirectoryKey] is { Length: > 0 } configured
+            ? Path.GetFullPath(configured)
+            : Path.Combine(repositoryRoot, "data");
+
+        return new MeshAppHostSettings(
+            Gateway: new MeshPorts(8080 + offset, 9080 + offset),
+            Payments: new MeshPorts(8081 + offset, 9081 + offset),
+            Reporting: new MeshPorts(8082 + offset, 9082 + offset),
+            Render: new MeshPorts(8083 + offset, 9083 + offset),
+            PaymentsDataDirectory: Path.Combine(dataDirectory, "payments"));
+    }
+}
+
+/// <summary>A process's two ports: h2c gRPC and HTTP/1.1 admin, both on 127.0.0.1.</summary>
+internal sealed record MeshPorts(int Grpc, int Admin)
+{
+    public string GrpcAddress => $"http://127.0.0.1:{Grpc}";
+
+    public string AdminAddress => $"http://127.0.0.1:{Admin}";
+}

@@ -1,0 +1,24 @@
+namespace MeshBulkheads.AppHost;
+
+/// <summary>How the AppHost wires a MeshBulkheads host: its ports, readiness and peers.</summary>
+internal static class MeshResourceExtensions
+{
+    /// <summary>
+    /// Gives a host its fixed ports through <c>Mesh__GrpcPort</c>/<c>Mesh__AdminPort</c> (the hosts call
+    /// Kestrel's Listen themselves) and declares them to Aspire as not proxied: the ports stay the
+    /// documented ones, and h2c does not go through Aspire's endpoint proxy. Readiness is the admin
+    /// port's <c>/readyz</c>, so <c>WaitFor</c> waits until the host is warm, not merely started.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithMeshPorts(this IResourceBuilder<ProjectResource> project, MeshPorts ports) =>
+        project
+            .WithEndpoint(port: ports.Grpc, targetPort: ports.Grpc, scheme: "http", name: "grpc", env: "Mesh__GrpcPort", isProxied: false)
+            .WithEndpoint("grpc", e => e.Transport = "http2")
+            .WithEndpoint(port: ports.Admin, targetPort: ports.Admin, scheme: "http", name: "admin", env: "Mesh__AdminPort", isProxied: false)
+            .WithEnvironment("Mesh__BindAddress", "127.0.0.1")
+            .WithHttpHealthCheck("/readyz", endpointName: "admin");
+
+    /// <summary>Points the gateway's YARP cluster <paramref name="cluster"/> at a service's gRPC port.</summary>
+    public static IResourceBuilder<ProjectResource> WithClusterDestination(
+        this IResourceBuilder<ProjectResource> gateway, string cluster, MeshPorts service) =>
+        gateway.WithEnvironment($"ReverseProxy__Clusters__{cluster}__Destinations__d1__Address", service.GrpcAddress);
+}

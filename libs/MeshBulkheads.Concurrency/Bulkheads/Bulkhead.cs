@@ -43,6 +43,7 @@ public sealed class Bulkhead : RateLimiter
     private Dictionary<string, int>? _tenantCounts;
     private int _tenantBound;
     private int _permitLimit;
+    private int _adaptiveStart;
     private int _active;
     private long _maxQueueTicks;
     private long _congestionTicks;
@@ -425,8 +426,10 @@ public sealed class Bulkhead : RateLimiter
         _congestionTicks = ToTimestampTicks(options.CongestionThreshold);
         if (options.AdaptiveLimit.Enabled)
         {
-            if (_adaptive is null)
+            // A new PermitLimit is a new starting point; other adaptive changes keep what was learned.
+            if (_adaptive is null || options.PermitLimit != _adaptiveStart)
             {
+                _adaptiveStart = options.PermitLimit;
                 _adaptive = new VegasLimit(options.AdaptiveLimit, options.PermitLimit);
             }
             else

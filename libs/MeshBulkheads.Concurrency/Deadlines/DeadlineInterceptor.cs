@@ -22,6 +22,8 @@ namespace MeshBulkheads.Concurrency.Deadlines;
 /// </remarks>
 public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options, TimeProvider timeProvider) : Interceptor
 {
+    private const string HttpContextUserStateKey = "__HttpContext";
+
     /// <inheritdoc/>
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
@@ -86,6 +88,9 @@ public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options,
         using var deadlineCts = new CancellationTokenSource(timeout, timeProvider);
         using var linkedCts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadlineCts.Token);
         var wrapped = new DeadlineServerCallContext(context, deadline.UtcDateTime, linkedCts.Token);
+
+        // GetHttpContext() on a context that is not grpc-dotnet's own looks the HttpContext up in UserState.
+        context.UserState[HttpContextUserStateKey] = httpContext;
         var previousCallContext = httpContext.Features.Get<IServerCallContextFeature>();
         httpContext.Features.Set<IDeadlineFeature>(new DeadlineFeature(deadline, source, linkedCts.Token));
         httpContext.Features.Set<IServerCallContextFeature>(new CallContextFeature(wrapped));

@@ -1,0 +1,373 @@
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
+
+/// <summary>The rules every bulkhead flavour must pass (runtime's BaseRateLimiterTests style).</summary>
+public abstract class BulkheadContractTests
+{
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    protected abstract BulkheadOptions CreateOptions(int permitLimit, int queueLimit);
+
+    protected Bulkhead Create(int permitLimit = 1, int queueLimit = 2, Action<BulkheadOptions>? configure = null)
+    {
+        var options = CreateOptions(permitLimit, queueLimit);
+        options.MaxQueueTime = TimeSpan.FromMilliseconds(500);
+        configure?.Invoke(options);
+        return new Bulkhead("test", options, Time);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_PermitFree_CompletesSynchronouslyAndReleasesOnDispose()
+    {
+        // Arrange
+        using var bulkhead = Create();
+
+        // Act
+        var pending = bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var lease = await pending;
+        var activeWhileHeld = bulkhead.ActiveCount;
+        lease.Dispose();
+
+        // Assert
+        Assert.True(pending.IsCompletedSuccessfully);
+        Assert.True(lease.IsAcquired);
+        Assert.Equal(BulkheadRejectionReason.None, lease.Reason);
+        Assert.Equal(1, activeWhileHeld);
+        Assert.Equal(0, bulkhead.ActiveCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_QueueFull_ReturnsRejectedLeaseWithRetryAfter()
+    {
+        // Arrange
+        using var bulkhead = Create(permitLimit: 1, queueLimit: 1);
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.Default);
+
+        // Act
+        var rejected = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+
+        // Assert
+        Assert.False(queued.IsCompleted);
+        Assert.False(rejected.IsAcquired);
+        Assert.Equal(BulkheadRejectionReason.QueueFull, rejected.Reason);
+        Assert.NotNull(rejected.RetryAfter);
+        Assert.InRange(rejected.RetryAfter!.Value, BulkheadConstants.MinRetryAfter, BulkheadConstants.MaxRetryAfter);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_Released_GrantsWaiterWithQueueTime()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        Time.Advance(TimeSpan.FromMilliseconds(100));
+
+        // Act
+        held.Dispose();
+        using var lease = await queued.DefaultTimeout();
+
+        // Assert
+        Assert.True(lease.IsAcquired);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), lease.QueueTime);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_WaitedExactlyMaxQueueTime_IsShedWithQueueTimeout()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+
+        // Act
+        Time.Advance(TimeSpan.FromMilliseconds(500) - TimeSpan.FromTicks(1));
+        var completedEarly = queued.IsCompleted;
+        Time.Advance(TimeSpan.FromTicks(1));
+        var lease = await queued.DefaultTimeout();
+
+        // Assert
+        Assert.False(completedEarly);
+        Assert.Equal(BulkheadRejectionReason.QueueTimeout, lease.Reason);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), lease.QueueTime);
+        Assert.Equal(0, bulkhead.QueuedCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_DeadlineShorterThanExpectedWait_RejectedAtOnce()
+    {
+        // Arrange: one 100 ms request teaches the bulkhead its service time.
+        using var bulkhead = Create();
+        var first = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        Time.Advance(TimeSpan.FromMilliseconds(100));
+        first.Dispose();
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+
+        // Act
+        var pending = bulkhead.AcquireAsync(BulkheadRequest.WithTimeout(TimeSpan.FromMilliseconds(50), Time));
+        var lease = await pending;
+
+        // Assert
+        Assert.True(pending.IsCompletedSuccessfully);
+        Assert.Equal(BulkheadRejectionReason.DeadlineUnmeetable, lease.Reason);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), bulkhead.EstimateQueueWait());
+        Assert.Equal(0, bulkhead.QueuedCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_DeadlinePassesWhileQueued_WaiterRemovedAndNeverGranted()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.WithTimeout(TimeSpan.FromMilliseconds(200), Time)).AsTask();
+
+        // Act
+        Time.Advance(TimeSpan.FromMilliseconds(200));
+        var lease = await queued.DefaultTimeout();
+        held.Dispose();
+
+        // Assert
+        Assert.Equal(BulkheadRejectionReason.DeadlineExceeded, lease.Reason);
+        Assert.Equal(0, bulkhead.QueuedCount);
+        Assert.Equal(0, bulkhead.ActiveCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_DeadlinePassedAtGrant_RejectedAndPermitPassedOn()
+    {
+        // Arrange: timers never fire, so only the re-check at grant can catch the passed deadline.
+        using var bulkhead = new Bulkhead("test", CreateOptions(1, 2), new NoTimerTimeProvider(Time));
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var expiring = bulkhead.AcquireAsync(BulkheadRequest.WithTimeout(TimeSpan.FromMilliseconds(100), Time)).AsTask();
+        Time.Advance(TimeSpan.FromMilliseconds(100));
+        var expiredBeforeGrant = expiring.IsCompleted;
+
+        // Act
+        held.Dispose();
+        var expired = await expiring.DefaultTimeout();
+        using var granted = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+
+        // Assert
+        Assert.False(expiredBeforeGrant);
+        Assert.Equal(BulkheadRejectionReason.DeadlineExceeded, expired.Reason);
+        Assert.True(granted.IsAcquired);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_DeadlineAlreadyPassed_RejectedWithoutQueueing()
+    {
+        // Arrange
+        using var bulkhead = Create();
+
+        // Act
+        var lease = await bulkhead.AcquireAsync(new BulkheadRequest(Time.GetUtcNow()));
+
+        // Assert
+        Assert.Equal(BulkheadRejectionReason.DeadlineExceeded, lease.Reason);
+        Assert.Equal(0, bulkhead.ActiveCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CanceledWhileQueued_RemovesWaiter()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        using var cts = new CancellationTokenSource();
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.Default, cts.Token).AsTask();
+
+        // Act
+        await cts.CancelAsync();
+        var lease = await queued.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(BulkheadRejectionReason.Canceled, lease.Reason);
+        Assert.Equal(0, bulkhead.QueuedCount);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RateLimiterPathCanceled_Throws()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        using var held = bulkhead.AttemptAcquire();
+        using var cts = new CancellationTokenSource();
+        var queued = bulkhead.AcquireAsync(1, cts.Token).AsTask();
+
+        // Act
+        await cts.CancelAsync();
+
+        // Assert
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued.DefaultTimeout());
+        Assert.True(held.IsAcquired);
+        Assert.False(bulkhead.AttemptAcquire().IsAcquired);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CriticalOnFullQueue_DisplacesNewestSheddable()
+    {
+        // Arrange
+        using var bulkhead = Create(queueLimit: 1);
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var sheddable = bulkhead.AcquireAsync(new BulkheadRequest(Criticality: BulkheadCriticality.Sheddable)).AsTask();
+
+        // Act
+        var critical = bulkhead.AcquireAsync(new BulkheadRequest(Criticality: BulkheadCriticality.Critical)).AsTask();
+        var displaced = await sheddable.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(BulkheadRejectionReason.QueueFull, displaced.Reason);
+        Assert.False(critical.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_TenantOverShare_RejectedWithTenantShare()
+    {
+        // Arrange: share 0.5 of (2 permits + 2 queue) = 2 slots per tenant.
+        using var bulkhead = Create(permitLimit: 2, queueLimit: 2, o => o.TenantMaxShare = 0.5);
+        using var a1 = await bulkhead.AcquireAsync(new BulkheadRequest(Tenant: "a"));
+        using var a2 = await bulkhead.AcquireAsync(new BulkheadRequest(Tenant: "a"));
+
+        // Act
+        var a3 = await bulkhead.AcquireAsync(new BulkheadRequest(Tenant: "a"));
+        var b1 = bulkhead.AcquireAsync(new BulkheadRequest(Tenant: "b"));
+
+        // Assert
+        Assert.Equal(BulkheadRejectionReason.TenantShare, a3.Reason);
+        Assert.False(b1.IsCompleted);
+        Assert.Equal(1, bulkhead.QueuedCount);
+    }
+
+    [Fact]
+    public async Task AttemptAcquire_RateLimiterContract_StatisticsCount()
+    {
+        // Arrange
+        using var bulkhead = Create(permitLimit: 1, queueLimit: 0);
+
+        // Act
+        using var first = bulkhead.AttemptAcquire();
+        using var second = bulkhead.AttemptAcquire();
+        var stats = bulkhead.GetStatistics()!;
+
+        // Assert
+        Assert.True(first.IsAcquired);
+        Assert.False(second.IsAcquired);
+        Assert.True(second.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retryAfter));
+        Assert.True(retryAfter > TimeSpan.Zero);
+        Assert.Equal(1, stats.TotalSuccessfulLeases);
+        Assert.Equal(1, stats.TotalFailedLeases);
+        Assert.Equal(0, stats.CurrentAvailablePermits);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task UpdateOptions_LargerPermitLimit_GrantsWaitersLive()
+    {
+        // Arrange
+        using var bulkhead = Create();
+        using var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var queued = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        var options = bulkhead.Options;
+        options.PermitLimit = 2;
+        options.AdaptiveLimit.MaxLimit = Math.Max(options.AdaptiveLimit.MaxLimit, 2);
+
+        // Act
+        bulkhead.UpdateOptions(options);
+        using var lease = await queued.DefaultTimeout();
+
+        // Assert
+        Assert.True(lease.IsAcquired);
+    }
+}
+
+public sealed class FifoBulkheadTests : BulkheadContractTests
+{
+    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) =>
+        new() { PermitLimit = permitLimit, QueueLimit = queueLimit };
+
+    [Fact]
+    public async Task AcquireAsync_Fifo_ServesOldestFirst()
+    {
+        // Arrange
+        using var bulkhead = Create(queueLimit: 2);
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        Time.Advance(TimeSpan.FromMilliseconds(300));
+        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+
+        // Act
+        held.Dispose();
+        using var lease = await older.DefaultTimeout();
+
+        // Assert
+        Assert.True(lease.IsAcquired);
+        Assert.False(newer.IsCompleted);
+    }
+}
+
+public sealed class AdaptiveLifoBulkheadTests : BulkheadContractTests
+{
+    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) => new()
+    {
+        PermitLimit = permitLimit,
+        QueueLimit = queueLimit,
+        QueueProcessingOrder = BulkheadQueueOrder.AdaptiveLifo,
+        CongestionThreshold = TimeSpan.FromMilliseconds(100),
+    };
+
+    [Fact]
+    public async Task AcquireAsync_Congested_ServesNewestFirstAndShedsOldestAtMaxQueueTime()
+    {
+        // Arrange
+        using var bulkhead = Create(queueLimit: 2);
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        Time.Advance(TimeSpan.FromMilliseconds(300));
+        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+
+        // Act: oldest is 300 ms old > 100 ms threshold → congested → LIFO.
+        held.Dispose();
+        using var newest = await newer.DefaultTimeout();
+        Time.Advance(TimeSpan.FromMilliseconds(200));
+        var shed = await older.DefaultTimeout();
+
+        // Assert: the old waiter did not starve forever; it was shed at MaxQueueTime.
+        Assert.True(newest.IsAcquired);
+        Assert.Equal(BulkheadRejectionReason.QueueTimeout, shed.Reason);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), shed.QueueTime);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_NotCongested_ServesOldestFirst()
+    {
+        // Arrange
+        using var bulkhead = Create(queueLimit: 2);
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        Time.Advance(TimeSpan.FromMilliseconds(50));
+        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+
+        // Act
+        held.Dispose();
+        using var lease = await older.DefaultTimeout();
+
+        // Assert
+        Assert.True(lease.IsAcquired);
+        Assert.False(newer.IsCompleted);
+    }
+}
+
+public sealed class AdaptiveLimitBulkheadTests : BulkheadContractTests
+{
+    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) => new()
+    {
+        PermitLimit = permitLimit,
+        QueueLimit = queueLimit,
+        AdaptiveLimit = { Enabled = true, MinLimit = 1, MaxLimit = 100 },
+    };
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(MeshBulkheads.Benchmarks.AcquireReleaseBenchmarks).Assembly).Run(args);

@@ -15,7 +15,7 @@ const apiKey = process.argv[3] ?? 'acme-dev-key';
 
 const definition = protoLoader.loadSync(
   ['meshbulkheads/payments/v1/payments.proto', 'meshbulkheads/reporting/v1/reporting.proto', 'meshbulkheads/render/v1/render.proto'],
-  { includeDirs: [protoRoot], longs: String, enums: String, defaults: true, oneofs: true });
+  { includeDirs: [protoRoot], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
 const pkg = grpc.loadPackageDefinition(definition).meshbulkheads;
 const credentials = grpc.credentials.createInsecure();
 const payments = new pkg.payments.v1.PaymentsService(target, credentials);
@@ -53,7 +53,7 @@ check('Charge replays the same idempotency key', !r.error && r.response.replayed
 r = await call(payments, 'Charge', { ...charge, amount_minor: '99' });
 check('Charge with a reused key and another payload is ALREADY_EXISTS', r.error?.code === grpc.status.ALREADY_EXISTS, r.error?.details);
 r = await call(payments, 'Charge', { ...charge, amount_minor: '0', idempotency_key: randomUUID() });
-check('Charge with amount 0 is INVALID_ARGUMENT', r.error?.code === grpc.status.INVALID_ARGUMENT, r.error?.details);
+check('Charge with amount 0 is INVALID_ARGUMENT naming the amount', r.error?.code === grpc.status.INVALID_ARGUMENT && r.error.details.includes('amount'), r.error?.details);
 r = await call(payments, 'GetBalance', { account_id: account });
 check('GetBalance', !r.error && r.response.balance_minor === '1250' && r.response.currency === 'USD', r.error?.details);
 r = await call(payments, 'GetBalance', { account_id: 'acct-0001' });

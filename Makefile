@@ -40,8 +40,10 @@ proto:
 helm-lint helm-test kind-up kind-load deploy:
 	@scripts/not-implemented.sh $@ "the Helm chart (helm/) and kind deployment (k8s/kind/) have no issue filed yet; scripts/ensure-deps.sh helm installs helm"
 
+# BenchmarkDotNet: bulkhead acquire/release vs ConcurrencyLimiter; results into docs/benchmarks.md.
+# JOB=short|medium|long (default short).
 bench:
-	@scripts/not-implemented.sh $@ "see issue 3 (BenchmarkDotNet benchmark of bulkhead acquire/release)"
+	scripts/bench.sh $(JOB)
 
 profile:
 	@scripts/not-implemented.sh $@ "see issue 5 (dotnet-trace profile of a running service, speedscope format)"

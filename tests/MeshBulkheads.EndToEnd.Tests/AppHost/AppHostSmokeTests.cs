@@ -1,5 +1,7 @@
+using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using MeshBulkheads.Contracts.Reporting.V1;
 
 namespace MeshBulkheads.EndToEnd.Tests.AppHost;
 
@@ -11,8 +13,6 @@ public sealed class AppHostSmokeTests(AppHostFixture fixture) : IClassFixture<Ap
     public async Task GatewayGrpcPort_AppHostRunning_AnswersHealthCheckServing()
     {
         // Arrange
-        // One gRPC call through the gateway's non-proxied h2c port (the business call joins once the
-        // services implement their methods).
         using var channel = GrpcChannel.ForAddress(fixture.GatewayGrpc);
         var client = new Health.HealthClient(channel);
 
@@ -24,5 +24,26 @@ public sealed class AppHostSmokeTests(AppHostFixture fixture) : IClassFixture<Ap
 
         // Assert
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task BuildReport_ThroughGateway_CrossesGatewayReportingAndPayments()
+    {
+        // Arrange: one business call that crosses all three hops the AppHost wired together.
+        using var channel = GrpcChannel.ForAddress(fixture.GatewayGrpc);
+        var client = new ReportingService.ReportingServiceClient(channel);
+        var headers = new Metadata { { "x-api-key", "acme-dev-key" } };
+
+        // Act
+        var report = await client.BuildReportAsync(
+            new BuildReportRequest { AccountIds = { "acct-0001", "acct-0002" } },
+            headers,
+            deadline: DateTime.UtcNow.AddSeconds(15),
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        // Assert: the seeded accounts exist and the total adds up.
+        Assert.Equal(["acct-0001", "acct-0002"], report.Accounts.Select(a => a.AccountId));
+        Assert.All(report.Accounts, a => Assert.True(a.BalanceMinor > 0));
+        Assert.Equal(report.Accounts.Sum(a => a.BalanceMinor), report.TotalMinor);
     }
 }

@@ -45,5 +45,6 @@ helm-lint helm-test kind-up kind-load deploy:
 bench:
 	scripts/bench.sh $(JOB)
 
+# CPU profile of a running local service (dotnet-trace, speedscope format): make profile SERVICE=render SECONDS=10
 profile:
-	@scripts/not-implemented.sh $@ "see issue 5 (dotnet-trace profile of a running service, speedscope format)"
+	scripts/profile.sh $(SERVICE) $(SECONDS)

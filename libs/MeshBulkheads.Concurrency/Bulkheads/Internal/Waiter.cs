@@ -1,0 +1,31 @@
+namespace MeshBulkheads.Concurrency.Bulkheads.Internal;
+
+/// <summary>A request waiting for a permit; completed exactly once, always under the bulkhead's lock.</summary>
+internal sealed class Waiter : TaskCompletionSource<BulkheadLease>
+{
+    public Waiter(Bulkhead owner, long enqueuedAt, long deadlineAt, string? tenant, BulkheadCriticality criticality)
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        Owner = owner;
+        EnqueuedAt = enqueuedAt;
+        DeadlineAt = deadlineAt;
+        Tenant = tenant;
+        Criticality = criticality;
+        Node = new LinkedListNode<Waiter>(this);
+    }
+
+    public Bulkhead Owner { get; }
+
+    public long EnqueuedAt { get; }
+
+    /// <summary>Timestamp of the caller's deadline; <see cref="long.MaxValue"/> = none.</summary>
+    public long DeadlineAt { get; }
+
+    public string? Tenant { get; }
+
+    public BulkheadCriticality Criticality { get; }
+
+    public LinkedListNode<Waiter> Node { get; }
+
+    public CancellationTokenRegistration Registration { get; set; }
+}

@@ -1,0 +1,107 @@
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Bulkheads.Internal;
+using MeshBulkheads.Concurrency.Deadlines;
+using MeshBulkheads.Concurrency.Deadlines.Internal;
+using MeshBulkheads.Concurrency.Grpc;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers bulkheads, deadlines and their gRPC interceptors.</summary>
+public static class BulkheadServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the bulkhead services: <see cref="IBulkheadProvider"/>, metrics (meter <c>MeshBulkheads.Concurrency</c>),
+    /// <see cref="DeadlineInterceptor"/>, <see cref="BulkheadInterceptor"/> and their options
+    /// (<c>Bulkheads:Routes</c>, <c>Deadlines</c>). Safe to call more than once.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to add named bulkheads.</returns>
+    public static IBulkheadsBuilder AddBulkheads(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var registry = services.FirstOrDefault(d => d.ServiceType == typeof(BulkheadRegistry))?.ImplementationInstance as BulkheadRegistry;
+        if (registry is null)
+        {
+            registry = new BulkheadRegistry();
+            services.AddSingleton(registry);
+            services.AddMetrics();
+            services.AddLogging();
+            services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<BulkheadMetrics>();
+            services.TryAddSingleton<BulkheadProvider>();
+            services.TryAddSingleton<IBulkheadProvider>(sp => sp.GetRequiredService<BulkheadProvider>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BulkheadOptions>, BulkheadOptionsValidation>());
+
+            services.AddOptions<BulkheadRoutingOptions>()
+                .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(BulkheadRoutingOptions.ConfigurationSection).Bind(o.Routes));
+            services.AddOptions<DeadlinePolicyOptions>().ValidateOnStart();
+            OptionalBind<DeadlinePolicyOptions>(services, Options.Options.DefaultName, DeadlinePolicyOptions.ConfigurationSection);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, DeadlinePolicyValidation>());
+            services.TryAddSingleton<DeadlineInterceptor>();
+            services.TryAddSingleton<BulkheadInterceptor>();
+        }
+
+        return new BulkheadsBuilder(services, registry);
+    }
+
+    /// <summary>
+    /// Binds a configuration section when an <see cref="IConfiguration"/> is registered (hosts) and does nothing
+    /// otherwise (bare service collections in tests and benchmarks), and reloads with it.
+    /// </summary>
+    private static void OptionalBind<TOptions>(IServiceCollection services, string name, string section)
+        where TOptions : class
+    {
+        services.AddSingleton<IConfigureOptions<TOptions>>(sp => new ConfigureNamedOptions<TOptions>(
+            name, o => sp.GetService<IConfiguration>()?.GetSection(section).Bind(o)));
+        services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(sp => sp.GetService<IConfiguration>() is { } configuration
+            ? new ConfigurationChangeTokenSource<TOptions>(name, configuration.GetSection(section))
+            : new NoChangeTokenSource<TOptions>(name));
+    }
+
+    private sealed class NoChangeTokenSource<TOptions>(string name) : IOptionsChangeTokenSource<TOptions>
+    {
+        public string? Name { get; } = name;
+
+        public IChangeToken GetChangeToken() => NullChangeToken.Singleton;
+    }
+
+    private sealed class BulkheadsBuilder(IServiceCollection services, BulkheadRegistry registry) : IBulkheadsBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+
+        public IBulkheadsBuilder AddBulkhead(string name, Action<BulkheadOptions>? configure = null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(name);
+            if (string.Equals(name, BulkheadRoutingOptions.RoutesKey, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"'{BulkheadRoutingOptions.RoutesKey}' is reserved for Bulkheads:Routes.", nameof(name));
+            }
+
+            registry.Add(name);
+            var builder = Services.AddOptions<BulkheadOptions>(name);
+            if (configure is not null)
+            {
+                builder.Configure(configure);
+            }
+
+            OptionalBind<BulkheadOptions>(Services, name, $"{BulkheadConstants.ConfigurationSection}:{name}");
+            builder.ValidateOnStart();
+            return this;
+        }
+
+        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
+            ArgumentException.ThrowIfNullOrWhiteSpace(bulkheadName);
+
+            // Configuration binding was registered first and runs first; TryAdd lets a configured route win.
+            Services.Configure<BulkheadRoutingOptions>(o => o.Routes.TryAdd(methodPrefix, bulkheadName));
+            return this;
+        }
+    }
+}

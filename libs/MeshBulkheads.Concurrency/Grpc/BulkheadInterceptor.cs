@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Deadlines;
+using MeshBulkheads.Concurrency.Rejections;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Concurrency.Grpc;
+
+/// <summary>
+/// Admission for gRPC services: acquires a permit from the bulkhead the method is routed to
+/// (<c>Bulkheads:Routes</c>) before the handler runs and before any response header is written, so a
+/// rejection is a Trailers-Only response that grpc-dotnet retries after the pushback.
+/// </summary>
+/// <remarks>
+/// Register with <c>AddGrpc(o =&gt; { o.Interceptors.Add&lt;DeadlineInterceptor&gt;(); o.Interceptors.Add&lt;BulkheadInterceptor&gt;(); })</c>.
+/// The request carries the call's effective deadline (<see cref="IDeadlineFeature"/>, else
+/// <c>ServerCallContext.Deadline</c>), tenant (<c>x-tenant-id</c>) and criticality (<c>x-mesh-criticality</c>,
+/// default critical). The queue wait is recorded on <see cref="Activity.Current"/> as tag
+/// <c>meshbulkheads.bulkhead.queue_time_s</c> plus an event. Health and reflection are never gated.
+/// </remarks>
+public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<BulkheadRoutingOptions> routing, TimeProvider timeProvider) : Interceptor
+{
+    private readonly ConcurrentDictionary<string, Bulkhead?> _byMethod = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, () => continuation(request, context));
+
+    /// <inheritdoc/>
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, () => continuation(requestStream, context));
+
+    /// <inheritdoc/>
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, async () =>
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <inheritdoc/>
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, async () =>
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>Reads the caller's criticality header; anything but <c>sheddable</c> is critical.</summary>
+    /// <param name="headers">The request headers.</param>
+    /// <returns>The criticality.</returns>
+    public static BulkheadCriticality ReadCriticality(Metadata headers) =>
+        string.Equals(headers.GetValue(MeshMetadata.Criticality), "sheddable", StringComparison.OrdinalIgnoreCase)
+            ? BulkheadCriticality.Sheddable
+            : BulkheadCriticality.Critical;
+
+    private async Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> next)
+    {
+        var bulkhead = UngatedMethods.IsUngated(context.Method) ? null : _byMethod.GetOrAdd(context.Method, Resolve);
+        if (bulkhead is null)
+        {
+            return await next().ConfigureAwait(false);
+        }
+
+        DateTimeOffset? deadline = context.GetHttpContext().Features.Get<IDeadlineFeature>() is { } feature
+            ? feature.Deadline
+            : context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc));
+        var request = new BulkheadRequest(deadline, context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders));
+
+        var lease = await bulkhead.AcquireAsync(request, context.CancellationToken).ConfigureAwait(false);
+        RecordOnActivity(bulkhead.Name, lease);
+        if (!lease.IsAcquired)
+        {
+            throw BulkheadRejectionMapper.ToRpcException(lease, bulkhead.Name);
+        }
+
+        using (lease)
+        {
+            // Re-check after the continuation was scheduled: never start work whose deadline has passed.
+            if (deadline is { } d && timeProvider.GetUtcNow() >= d)
+            {
+                throw BulkheadRejectionMapper.ToRpcException(new BulkheadLease(BulkheadRejectionReason.DeadlineExceeded, lease.QueueTime, null), bulkhead.Name);
+            }
+
+            return await next().ConfigureAwait(false);
+        }
+    }
+
+    private Bulkhead? Resolve(string method) =>
+        routing.Value.Resolve(method) is { } name ? provider.Get(name) : null;
+
+    private static void RecordOnActivity(string bulkheadName, BulkheadLease lease)
+    {
+        if (Activity.Current is not { } activity)
+        {
+            return;
+        }
+
+        var seconds = lease.QueueTime.TotalSeconds;
+        activity.SetTag(BulkheadConstants.QueueTimeActivityTag, seconds);
+        activity.SetTag(BulkheadConstants.BulkheadTag, bulkheadName);
+        activity.AddEvent(new ActivityEvent(BulkheadConstants.QueueActivityEvent, tags: new ActivityTagsCollection
+        {
+            [BulkheadConstants.BulkheadTag] = bulkheadName,
+            [BulkheadConstants.ResultTag] = BulkheadConstants.Results.For(lease.Reason),
+            [BulkheadConstants.QueueTimeActivityTag] = seconds,
+        }));
+    }
+}

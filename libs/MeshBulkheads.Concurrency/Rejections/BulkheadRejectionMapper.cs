@@ -1,0 +1,129 @@
+using System.Globalization;
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
+using Microsoft.AspNetCore.Http;
+
+namespace MeshBulkheads.Concurrency.Rejections;
+
+/// <summary>
+/// The one place where a bulkhead rejection becomes a wire response: gRPC status, <c>x-mesh-reject-reason</c>,
+/// and for overload <c>grpc-retry-pushback-ms</c> (gRFC A6) / HTTP <c>Retry-After</c>.
+/// </summary>
+/// <remarks>
+/// Overload (queue full, queue timeout, adaptive limit, tenant share) → <c>UNAVAILABLE</c> / HTTP 503, the status
+/// grpc-dotnet retries; deadline unmeetable or exceeded → <c>DEADLINE_EXCEEDED</c> / 504; cancelled →
+/// <c>CANCELLED</c> / 499. The pushback is the time the queue needs to drain at its recent completion rate,
+/// bounded to 50 ms–30 s. The table is in the library README.
+/// </remarks>
+public static class BulkheadRejectionMapper
+{
+    /// <summary>The kebab-case reason carried in <c>x-mesh-reject-reason</c>.</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>The wire value, e.g. <c>queue-full</c>.</returns>
+    public static string ToReasonCode(BulkheadRejectionReason reason) => reason switch
+    {
+        BulkheadRejectionReason.QueueFull => "queue-full",
+        BulkheadRejectionReason.QueueTimeout => "queue-timeout",
+        BulkheadRejectionReason.DeadlineUnmeetable => "deadline-unmeetable",
+        BulkheadRejectionReason.DeadlineExceeded => "deadline-exceeded",
+        BulkheadRejectionReason.Canceled => "canceled",
+        BulkheadRejectionReason.AdaptiveLimit => "adaptive-limit",
+        BulkheadRejectionReason.TenantShare => "tenant-share",
+        BulkheadRejectionReason.Disposed => "shutting-down",
+        _ => "none",
+    };
+
+    /// <summary>Whether the reason means the server is overloaded (retry elsewhere or later).</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>True for overload reasons.</returns>
+    public static bool IsOverload(BulkheadRejectionReason reason) => reason is BulkheadRejectionReason.QueueFull
+        or BulkheadRejectionReason.QueueTimeout or BulkheadRejectionReason.AdaptiveLimit
+        or BulkheadRejectionReason.TenantShare or BulkheadRejectionReason.Disposed;
+
+    /// <summary>The gRPC status for a reason.</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>The status code.</returns>
+    public static StatusCode ToStatusCode(BulkheadRejectionReason reason) => reason switch
+    {
+        BulkheadRejectionReason.DeadlineUnmeetable or BulkheadRejectionReason.DeadlineExceeded => StatusCode.DeadlineExceeded,
+        BulkheadRejectionReason.Canceled => StatusCode.Cancelled,
+        BulkheadRejectionReason.None => StatusCode.OK,
+        _ => StatusCode.Unavailable,
+    };
+
+    /// <summary>The HTTP status for plain HTTP callers.</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>503, 504 or 499.</returns>
+    public static int ToHttpStatusCode(BulkheadRejectionReason reason) => reason switch
+    {
+        BulkheadRejectionReason.DeadlineUnmeetable or BulkheadRejectionReason.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
+        BulkheadRejectionReason.Canceled => StatusCodes.Status499ClientClosedRequest,
+        _ => StatusCodes.Status503ServiceUnavailable,
+    };
+
+    /// <summary>A message an operator or caller can act on.</summary>
+    /// <param name="lease">The rejected lease.</param>
+    /// <param name="bulkheadName">The bulkhead that rejected it.</param>
+    /// <returns>The message.</returns>
+    public static string ToMessage(BulkheadLease lease, string bulkheadName) => lease.Reason switch
+    {
+        BulkheadRejectionReason.QueueFull => $"Bulkhead '{bulkheadName}' is full (all permits busy, queue full); retry after {FormatMs(lease.RetryAfter)} ms.",
+        BulkheadRejectionReason.QueueTimeout => $"Bulkhead '{bulkheadName}' shed the request after {FormatMs(lease.QueueTime)} ms in the queue; retry after {FormatMs(lease.RetryAfter)} ms.",
+        BulkheadRejectionReason.AdaptiveLimit => $"Bulkhead '{bulkheadName}' lowered its limit because latency rose; retry after {FormatMs(lease.RetryAfter)} ms.",
+        BulkheadRejectionReason.TenantShare => $"Bulkhead '{bulkheadName}': this tenant already holds its maximum share; retry after {FormatMs(lease.RetryAfter)} ms.",
+        BulkheadRejectionReason.DeadlineUnmeetable => $"Bulkhead '{bulkheadName}': the remaining deadline is shorter than the expected queue wait; not started.",
+        BulkheadRejectionReason.DeadlineExceeded => $"Bulkhead '{bulkheadName}': the deadline passed before a permit was granted; not started.",
+        BulkheadRejectionReason.Canceled => $"Bulkhead '{bulkheadName}': the caller cancelled while waiting.",
+        BulkheadRejectionReason.Disposed => $"Bulkhead '{bulkheadName}' is shutting down; retry on another instance.",
+        _ => $"Bulkhead '{bulkheadName}' granted the request.",
+    };
+
+    /// <summary>The metadata of a rejection: reason, and for overload the pushback and Retry-After.</summary>
+    /// <param name="lease">The rejected lease.</param>
+    /// <returns>Header name/value pairs.</returns>
+    public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(BulkheadLease lease)
+    {
+        var list = new List<KeyValuePair<string, string>>(3)
+        {
+            new(MeshMetadata.RejectReason, ToReasonCode(lease.Reason)),
+        };
+        if (IsOverload(lease.Reason) && lease.RetryAfter is { } retryAfter)
+        {
+            list.Add(new(MeshMetadata.RetryPushbackMs, FormatMs(retryAfter)));
+            list.Add(new(MeshMetadata.RetryAfter, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return list;
+    }
+
+    /// <summary>The exception an interceptor throws before any response header is written (a Trailers-Only response).</summary>
+    /// <param name="lease">The rejected lease.</param>
+    /// <param name="bulkheadName">The bulkhead that rejected it.</param>
+    /// <returns>The exception with status, message and trailers.</returns>
+    public static RpcException ToRpcException(BulkheadLease lease, string bulkheadName)
+    {
+        var trailers = new Metadata();
+        foreach (var (key, value) in ToMetadata(lease))
+        {
+            trailers.Add(key, value);
+        }
+
+        return new RpcException(new Status(ToStatusCode(lease.Reason), ToMessage(lease, bulkheadName)), trailers);
+    }
+
+    /// <summary>Writes the rejection from middleware: Trailers-Only for gRPC, the HTTP status with Retry-After otherwise.</summary>
+    /// <param name="context">The request; its response must not have started.</param>
+    /// <param name="lease">The rejected lease.</param>
+    /// <param name="bulkheadName">The bulkhead that rejected it.</param>
+    /// <returns>A task that completes when the response is written.</returns>
+    public static Task WriteAsync(HttpContext context, BulkheadLease lease, string bulkheadName) =>
+        GrpcTrailersOnlyResponse.WriteAsync(
+            context,
+            ToStatusCode(lease.Reason),
+            ToMessage(lease, bulkheadName),
+            ToHttpStatusCode(lease.Reason),
+            ToMetadata(lease));
+
+    private static string FormatMs(TimeSpan? value) =>
+        ((long)Math.Ceiling((value ?? TimeSpan.Zero).TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+}

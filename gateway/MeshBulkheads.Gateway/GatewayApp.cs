@@ -1,9 +1,13 @@
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
+using MeshBulkheads.Gateway.Policy;
+using MeshBulkheads.Gateway.Policy.Internal;
+using MeshBulkheads.Gateway.RateLimiting;
 using MeshBulkheads.Gateway.Reflection;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
 using MeshBulkheads.Gateway.Tenancy.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -27,13 +31,18 @@ public static class GatewayApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Created now, not on the first call, so reloads before the first call are applied and counted.
+        app.Services.GetRequiredService<GatewayPolicyMonitor>();
         app.MapDefaultEndpoints();
         app.MapGatewayReflection();
         app.MapReverseProxy(proxy =>
         {
-            // Outermost, so it sees the forwarder's error feature after everything below ran.
+            // Outermost: measures every call, including the gateway's own rejections.
+            proxy.UseMiddleware<RequestMetricsMiddleware>();
+            // Next, so it sees the forwarder's error feature after everything below ran.
             proxy.UseMiddleware<BackendErrorMiddleware>();
             proxy.UseMiddleware<TenancyMiddleware>();
+            proxy.UseMiddleware<TenantRateLimitMiddleware>();
             proxy.UseMiddleware<GatewayCriticality>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
@@ -45,6 +54,17 @@ public static class GatewayApp
     private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Bound without a change-token source: reloads go through GatewayPolicyMonitor, which
+        // validates them, keeps the last good policy on failure and counts the failure.
+        services.AddOptions<GatewayPolicyOptions>()
+            .Configure<IConfiguration>((o, c) => c.GetSection(GatewayPolicyOptions.SectionName).Bind(o))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayPolicyOptions>, GatewayPolicyOptionsValidator>();
+        services.AddSingleton<GatewayPolicyMonitor>();
+        services.AddSingleton<TenantRateLimiter>();
+        services.AddSingleton<UnauthenticatedRateLimiter>();
 
         services.AddOptions<GatewayTenancyOptions>()
             .BindConfiguration(GatewayTenancyOptions.SectionName)

@@ -8,6 +8,12 @@ public static class GatewayRejectReasons
     /// <summary>Missing, repeated or unknown <c>x-api-key</c>: <c>UNAUTHENTICATED</c>.</summary>
     public const string Unauthenticated = "unauthenticated";
 
+    /// <summary>Too many calls failing authentication (<c>Gateway:UnauthenticatedLimit</c>): <c>RESOURCE_EXHAUSTED</c>.</summary>
+    public const string UnauthenticatedRateLimit = "unauthenticated-rate-limit";
+
+    /// <summary>The tenant's token bucket lacks the route's cost: <c>RESOURCE_EXHAUSTED</c> with pushback.</summary>
+    public const string TenantRateLimit = "tenant-rate-limit";
+
     /// <summary>The backend could not be reached or failed before answering: <c>UNAVAILABLE</c>.</summary>
     public const string BackendUnavailable = "backend-unavailable";
 

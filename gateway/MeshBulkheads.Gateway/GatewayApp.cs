@@ -1,3 +1,4 @@
+using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
 using MeshBulkheads.Gateway.Policy;
@@ -41,9 +42,13 @@ public static class GatewayApp
             proxy.UseMiddleware<RequestMetricsMiddleware>();
             // Next, so it sees the forwarder's error feature after everything below ran.
             proxy.UseMiddleware<BackendErrorMiddleware>();
+            // The deadline clock starts on arrival, so everything after it counts against the budget.
+            proxy.UseMiddleware<DeadlineMiddleware>();
             proxy.UseMiddleware<TenancyMiddleware>();
             proxy.UseMiddleware<TenantRateLimitMiddleware>();
             proxy.UseMiddleware<GatewayCriticality>();
+            // Last before the forwarder: forwards what is left of the deadline.
+            proxy.UseMiddleware<DeadlineForwardingMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

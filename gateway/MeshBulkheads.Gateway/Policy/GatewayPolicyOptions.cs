@@ -1,3 +1,5 @@
+using MeshBulkheads.Concurrency.Deadlines;
+
 namespace MeshBulkheads.Gateway.Policy;
 
 /// <summary>
@@ -30,6 +32,18 @@ public sealed class GatewayPolicyOptions
     /// checked before they are answered. The default is 20 per second, burst 40.
     /// </summary>
     public TokenBucketLimit UnauthenticatedLimit { get; set; } = new() { TokensPerSecond = 20, Burst = 40 };
+
+    /// <summary>
+    /// Deadline policy by YARP route id (<c>Gateway:Deadlines:&lt;route&gt;:Default|Max</c>): the deadline a
+    /// call without <c>grpc-timeout</c> gets, and the longest one honoured. Routes not listed get the
+    /// shared library's defaults (5 s, 30 s).
+    /// </summary>
+    public Dictionary<string, DeadlineOptions> Deadlines { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The deadline policy of <paramref name="routeId"/>.</summary>
+    public DeadlineOptions DeadlineOf(string routeId) => Deadlines.TryGetValue(routeId, out var policy) ? policy : DefaultDeadline;
+
+    private static readonly DeadlineOptions DefaultDeadline = new();
 
     /// <summary>The cost of one call on <paramref name="routeId"/>.</summary>
     public int CostOf(string routeId) => RouteCosts.TryGetValue(routeId, out var cost) ? cost : DefaultRouteCost;

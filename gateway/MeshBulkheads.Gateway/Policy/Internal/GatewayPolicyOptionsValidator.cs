@@ -11,6 +11,8 @@ internal sealed class GatewayPolicyOptionsValidator : IValidateOptions<GatewayPo
     private const double MinRate = 0.01;
     private const double MaxRate = 1_000_000;
     private const int MaxBurst = 1_000_000;
+    private static readonly TimeSpan MinDeadline = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxDeadline = TimeSpan.FromHours(1);
 
     public ValidateOptionsResult Validate(string? name, GatewayPolicyOptions options)
     {
@@ -52,6 +54,19 @@ internal sealed class GatewayPolicyOptionsValidator : IValidateOptions<GatewayPo
             if (cost < 1 || cost > smallestBurst)
             {
                 failures.Add($"{Section}:RouteCosts:{route} is {cost}: it must be between 1 and the smallest tier Burst ({smallestBurst}), or no call on that route could ever pass.");
+            }
+        }
+
+        foreach (var (route, deadline) in options.Deadlines)
+        {
+            var setting = $"{Section}:Deadlines:{route}";
+            if (deadline.Default < MinDeadline || deadline.Default > MaxDeadline || deadline.Max < MinDeadline || deadline.Max > MaxDeadline)
+            {
+                failures.Add($"{setting}: Default ({deadline.Default}) and Max ({deadline.Max}) must be between {MinDeadline} and {MaxDeadline}.");
+            }
+            else if (deadline.Default > deadline.Max)
+            {
+                failures.Add($"{setting}:Default ({deadline.Default}) must not exceed {setting}:Max ({deadline.Max}).");
             }
         }
 

@@ -1,3 +1,5 @@
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Gateway.Bulkheads;
 using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
@@ -47,6 +49,7 @@ public static class GatewayApp
             proxy.UseMiddleware<TenancyMiddleware>();
             proxy.UseMiddleware<TenantRateLimitMiddleware>();
             proxy.UseMiddleware<GatewayCriticality>();
+            proxy.UseMiddleware<RouteBulkheadMiddleware>();
             // Last before the forwarder: forwards what is left of the deadline.
             proxy.UseMiddleware<DeadlineForwardingMiddleware>();
             proxy.UseSessionAffinity();
@@ -54,6 +57,30 @@ public static class GatewayApp
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    /// <summary>
+    /// One shared-library bulkhead per YARP route in configuration at start, named like the route:
+    /// gateway defaults here, <c>Bulkheads:&lt;route&gt;</c> overrides them (queue, share), and the
+    /// permit limit is always computed from the available destinations.
+    /// </summary>
+    private static void AddRouteBulkheads(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<RouteCapacity>();
+        services.AddHostedService<RouteCapacityMonitor>();
+        var builder = services.AddBulkheads();
+        foreach (var route in configuration.GetSection(ReverseProxySection + ":Routes").GetChildren().Select(r => r.Key))
+        {
+            builder.AddBulkhead(route, o =>
+            {
+                // Services own the real queues: the gateway's stays short (do not stack queues on one path).
+                o.QueueLimit = 16;
+                o.MaxQueueTime = TimeSpan.FromMilliseconds(200);
+                o.CongestionThreshold = TimeSpan.FromMilliseconds(50);
+                o.TenantMaxShare = 0.5;
+            });
+            services.AddOptions<BulkheadOptions>(route).PostConfigure<RouteCapacity>((o, capacity) => o.PermitLimit = capacity.PermitsOf(route));
+        }
     }
 
     private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
@@ -84,6 +111,8 @@ public static class GatewayApp
             .ValidateOnStart();
         // Registered before AddReverseProxy, which only adds its default factory when none is present.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
+
+        AddRouteBulkheads(services, configuration);
 
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection(ReverseProxySection));
     }

@@ -20,6 +20,9 @@ public static class GatewayRejectReasons
     /// <summary><c>grpc-timeout</c> is not 1–8 digits and a unit, or was sent twice: <c>INVALID_ARGUMENT</c>.</summary>
     public const string MalformedGrpcTimeout = "malformed-grpc-timeout";
 
+    /// <summary>The route's bulkhead is full, its queue timed out, or the tenant holds its share: <c>UNAVAILABLE</c> with pushback.</summary>
+    public const string RouteOverloaded = "route-overloaded";
+
     /// <summary>The backend could not be reached or failed before answering: <c>UNAVAILABLE</c>.</summary>
     public const string BackendUnavailable = "backend-unavailable";
 

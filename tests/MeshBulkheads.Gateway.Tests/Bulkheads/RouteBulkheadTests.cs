@@ -95,15 +95,22 @@ public class RouteBulkheadTests
         Task<BuildReportResponse> Report(string key) =>
             reports.BuildReportAsync(new BuildReportRequest { AccountIds = { "acct-0001" } }, Key(key), cancellationToken: Ct).ResponseAsync;
 
-        // Act: acme tries 4 at once and globex 2; whatever the order, acme gets only its share.
+        // Act: acme tries 4 at once: two are held, two come back at once; then globex still gets in.
         var acme = Enumerable.Range(0, 4).Select(_ => Record.ExceptionAsync(() => Report(GatewayHost.AcmeKey)).AsTask()).ToList();
+        for (var rejected = 0; rejected < 2; rejected++)
+        {
+            await Task.WhenAny(acme.Where(t => !t.IsCompleted)).DefaultTimeout();
+        }
+
         var globex = Enumerable.Range(0, 2).Select(_ => Report(GatewayHost.GlobexKey)).ToList();
         await fourInFlight.DefaultTimeout();
+        var completedBeforeRelease = acme.Count(t => t.IsCompleted);
         gate.SetResult();
         var acmeResults = await Task.WhenAll(acme).DefaultTimeout();
         await Task.WhenAll(globex).DefaultTimeout();
 
         // Assert
+        Assert.Equal(2, completedBeforeRelease);
         Assert.Equal(2, acmeResults.Count(e => e is null));
         Assert.All(acmeResults.OfType<RpcException>(), e =>
         {

@@ -30,7 +30,8 @@ public sealed class RouteBulkheadMiddleware(RequestDelegate next, IBulkheadProvi
             deadline?.Deadline,
             context.Features.Get<GatewayTenant>()?.Id,
             GatewayCriticality.For(context.Request.Path) == GatewayCriticality.Critical ? BulkheadCriticality.Critical : BulkheadCriticality.Sheddable);
-        using var lease = await bulkhead.AcquireAsync(request, deadline?.CancellationToken ?? context.RequestAborted);
+        // The bulkhead enforces the deadline itself (DeadlineExceeded / DeadlineUnmeetable); the token is only the caller leaving.
+        using var lease = await bulkhead.AcquireAsync(request, context.RequestAborted);
         if (lease.IsAcquired)
         {
             await next(context);

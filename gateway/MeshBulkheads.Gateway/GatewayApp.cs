@@ -1,9 +1,16 @@
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Gateway.Bulkheads;
+using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
+using MeshBulkheads.Gateway.Policy;
+using MeshBulkheads.Gateway.Policy.Internal;
+using MeshBulkheads.Gateway.RateLimiting;
 using MeshBulkheads.Gateway.Reflection;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
 using MeshBulkheads.Gateway.Tenancy.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -27,14 +34,24 @@ public static class GatewayApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Created now, not on the first call, so reloads before the first call are applied and counted.
+        app.Services.GetRequiredService<GatewayPolicyMonitor>();
         app.MapDefaultEndpoints();
         app.MapGatewayReflection();
         app.MapReverseProxy(proxy =>
         {
-            // Outermost, so it sees the forwarder's error feature after everything below ran.
+            // Outermost: measures every call, including the gateway's own rejections.
+            proxy.UseMiddleware<RequestMetricsMiddleware>();
+            // Next, so it sees the forwarder's error feature after everything below ran.
             proxy.UseMiddleware<BackendErrorMiddleware>();
+            // The deadline clock starts on arrival, so everything after it counts against the budget.
+            proxy.UseMiddleware<DeadlineMiddleware>();
             proxy.UseMiddleware<TenancyMiddleware>();
+            proxy.UseMiddleware<TenantRateLimitMiddleware>();
             proxy.UseMiddleware<GatewayCriticality>();
+            proxy.UseMiddleware<RouteBulkheadMiddleware>();
+            // Last before the forwarder: forwards what is left of the deadline.
+            proxy.UseMiddleware<DeadlineForwardingMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
@@ -42,9 +59,44 @@ public static class GatewayApp
         return app;
     }
 
+    /// <summary>
+    /// One shared-library bulkhead per YARP route in configuration at start, named like the route:
+    /// gateway defaults here, <c>Bulkheads:&lt;route&gt;</c> overrides them (queue, share), and the
+    /// permit limit is always computed from the available destinations.
+    /// </summary>
+    private static void AddRouteBulkheads(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<RouteCapacity>();
+        services.AddHostedService<RouteCapacityMonitor>();
+        var builder = services.AddBulkheads();
+        foreach (var route in configuration.GetSection(ReverseProxySection + ":Routes").GetChildren().Select(r => r.Key))
+        {
+            builder.AddBulkhead(route, o =>
+            {
+                // Services own the real queues: the gateway's stays short (do not stack queues on one path).
+                o.QueueLimit = 16;
+                o.MaxQueueTime = TimeSpan.FromMilliseconds(200);
+                o.CongestionThreshold = TimeSpan.FromMilliseconds(50);
+                o.TenantMaxShare = 0.5;
+            });
+            services.AddOptions<BulkheadOptions>(route).PostConfigure<RouteCapacity>((o, capacity) => o.PermitLimit = capacity.PermitsOf(route));
+        }
+    }
+
     private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Bound without a change-token source: reloads go through GatewayPolicyMonitor, which
+        // validates them, keeps the last good policy on failure and counts the failure.
+        services.AddOptions<GatewayPolicyOptions>()
+            .Configure<IConfiguration>((o, c) => c.GetSection(GatewayPolicyOptions.SectionName).Bind(o))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayPolicyOptions>, GatewayPolicyOptionsValidator>();
+        services.AddSingleton<GatewayPolicyMonitor>();
+        services.AddSingleton<TenantRateLimiter>();
+        services.AddSingleton<UnauthenticatedRateLimiter>();
 
         services.AddOptions<GatewayTenancyOptions>()
             .BindConfiguration(GatewayTenancyOptions.SectionName)
@@ -59,6 +111,8 @@ public static class GatewayApp
             .ValidateOnStart();
         // Registered before AddReverseProxy, which only adds its default factory when none is present.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
+
+        AddRouteBulkheads(services, configuration);
 
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection(ReverseProxySection));
     }

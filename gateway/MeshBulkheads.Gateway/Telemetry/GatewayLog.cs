@@ -9,4 +9,14 @@ internal static partial class GatewayLog
     // No exception argument: YARP's HttpForwarder already logs the failure with its stack trace at Warning.
     [LoggerMessage(2, LogLevel.Information, "Backend failure on route {RouteId} (cluster {ClusterId}): {ForwarderError}; answered {GrpcStatus} with reason {Reason}", EventName = nameof(BackendFailure))]
     public static partial void BackendFailure(ILogger logger, string routeId, string clusterId, string forwarderError, string grpcStatus, string reason);
+
+    // The failures name settings and values, never API keys (the validators guarantee it).
+    [LoggerMessage(3, LogLevel.Error, "Configuration reload refused; generation {Generation} keeps serving. {Failures}", EventName = nameof(ConfigReloadRejected))]
+    public static partial void ConfigReloadRejected(ILogger logger, long generation, string failures);
+
+    [LoggerMessage(4, LogLevel.Information, "Configuration reloaded: generation {Generation}", EventName = nameof(ConfigReloaded))]
+    public static partial void ConfigReloaded(ILogger logger, long generation);
+
+    [LoggerMessage(5, LogLevel.Debug, "Tenant {Tenant} over its rate limit on route {RouteId}: cost {Cost}, retry after {RetryAfterMs} ms", EventName = nameof(TenantRateLimited))]
+    public static partial void TenantRateLimited(ILogger logger, string tenant, string routeId, int cost, long retryAfterMs);
 }

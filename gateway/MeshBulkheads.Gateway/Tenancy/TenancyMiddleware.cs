@@ -1,7 +1,9 @@
+using System.Globalization;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Gateway.Forwarding;
+using MeshBulkheads.Gateway.RateLimiting;
 using MeshBulkheads.Gateway.Telemetry;
-using Yarp.ReverseProxy.Model;
 
 namespace MeshBulkheads.Gateway.Tenancy;
 
@@ -10,15 +12,26 @@ namespace MeshBulkheads.Gateway.Tenancy;
 /// <c>x-api-key</c> to a tenant, removes the key and any client-sent <c>x-tenant-id</c>, and sets
 /// the authenticated <c>x-tenant-id</c> for the services.
 /// </summary>
+/// <remarks>
+/// Every call that fails authentication first takes a token from the shared
+/// <see cref="UnauthenticatedRateLimiter"/>: missing, repeated and oversized keys are charged before
+/// any key lookup (an oversized key is never hashed); an unknown key after its constant-time lookup.
+/// Past that limit the gateway answers <c>RESOURCE_EXHAUSTED</c> without logging, so a flood of bad
+/// keys costs bounded work and log volume and never touches any tenant's bucket.
+/// </remarks>
 public sealed class TenancyMiddleware(
     RequestDelegate next,
     ApiKeyAuthenticator authenticator,
+    UnauthenticatedRateLimiter unauthenticatedLimiter,
     GatewayMetrics metrics,
     ILogger<TenancyMiddleware> logger)
 {
     public const string MissingKeyMessage = "missing x-api-key metadata; demo keys are in the README";
     public const string RepeatedKeyMessage = "send exactly one x-api-key metadata entry";
     public const string UnknownKeyMessage = "unknown API key";
+
+    /// <summary>Longer keys are refused without hashing them (real keys are far shorter).</summary>
+    public const int MaxKeyLength = 256;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -39,6 +52,11 @@ public sealed class TenancyMiddleware(
             return RejectAsync(context, RepeatedKeyMessage);
         }
 
+        if (apiKeys[0]!.Length > MaxKeyLength)
+        {
+            return RejectAsync(context, UnknownKeyMessage);
+        }
+
         var tenant = authenticator.Authenticate(apiKeys[0]!);
         if (tenant is null)
         {
@@ -52,8 +70,21 @@ public sealed class TenancyMiddleware(
 
     private Task RejectAsync(HttpContext context, string message)
     {
+        var route = GatewayRoute.IdOf(context);
+        var decision = unauthenticatedLimiter.TryAcquire();
+        metrics.RateLimitDecision(GatewayMetrics.NoTenant, route, decision.Allowed);
+        if (!decision.Allowed)
+        {
+            metrics.Rejected(route, GatewayRejectReasons.UnauthenticatedRateLimit);
+            return RateLimitRejection.WriteAsync(
+                context,
+                GatewayRejectReasons.UnauthenticatedRateLimit,
+                string.Create(CultureInfo.InvariantCulture, $"too many calls without a valid x-api-key; retry after {RateLimitRejection.PushbackMs(decision.RetryAfter)} ms with a valid key"),
+                decision.RetryAfter);
+        }
+
         GatewayLog.Unauthenticated(logger, context.Request.Path, message);
-        metrics.Rejected(context.Features.Get<IReverseProxyFeature>()?.Route.Config.RouteId ?? "unknown", GatewayRejectReasons.Unauthenticated);
+        metrics.Rejected(route, GatewayRejectReasons.Unauthenticated);
         return GrpcTrailersOnlyResponse.WriteAsync(
             context,
             StatusCode.Unauthenticated,

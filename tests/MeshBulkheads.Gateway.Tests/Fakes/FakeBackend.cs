@@ -59,7 +59,8 @@ public sealed class FakeBackend : IAsyncDisposable
     /// <summary>Records the call and runs <see cref="OnCall"/>; the fake services call this first.</summary>
     internal async Task RecordAsync(string method, IMessage request, ServerCallContext context)
     {
-        var call = new RecordedCall(method, request, [.. context.RequestHeaders]);
+        var grpcTimeout = context.GetHttpContext().Request.Headers["grpc-timeout"];
+        var call = new RecordedCall(method, request, [.. context.RequestHeaders], grpcTimeout.Count == 0 ? null : grpcTimeout.ToString());
         Calls.Enqueue(call);
         if (OnCall is { } hook)
         {

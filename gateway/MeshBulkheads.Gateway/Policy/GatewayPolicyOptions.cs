@@ -1,0 +1,50 @@
+using MeshBulkheads.Concurrency.Deadlines;
+
+namespace MeshBulkheads.Gateway.Policy;
+
+/// <summary>
+/// The gateway's traffic policy, section <c>Gateway</c>: tier rate limits, route costs and the
+/// limit for unauthenticated traffic. Validated at start and on every reload; an invalid reload is
+/// logged and counted and the last good policy keeps serving (see <see cref="GatewayPolicyMonitor"/>).
+/// </summary>
+public sealed class GatewayPolicyOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Route cost when a route has no <see cref="RouteCosts"/> entry.</summary>
+    public const int DefaultRouteCost = 1;
+
+    /// <summary>
+    /// Rate limits per tier (<c>Gateway:Tiers:&lt;tier&gt;:TokensPerSecond|Burst</c>). Exactly the known
+    /// tiers (gold, silver, bronze) must be present, and gold &gt; silver &gt; bronze in rate.
+    /// </summary>
+    public Dictionary<string, TokenBucketLimit> Tiers { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Tokens one call costs, by YARP route id (<c>Gateway:RouteCosts:&lt;route&gt;</c>), e.g. a render
+    /// costs more than a balance read. Routes not listed cost <see cref="DefaultRouteCost"/>.
+    /// Each cost must be between 1 and the smallest tier burst (a call costing more could never pass).
+    /// </summary>
+    public Dictionary<string, int> RouteCosts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One bucket shared by all calls that fail authentication (<c>Gateway:UnauthenticatedLimit</c>),
+    /// checked before they are answered. The default is 20 per second, burst 40.
+    /// </summary>
+    public TokenBucketLimit UnauthenticatedLimit { get; set; } = new() { TokensPerSecond = 20, Burst = 40 };
+
+    /// <summary>
+    /// Deadline policy by YARP route id (<c>Gateway:Deadlines:&lt;route&gt;:Default|Max</c>): the deadline a
+    /// call without <c>grpc-timeout</c> gets, and the longest one honoured. Routes not listed get the
+    /// shared library's defaults (5 s, 30 s).
+    /// </summary>
+    public Dictionary<string, DeadlineOptions> Deadlines { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The deadline policy of <paramref name="routeId"/>.</summary>
+    public DeadlineOptions DeadlineOf(string routeId) => Deadlines.TryGetValue(routeId, out var policy) ? policy : DefaultDeadline;
+
+    private static readonly DeadlineOptions DefaultDeadline = new();
+
+    /// <summary>The cost of one call on <paramref name="routeId"/>.</summary>
+    public int CostOf(string routeId) => RouteCosts.TryGetValue(routeId, out var cost) ? cost : DefaultRouteCost;
+}

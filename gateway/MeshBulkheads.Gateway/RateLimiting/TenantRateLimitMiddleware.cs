@@ -1,0 +1,38 @@
+using System.Globalization;
+using MeshBulkheads.Gateway.Forwarding;
+using MeshBulkheads.Gateway.Telemetry;
+using MeshBulkheads.Gateway.Tenancy;
+
+namespace MeshBulkheads.Gateway.RateLimiting;
+
+/// <summary>
+/// Takes the route's cost from the authenticated tenant's token bucket; over the limit the call gets
+/// <c>RESOURCE_EXHAUSTED</c> with the exact pushback and never reaches a backend. Runs after tenancy.
+/// </summary>
+public sealed class TenantRateLimitMiddleware(
+    RequestDelegate next,
+    TenantRateLimiter limiter,
+    GatewayMetrics metrics,
+    ILogger<TenantRateLimitMiddleware> logger)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var tenant = context.Features.Get<GatewayTenant>()
+            ?? throw new InvalidOperationException("TenantRateLimitMiddleware must run after TenancyMiddleware.");
+        var route = GatewayRoute.IdOf(context);
+        var decision = limiter.TryAcquire(tenant, route);
+        metrics.RateLimitDecision(tenant.Id, route, decision.Allowed);
+        if (decision.Allowed)
+        {
+            return next(context);
+        }
+
+        var pushbackMs = RateLimitRejection.PushbackMs(decision.RetryAfter);
+        GatewayLog.TenantRateLimited(logger, tenant.Id, route, decision.Cost, pushbackMs);
+        metrics.Rejected(route, GatewayRejectReasons.TenantRateLimit);
+        var message = string.Create(
+            CultureInfo.InvariantCulture,
+            $"tenant '{tenant.Id}' is over its rate limit ({tenant.Tier} tier: {decision.Limit.TokensPerSecond} tokens/s, burst {decision.Limit.Burst}); a call on route '{route}' costs {decision.Cost} tokens; retry after {pushbackMs} ms");
+        return RateLimitRejection.WriteAsync(context, GatewayRejectReasons.TenantRateLimit, message, decision.RetryAfter);
+    }
+}

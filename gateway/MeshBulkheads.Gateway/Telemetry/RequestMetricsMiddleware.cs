@@ -1,0 +1,43 @@
+using Grpc.Core;
+using MeshBulkheads.Gateway.Forwarding;
+using MeshBulkheads.Gateway.Tenancy;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace MeshBulkheads.Gateway.Telemetry;
+
+/// <summary>
+/// Records <c>meshbulkheads.gateway.request.duration</c> for every proxied call by tenant, route and
+/// the gRPC status the caller got (the backend's, or the gateway's own rejection). Outermost in the
+/// proxy pipeline so rejections and rewritten backend failures are measured too.
+/// </summary>
+public sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider timeProvider)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var start = timeProvider.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            // Only authenticated tenants (ids from configuration) become tag values.
+            var tenant = context.Features.Get<GatewayTenant>()?.Id ?? GatewayMetrics.NoTenant;
+            metrics.RequestDuration(timeProvider.GetElapsedTime(start), tenant, GatewayRoute.IdOf(context), StatusOf(context));
+        }
+    }
+
+    /// <summary>The status from the trailers (normal response) or the headers (Trailers-Only).</summary>
+    private static string StatusOf(HttpContext context)
+    {
+        var value = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"] is { Count: > 0 } trailer
+            ? trailer.ToString()
+            : context.Response.Headers["grpc-status"].ToString();
+        if (int.TryParse(value, out var code) && Enum.IsDefined((StatusCode)code))
+        {
+            return ((StatusCode)code).ToString();
+        }
+
+        return context.RequestAborted.IsCancellationRequested ? nameof(StatusCode.Cancelled) : nameof(StatusCode.Unknown);
+    }
+}

@@ -1,4 +1,4 @@
-using MeshBulkheads.Testing;
+using MeshBulkheads.Testing.Processes;
 using YamlDotNet.RepresentationModel;
 
 namespace MeshBulkheads.Observability.Tests;
@@ -6,7 +6,7 @@ namespace MeshBulkheads.Observability.Tests;
 /// <summary>Paths of the observability artefacts in the repository, and YAML loading.</summary>
 internal static class ObservabilityFiles
 {
-    private static readonly Lazy<string> Root = new(RepositoryRoot.Find);
+    private static readonly Lazy<string> Root = new(() => RepositoryLayout.Root);
 
     public static string RepoRoot => Root.Value;
 

@@ -17,6 +17,7 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
     private const string Tenant = "acme";
     private readonly PaymentsHostScope _scope = new();
     private readonly Gate _gate = new();
+    private KestrelHost? _host;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -143,6 +144,31 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
         await a.Call.ResponseAsync.DefaultTimeout();
     }
 
+    [Fact]
+    public async Task Metrics_AfterCharges_ExportPartitionAndBulkheadSeriesUnderDocumentedNames()
+    {
+        // Arrange
+        var client = await StartAsync(globalQueue: false);
+        var account = NewAccount();
+        await client.ChargeAsync(PaymentsHostScope.Charge(account, 1), cancellationToken: Ct);
+        await client.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, cancellationToken: Ct);
+        using var admin = _host!.CreateAdminClient();
+
+        // Act
+        var text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
+
+        // Assert
+        Assert.Contains("meshbulkheads_payments_partition_depth{", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_partition=\"15\"", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_payments_partition_limit{", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_payments_partition_requests_total{", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_partition_result=\"executed\"", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_payments_partition_time_in_queue_seconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_bulkhead=\"payments-charge\"", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_bulkhead=\"payments-read\"", text, StringComparison.Ordinal);
+        Assert.Contains("meshbulkheads_bulkhead_queue_oldest_age_seconds", text, StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _gate.Release.TrySetResult();
@@ -164,6 +190,7 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
                 ["Payments:Partitions:MailboxCapacity"] = mailboxCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             services => services.AddSingleton(_gate.Hooks));
+        _host = host;
         return PaymentsHostScope.Client(host, Tenant);
     }
 

@@ -12,7 +12,7 @@ public sealed class ChargePartitionHooks
     /// <summary>Awaited by the consumer just before it starts a charge (a test gate).</summary>
     public Func<PartitionWorkInfo, Task>? BeforeExecuteAsync { get; init; }
 
-    /// <summary>Called when a queued charge's caller cancelled or its deadline passed.</summary>
+    /// <summary>Called when a charge's caller cancelled or its deadline passed before it completed (queued or running).</summary>
     public Action<PartitionWorkInfo>? Abandoned { get; init; }
 
     /// <summary>Called when a consumer dequeued an abandoned charge and did not start it.</summary>

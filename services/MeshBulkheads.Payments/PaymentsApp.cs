@@ -1,6 +1,9 @@
 using MeshBulkheads.Payments.Api;
 using MeshBulkheads.Payments.Database;
+using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Payments.Ledger;
+using MeshBulkheads.Payments.Partitions;
+using MeshBulkheads.Payments.Pitfalls;
 using MeshBulkheads.Payments.Seeding;
 using MeshBulkheads.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,7 +21,8 @@ public static class PaymentsApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8081, defaultAdminPort: 9081);
         builder.Services.AddPaymentsServices();
-        builder.Services.AddGrpc();
+        builder.Services.AddPaymentsBulkheads();
+        builder.Services.AddGrpc(o => o.AddMeshInterceptors());
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
@@ -29,7 +33,7 @@ public static class PaymentsApp
         return app;
     }
 
-    /// <summary>Options, pool metrics, the ledger chosen by configuration, and the schema/seed warm-up.</summary>
+    /// <summary>Options, pool metrics, the ledger chosen by configuration, the charge partitions, and the schema/seed warm-up.</summary>
     public static IServiceCollection AddPaymentsServices(this IServiceCollection services)
     {
         services.AddOptions<PaymentsOptions>()
@@ -44,11 +48,25 @@ public static class PaymentsApp
         services.TryAddSingleton<DbPoolMetrics>();
         services.TryAddSingleton<ILedgerStore>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<PaymentsOptions>>();
-            return string.IsNullOrWhiteSpace(options.Value.ConnectionString)
+            var options = sp.GetRequiredService<IOptions<PaymentsOptions>>().Value;
+            ILedgerStore store = string.IsNullOrWhiteSpace(options.ConnectionString)
                 ? ActivatorUtilities.CreateInstance<SqliteLedgerStore>(sp)
                 : ActivatorUtilities.CreateInstance<PostgresLedgerStore>(sp);
+
+            // Pitfall knobs wrap the real store only when set, so the default path has no indirection.
+            if (options.Pitfalls.ExtraQueryLatency > TimeSpan.Zero)
+            {
+                store = new ExtraLatencyLedgerStore(store, options.Pitfalls.ExtraQueryLatency, sp.GetRequiredService<TimeProvider>());
+            }
+
+            return options.Pitfalls.SyncOverAsync ? new SyncOverAsyncLedgerStore(store) : store;
         });
+        services.TryAddSingleton<PartitionMetrics>();
+        services.TryAddSingleton(sp => new ChargePartitions(
+            sp.GetRequiredService<IOptions<PaymentsOptions>>(),
+            sp.GetRequiredService<PartitionMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ChargePartitionHooks>()));
         services.AddSingleton<IWarmup, LedgerWarmup>();
         return services;
     }

@@ -45,6 +45,14 @@ public sealed class PaymentsOptions
     [ValidateObjectMembers]
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>The keyed charge partitions (per-account mailboxes).</summary>
+    [ValidateObjectMembers]
+    public PartitionOptions Partitions { get; set; } = new();
+
+    /// <summary>Switches that reproduce the seed's "avoid" cells on demand; all off by default.</summary>
+    [ValidateObjectMembers]
+    public PitfallOptions Pitfalls { get; set; } = new();
+
     /// <summary>The configured currencies as a set.</summary>
     public IReadOnlySet<string> CurrencySet() => Currencies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
@@ -72,6 +80,50 @@ public sealed class DatabaseOptions
     /// <value>The default value is 2 seconds; valid range 1 ms to 1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan MaxPoolWait { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Keyed partitions for charges (section <c>Payments:Partitions</c>): hash(tenant, account) picks one of
+/// <see cref="Count"/> single-consumer mailboxes, so one account's charges run in submission order and
+/// one hot account fills only its own mailbox.
+/// </summary>
+public sealed class PartitionOptions
+{
+    /// <summary>Number of mailboxes, each with one consumer (at most this many charges run at once).</summary>
+    /// <value>The default value is 16; valid range 1-1024.</value>
+    [Range(1, 1024)]
+    public int Count { get; set; } = 16;
+
+    /// <summary>Charges one mailbox may hold waiting; a full mailbox rejects with <c>partition-full</c>.</summary>
+    /// <value>The default value is 16; valid range 1-100000. Keep it below the <c>payments-charge</c> permit limit so one hot account cannot hold every permit.</value>
+    [Range(1, 100_000)]
+    public int MailboxCapacity { get; set; } = 16;
+}
+
+/// <summary>
+/// Pitfall switches (section <c>Payments:Pitfalls</c>): each reproduces a design the seed says to avoid,
+/// so its symptom can be seen on a dashboard. Never turn them on in production.
+/// </summary>
+public sealed class PitfallOptions
+{
+    /// <summary>
+    /// One global queue with <see cref="PartitionOptions.Count"/> consumers instead of per-account mailboxes:
+    /// charges of one account may run concurrently and commit out of submission order.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool GlobalQueue { get; set; }
+
+    /// <summary>
+    /// Database calls are blocked on with <c>.GetAwaiter().GetResult()</c> on the request thread
+    /// (sync-over-async): the shared thread pool starves under concurrent calls.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool SyncOverAsync { get; set; }
+
+    /// <summary>Extra latency added (asynchronously) to every ledger call, to simulate a slow database.</summary>
+    /// <value>The default value is zero (off); valid range 0 to 1 minute.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ExtraQueryLatency { get; set; }
 }
 
 /// <summary>Source-generated validator for <see cref="PaymentsOptions"/> (no reflection at start-up).</summary>

@@ -1,9 +1,9 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments.Database;
 using MeshBulkheads.Payments.Ledger;
+using MeshBulkheads.Payments.Partitions;
 using MeshBulkheads.ServiceDefaults.Grpc;
 using MeshBulkheads.ServiceDefaults.Tenancy;
 using Microsoft.Extensions.Options;
@@ -17,18 +17,30 @@ namespace MeshBulkheads.Payments.Api;
 public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.PaymentsServiceBase
 {
     /// <summary>The <c>x-mesh-reject-reason</c> when no database connection became free in time.</summary>
-    public const string PoolTimeoutReason = "db-pool-timeout";
+    public const string PoolTimeoutReason = PaymentsRejections.PoolTimeoutReason;
+
+    /// <summary>The <c>x-mesh-reject-reason</c> when the account's partition mailbox is full.</summary>
+    public const string PartitionFullReason = PaymentsRejections.PartitionFullReason;
 
     private readonly ILedgerStore _store;
+    private readonly ChargePartitions _partitions;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger<PaymentsService> _logger;
     private readonly IReadOnlySet<string> _currencies;
     private readonly string _currencyList;
     private readonly int _defaultPageSize;
     private readonly int _maxPageSize;
 
-    public PaymentsService(ILedgerStore store, IOptions<PaymentsOptions> options, ILogger<PaymentsService> logger)
+    public PaymentsService(
+        ILedgerStore store,
+        ChargePartitions partitions,
+        IOptions<PaymentsOptions> options,
+        TimeProvider timeProvider,
+        ILogger<PaymentsService> logger)
     {
         _store = store;
+        _partitions = partitions;
+        _timeProvider = timeProvider;
         _logger = logger;
         var value = options.Value;
         _currencies = value.CurrencySet();
@@ -47,7 +59,26 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         PaymentRequestValidation.Currency(request.Currency, _currencies, _currencyList);
 
         var command = new ChargeCommand(tenant, request.AccountId, request.AmountMinor, request.Currency, request.IdempotencyKey);
-        var result = await WithPoolAsync(() => _store.ChargeAsync(command, context.CancellationToken));
+        ChargeResult result;
+        try
+        {
+            // The account's mailbox runs its charges one at a time, in the order they arrived here.
+            result = await _partitions.RunAsync(
+                tenant,
+                request.AccountId,
+                request.IdempotencyKey,
+                ct => WithPoolAsync(() => _store.ChargeAsync(command, ct)),
+                context.CancellationToken);
+        }
+        catch (PartitionRejectedException ex)
+        {
+            throw PaymentsRejections.Partition(ex);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            throw PaymentsRejections.GoneWhileQueued(context, _timeProvider.GetUtcNow());
+        }
+
         return result.Status switch
         {
             ChargeStatus.Recorded or ChargeStatus.Replayed => new ChargeResponse
@@ -131,9 +162,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         {
             PaymentsLog.PoolTimeout(_logger, ex.Pool, ex.Message);
             // Thrown before any response header: the status and metadata go out as a Trailers-Only response.
-            throw new RpcException(
-                new Status(StatusCode.Unavailable, ex.Message),
-                new Metadata { { MeshMetadata.RejectReason, PoolTimeoutReason } });
+            throw PaymentsRejections.Overload(PoolTimeoutReason, ex.Message, retryAfter: null);
         }
     }
 }

@@ -33,7 +33,7 @@ public class RenderHostTests
         // compared here: OpenTelemetry listens process-wide, so parallel in-process hosts share instruments.
         var lines = text.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("meshbulkheads_bulkhead_permit_limit{", StringComparison.Ordinal)
-            && l.Contains("meshbulkheads_bulkhead=\"render\"", StringComparison.Ordinal)));
+            && l.Contains("meshbulkheads_bulkhead=\"render\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("meshbulkheads_bulkhead_queue_oldest_age_seconds{", StringComparison.Ordinal)
             && l.Contains("meshbulkheads_bulkhead=\"render\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("meshbulkheads_render_workers_limit", StringComparison.Ordinal));

@@ -106,6 +106,26 @@ public class RenderWorkerPoolTests
         Assert.Equal(0, render.Dispatcher.QueueDepth);
     }
 
+    [Fact]
+    public async Task Render_InvalidRequestWhileSaturated_InvalidArgumentNotQueued()
+    {
+        // Arrange: the only worker is busy and nothing may queue.
+        using var observer = new RecordingRenderObserver(gated: true);
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "0" });
+        var running = render.Render();
+        await observer.FirstStarted.Task.DefaultTimeout();
+
+        // Act: validation comes before admission, so a bad request is told what is wrong, not to retry.
+        var error = await Assert.ThrowsAsync<RpcException>(() => render.Client.RenderAsync(
+            new Contracts.Render.V1.RenderRequest { Width = -1 }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+        observer.Release();
+        await running.ResponseAsync.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(1, observer.Started);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -1,3 +1,4 @@
+using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Render.Grpc;
 using MeshBulkheads.Render.Workers;
 
@@ -13,13 +14,14 @@ public static class RenderApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8083, defaultAdminPort: 9083);
         builder.Services.AddRenderServices();
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(o => o.AddMeshInterceptors());
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        // Resolve the dispatcher now: the worker threads start with the host, not on the first request.
-        _ = app.Services.GetRequiredService<IRenderDispatcher>();
+        // Resolve the dispatcher now: the worker threads start and the gauges are published with the
+        // host, not on the first request.
+        _ = app.Services.GetRequiredService<RenderDispatcher>();
         app.MapDefaultEndpoints();
         app.MapGrpcService<RenderGrpcService>();
         app.MapGrpcReflectionService();

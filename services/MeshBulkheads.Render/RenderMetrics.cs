@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 
@@ -6,7 +5,8 @@ namespace MeshBulkheads.Render;
 
 /// <summary>
 /// Meter <c>MeshBulkheads.Render</c>: queue depth, busy and configured workers, job duration and
-/// job outcomes. Names as exported to Prometheus are listed in the README.
+/// the outcome of admitted jobs. Admission itself (queue, rejections) is measured by the shared
+/// bulkhead <c>render</c> (meter <c>MeshBulkheads.Concurrency</c>). Exported names are in the README.
 /// </summary>
 public sealed class RenderMetrics
 {
@@ -14,12 +14,12 @@ public sealed class RenderMetrics
     public const string ResultCompleted = "completed";
     public const string ResultCanceled = "canceled";
     public const string ResultFailed = "failed";
-    public const string ResultQueueFull = "queue_full";
     public const string ResultTagName = "meshbulkheads.render.result";
 
     private readonly Meter _meter;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _jobs;
+    private int _busy;
 
     public RenderMetrics(IMeterFactory meterFactory)
     {
@@ -32,26 +32,32 @@ public sealed class RenderMetrics
         _jobs = _meter.CreateCounter<long>(
             "meshbulkheads.render.jobs",
             unit: "{job}",
-            description: "Render jobs by result: completed, canceled, failed, queue_full.");
+            description: "Admitted render jobs by result: completed, canceled, failed.");
+        _meter.CreateObservableUpDownCounter(
+            "meshbulkheads.render.workers.busy", () => Volatile.Read(ref _busy), unit: "{worker}", description: "Render workers (or inline request threads) executing a job.");
     }
 
-    /// <summary>Publishes the pool's live state as observable instruments.</summary>
-    public void ObservePool(Func<int> queueDepth, Func<int> busyWorkers, int workerLimit)
+    /// <summary>Threads executing a render right now.</summary>
+    public int BusyWorkers => Volatile.Read(ref _busy);
+
+    /// <summary>Publishes the queue depth and the worker count as observable instruments.</summary>
+    public void ObservePool(Func<int> queueDepth, int workerLimit)
     {
         _meter.CreateObservableUpDownCounter(
-            "meshbulkheads.render.queue.depth", () => queueDepth(), unit: "{job}", description: "Render jobs waiting for a worker.");
+            "meshbulkheads.render.queue.depth", () => queueDepth(), unit: "{job}", description: "Render jobs waiting for a worker (bulkhead queue plus hand-off).");
         _meter.CreateObservableUpDownCounter(
-            "meshbulkheads.render.workers.busy", () => busyWorkers(), unit: "{worker}", description: "Render workers executing a job.");
-        _meter.CreateObservableUpDownCounter(
-            "meshbulkheads.render.workers.limit", () => workerLimit, unit: "{worker}", description: "Dedicated render worker threads.");
+            "meshbulkheads.render.workers.limit", () => workerLimit, unit: "{worker}", description: "Dedicated render worker threads (= the render bulkhead's permits).");
     }
+
+    public void WorkerStarted() => Interlocked.Increment(ref _busy);
+
+    public void WorkerFinished() => Interlocked.Decrement(ref _busy);
 
     public void JobFinished(string result, TimeSpan duration)
     {
-        var tag = new KeyValuePair<string, object?>(ResultTagName, result);
         if (_duration.Enabled)
         {
-            _duration.Record(duration.TotalSeconds, tag);
+            _duration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(ResultTagName, result));
         }
 
         JobCounted(result);
@@ -61,7 +67,7 @@ public sealed class RenderMetrics
     {
         if (_jobs.Enabled)
         {
-            _jobs.Add(1, new TagList { { ResultTagName, result } });
+            _jobs.Add(1, new KeyValuePair<string, object?>(ResultTagName, result));
         }
     }
 }

@@ -6,6 +6,11 @@ namespace MeshBulkheads.Render;
 /// Render limits and worker-pool settings, section <c>Render</c>. Every value is finite and
 /// validated at start-up (see <see cref="RenderOptionsValidator"/>); the README explains each default.
 /// </summary>
+/// <remarks>
+/// <see cref="Workers"/>, <see cref="QueueLimit"/> and <see cref="MaxQueueTime"/> become the
+/// <c>PermitLimit</c>, <c>QueueLimit</c> and <c>MaxQueueTime</c> of the shared bulkhead
+/// <c>render</c>; the other bulkhead settings may still be tuned under <c>Bulkheads:render</c>.
+/// </remarks>
 public sealed class RenderOptions
 {
     public const string SectionName = "Render";
@@ -31,25 +36,47 @@ public sealed class RenderOptions
     public long MaxPixels { get; set; } = 2048L * 2048L;
 
     /// <summary>
-    /// Dedicated render threads. The default (null) is <c>Environment.ProcessorCount − 1</c>, at least 1,
-    /// so one core stays free for Kestrel, the thread pool and the GC.
+    /// Dedicated render threads, and the permits of the <c>render</c> bulkhead. The default (null) is
+    /// <c>Environment.ProcessorCount − 1</c>, at least 1, so one core stays free for Kestrel, the thread pool and the GC.
     /// </summary>
     [Range(1, 256)]
     public int? Workers { get; set; }
 
-    /// <summary>Queued (not yet running) jobs beyond which a render is rejected with UNAVAILABLE. The default is 16.</summary>
-    [Range(1, 10_000)]
+    /// <summary>Renders that may wait for a worker (the <c>render</c> bulkhead's queue); beyond it → UNAVAILABLE queue-full. The default is 16.</summary>
+    [Range(0, 10_000)]
     public int QueueLimit { get; set; } = 16;
+
+    /// <summary>
+    /// The longest a render may wait for a worker before it is shed with UNAVAILABLE queue-timeout (the
+    /// <c>render</c> bulkhead's <c>MaxQueueTime</c>). The default is 2 seconds; it must stay below the
+    /// Render method's default deadline.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
+    public TimeSpan MaxQueueTime { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Run the workers at below-normal priority (best effort; honoured where the OS allows). The default is true.</summary>
     public bool BelowNormalPriority { get; set; } = true;
 
     /// <summary>
     /// Pitfall switch: render inline on the request thread (a shared thread-pool thread) instead of
-    /// on the dedicated workers. The default is false; turn it on only to see why it is avoided.
+    /// on the dedicated workers. Admission through the bulkhead is unchanged. The default is false;
+    /// turn it on only to see why it is avoided.
     /// </summary>
     public bool Inline { get; set; }
 
+    /// <summary>The other pitfall switches (section <c>Render:Pitfalls</c>).</summary>
+    public RenderPitfallOptions Pitfalls { get; set; } = new();
+
     /// <summary>The effective worker count.</summary>
     public int EffectiveWorkers => Workers ?? Math.Max(1, Environment.ProcessorCount - 1);
+}
+
+/// <summary>Pitfall switches, section <c>Render:Pitfalls</c>; every one is off by default.</summary>
+public sealed class RenderPitfallOptions
+{
+    /// <summary>
+    /// Pitfall switch: admission ignores the bulkhead (its queue limit, queue time and deadline checks):
+    /// every render is accepted into an unbounded hand-off queue in front of the workers. The default is false.
+    /// </summary>
+    public bool UnboundedQueue { get; set; }
 }

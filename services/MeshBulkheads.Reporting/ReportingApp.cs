@@ -1,3 +1,4 @@
+using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Grpc;
 
@@ -13,13 +14,13 @@ public static class ReportingApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8082, defaultAdminPort: 9082);
         builder.Services.AddReportingServices();
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(o => o.AddMeshInterceptors());
         builder.Services.AddGrpcReflection();
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        // Resolve the cap now so its limit gauge is published from start-up, not from the first report.
-        _ = app.Services.GetRequiredService<DownstreamCallLimiter>();
+        // Resolve the fan-out now: the bulkheads (and their gauges) exist from start-up, not from the first report.
+        _ = app.Services.GetRequiredService<ReportFanOut>();
         app.MapDefaultEndpoints();
         app.MapGrpcService<ReportingGrpcService>();
         app.MapGrpcReflectionService();

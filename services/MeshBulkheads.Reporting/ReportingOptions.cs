@@ -22,7 +22,10 @@ public sealed class ReportingOptions
     [Range(1, 1_000)]
     public int MaxParallelismPerReport { get; set; } = 4;
 
-    /// <summary>Downstream calls all in-flight reports of this process run at once. The default is 16.</summary>
+    /// <summary>
+    /// Downstream calls all in-flight reports of this process run at once: the permits of the shared
+    /// bulkhead <c>reporting-fanout</c>. The default is 16.
+    /// </summary>
     [Range(1, 10_000)]
     public int MaxConcurrentDownstreamCalls { get; set; } = 16;
 
@@ -40,16 +43,10 @@ public sealed class ReportingOptions
     public TimeSpan DeadlineSafetyMargin { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// No downstream call starts with less budget than this; the report fails DEADLINE_EXCEEDED
+    /// No downstream call starts with less budget than this (checked before and after waiting for a
+    /// fan-out permit, and used as the fan-out bulkhead's deadline); the report fails DEADLINE_EXCEEDED
     /// instead of sending work that cannot finish. The default is 100 ms.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan MinDownstreamBudget { get; set; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// Deadline for a downstream call when the caller sent none, so no call waits forever.
-    /// The default is 5 seconds.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:05:00")]
-    public TimeSpan DefaultDownstreamTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,6 +1,7 @@
-using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Rendering;
@@ -14,32 +15,19 @@ namespace MeshBulkheads.Render.Grpc;
 /// The gRPC surface: validates the request and awaits the dispatcher. It never renders on the
 /// request thread itself (unless the <c>Render:Inline</c> pitfall switch is on).
 /// </summary>
-public sealed class RenderGrpcService(IRenderDispatcher dispatcher, IOptions<RenderOptions> options) : RenderService.RenderServiceBase
+public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<RenderOptions> options) : RenderService.RenderServiceBase
 {
-    public const string QueueFullReason = "queue-full";
-
     public override async Task<RenderResponse> Render(RenderRequest request, ServerCallContext context)
     {
         var parameters = Validate(request, options.Value);
-        RenderResult result;
-        try
-        {
-            result = await dispatcher.RenderAsync(parameters, context.CancellationToken);
-        }
-        catch (RenderQueueFullException ex)
-        {
-            // Overload is the 503 case. Thrown before any response header is written, so the client
-            // gets a Trailers-Only response and a grpc-dotnet retry policy honours the pushback.
-            var pushbackMs = Math.Max(1, (long)Math.Ceiling(ex.RetryAfter.TotalMilliseconds));
-            throw new RpcException(
-                new Status(StatusCode.Unavailable, ex.Message),
-                new Metadata
-                {
-                    { MeshMetadata.RejectReason, QueueFullReason },
-                    { MeshMetadata.RetryPushbackMs, pushbackMs.ToString(CultureInfo.InvariantCulture) },
-                });
-        }
 
+        // DeadlineInterceptor has already given the call a finite deadline (the method default when the
+        // caller sent none); the bulkhead uses it for deadline-aware admission.
+        var caller = new BulkheadRequest(
+            context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc)),
+            context.RequestHeaders.GetValue(MeshMetadata.TenantId),
+            BulkheadInterceptor.ReadCriticality(context.RequestHeaders));
+        var result = await dispatcher.RenderAsync(parameters, caller, context.CancellationToken);
         return new RenderResponse { Png = ByteString.CopyFrom(result.Png), Sha256 = result.Sha256 };
     }
 

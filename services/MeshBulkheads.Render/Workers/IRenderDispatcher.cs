@@ -2,22 +2,26 @@ using MeshBulkheads.Render.Rendering;
 
 namespace MeshBulkheads.Render.Workers;
 
-/// <summary>Decides where a render runs: the dedicated worker pool, or (pitfall switch) inline.</summary>
-public interface IRenderDispatcher
+/// <summary>Runs an admitted render: on the dedicated worker pool, or (pitfall switch) inline.</summary>
+public interface IRenderExecutor
 {
-    /// <summary>Renders, or throws <see cref="RenderQueueFullException"/> when overloaded.</summary>
-    Task<RenderResult> RenderAsync(RenderParameters parameters, CancellationToken cancellationToken);
+    /// <summary>
+    /// Executes the render and disposes <paramref name="permit"/> (the bulkhead lease, or null when the
+    /// unbounded-queue pitfall bypasses the bulkhead) exactly once, when the job has finished or was
+    /// removed before it started.
+    /// </summary>
+    Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken);
 }
 
 /// <summary>Test and diagnostics hook into a job's life.</summary>
 public interface IRenderJobObserver
 {
-    /// <summary>Called after a job entered the worker queue (never in inline mode).</summary>
+    /// <summary>Called after an admitted job entered the hand-off queue in front of the workers (never in inline mode).</summary>
     void OnJobQueued(RenderParameters parameters);
 
     /// <summary>
-    /// Called on the thread that executes a job just before it starts. A job removed from the queue
-    /// (cancelled, deadline passed) never reaches it.
+    /// Called on the thread that executes a job just before it starts. A job removed from a queue
+    /// (cancelled, deadline passed, shed) never reaches it.
     /// </summary>
     void OnJobStarting(RenderParameters parameters);
 }
@@ -32,14 +36,4 @@ public sealed class NullRenderJobObserver : IRenderJobObserver
     public void OnJobStarting(RenderParameters parameters)
     {
     }
-}
-
-/// <summary>The worker queue is full: overload, mapped to UNAVAILABLE with pushback.</summary>
-public sealed class RenderQueueFullException(int queueLimit, TimeSpan retryAfter)
-    : Exception($"The render queue is full ({queueLimit} jobs waiting); retry after {(long)retryAfter.TotalMilliseconds} ms.")
-{
-    public int QueueLimit { get; } = queueLimit;
-
-    /// <summary>How long the queue needs to drain, estimated from recent job durations.</summary>
-    public TimeSpan RetryAfter { get; } = retryAfter;
 }

@@ -4,40 +4,34 @@ using Microsoft.Extensions.Options;
 namespace MeshBulkheads.Render.Workers;
 
 /// <summary>
-/// N dedicated threads fed by a bounded FIFO queue. CPU-bound renders run here, never on Kestrel's
+/// N dedicated threads that execute admitted renders. CPU-bound renders run here, never on Kestrel's
 /// request threads or the shared thread pool, so a render burst cannot starve the process's async
-/// work (timers, I/O completions, health probes). A full queue rejects at once instead of growing.
+/// work (timers, I/O completions, health probes).
 /// </summary>
 /// <remarks>
-/// Service-local on purpose: once <c>MeshBulkheads.Concurrency</c> ships its Bulkhead, admission
-/// (queue limit, queue-time shedding, deadline checks) can move there and this class keeps only
-/// the dedicated threads.
+/// Admission is not decided here: the shared bulkhead <c>render</c> (permits = worker count) is the
+/// queue, with its limit, queue-time shedding and deadline checks. A job reaches this pool only with a
+/// permit, so the hand-off queue in front of the threads never holds more than one job per worker;
+/// it is bounded to the worker count and a job beyond that is a bug, not overload. Only the
+/// <c>Render:Pitfalls:UnboundedQueue</c> switch makes it unbounded (and admission then skips the bulkhead).
 /// </remarks>
-public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
+public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
 {
-    // Pushback when no job has finished yet: about one small render on this machine.
-    private static readonly TimeSpan InitialJobEstimate = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MinPushback = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan MaxPushback = TimeSpan.FromSeconds(30);
-    private const double EstimateWeight = 0.2;
-
     // A plain monitor, not System.Threading.Lock: the workers sleep on it with Monitor.Wait.
     private readonly object _lock = new();
     private readonly LinkedList<RenderJob> _queue = new();
     private readonly Thread[] _threads;
-    private readonly int _queueLimit;
+    private readonly int _handOffLimit;
     private readonly IRenderJobObserver _observer;
     private readonly RenderMetrics _metrics;
     private readonly TimeProvider _timeProvider;
     private readonly CancellationTokenSource _shutdown = new();
-    private int _busy;
     private bool _stopping;
-    private double _jobSecondsEstimate = InitialJobEstimate.TotalSeconds;
 
     public RenderWorkerPool(IOptions<RenderOptions> options, IRenderJobObserver observer, RenderMetrics metrics, TimeProvider timeProvider)
     {
         var settings = options.Value;
-        _queueLimit = settings.QueueLimit;
+        _handOffLimit = settings.Pitfalls.UnboundedQueue ? int.MaxValue : settings.EffectiveWorkers;
         _observer = observer;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -53,13 +47,12 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
             };
             _threads[i].Start();
         }
-
-        metrics.ObservePool(() => QueueDepth, () => Volatile.Read(ref _busy), _threads.Length);
     }
 
     public int WorkerCount => _threads.Length;
 
-    public int QueueDepth
+    /// <summary>Admitted jobs waiting for a thread (at most one per worker, unless the unbounded pitfall is on).</summary>
+    public int HandOffDepth
     {
         get
         {
@@ -70,10 +63,9 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
         }
     }
 
-    public Task<RenderResult> RenderAsync(RenderParameters parameters, CancellationToken cancellationToken)
+    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var job = new RenderJob(this, parameters, cancellationToken);
+        var job = new RenderJob(this, parameters, permit, cancellationToken);
         // Registered before the job is queued: if cancellation wins the race, the check under the
         // lock below sees it and the job is never queued; otherwise the callback removes it.
         job.Registration = cancellationToken.UnsafeRegister(
@@ -84,17 +76,20 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
             },
             job);
 
-        TimeSpan? rejectedRetryAfter = null;
+        var overflow = false;
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_stopping, this);
-            if (cancellationToken.IsCancellationRequested)
+            if (_stopping)
+            {
+                job.Completion.TrySetException(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
+            }
+            else if (cancellationToken.IsCancellationRequested)
             {
                 job.Completion.TrySetCanceled(cancellationToken);
             }
-            else if (_queue.Count >= _queueLimit)
+            else if (_queue.Count >= _handOffLimit)
             {
-                rejectedRetryAfter = EstimateDrainTimeLocked();
+                overflow = true;
             }
             else
             {
@@ -103,18 +98,20 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
             }
         }
 
-        if (rejectedRetryAfter is { } retryAfter)
+        if (job.Node is null)
         {
             job.Registration.Dispose();
-            _metrics.JobCounted(RenderMetrics.ResultQueueFull);
-            throw new RenderQueueFullException(_queueLimit, retryAfter);
+            permit?.Dispose();
+            if (overflow)
+            {
+                // Permits = workers, so this cannot happen unless the bulkhead's limit and the pool disagree.
+                throw new InvalidOperationException($"The render hand-off queue is full ({_handOffLimit}) although the job was admitted: the render bulkhead's permits exceed the worker count.");
+            }
+
+            return job.Completion.Task;
         }
 
-        if (job.Node is not null)
-        {
-            _observer.OnJobQueued(parameters);
-        }
-
+        _observer.OnJobQueued(parameters);
         return job.Completion.Task;
     }
 
@@ -137,6 +134,7 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
         _shutdown.Cancel();
         foreach (var job in abandoned)
         {
+            job.Permit?.Dispose();
             job.Completion.TrySetException(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
         }
 
@@ -163,7 +161,8 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
 
         if (removed)
         {
-            // Never started: the caller went away (cancelled or deadline) while it waited.
+            // Never started: the caller went away (cancelled or deadline) while it waited for a thread.
+            job.Permit?.Dispose();
             job.Completion.TrySetCanceled(job.CancellationToken);
             _metrics.JobCounted(RenderMetrics.ResultCanceled);
         }
@@ -188,22 +187,23 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
 
                 job = _queue.First!.Value;
                 _queue.RemoveFirst();
-                _busy++;
             }
 
+            _metrics.WorkerStarted();
             var started = _timeProvider.GetTimestamp();
-            var result = Run(job);
-            var elapsed = _timeProvider.GetElapsedTime(started);
-            lock (_lock)
+            string result;
+            try
             {
-                _busy--;
-                if (result == RenderMetrics.ResultCompleted)
-                {
-                    _jobSecondsEstimate += EstimateWeight * (elapsed.TotalSeconds - _jobSecondsEstimate);
-                }
+                result = Run(job);
+            }
+            finally
+            {
+                // Released here, on the worker, so the next waiter is admitted as soon as this thread is free.
+                job.Permit?.Dispose();
+                _metrics.WorkerFinished();
             }
 
-            _metrics.JobFinished(result, elapsed);
+            _metrics.JobFinished(result, _timeProvider.GetElapsedTime(started));
         }
     }
 
@@ -232,22 +232,13 @@ public sealed class RenderWorkerPool : IRenderDispatcher, IDisposable
         }
     }
 
-    /// <summary>
-    /// Pushback for a rejected job: how long the queue ahead of it needs to drain at the recent
-    /// job rate (queued + running jobs × average duration ÷ workers), bounded to a sane range.
-    /// </summary>
-    private TimeSpan EstimateDrainTimeLocked()
-    {
-        var seconds = (_queue.Count + _busy) * _jobSecondsEstimate / _threads.Length;
-        var estimate = TimeSpan.FromSeconds(seconds);
-        return estimate < MinPushback ? MinPushback : estimate > MaxPushback ? MaxPushback : estimate;
-    }
-
-    private sealed class RenderJob(RenderWorkerPool pool, RenderParameters parameters, CancellationToken cancellationToken)
+    private sealed class RenderJob(RenderWorkerPool pool, RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken)
     {
         public RenderWorkerPool Pool { get; } = pool;
 
         public RenderParameters Parameters { get; } = parameters;
+
+        public IDisposable? Permit { get; } = permit;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 

@@ -5,7 +5,8 @@ using MeshBulkheads.Concurrency.Rejections;
 namespace MeshBulkheads.Reporting.FanOut;
 
 /// <summary>
-/// Turns the first failed downstream call of a report into the report's own status. Payments'
+/// Turns the first failed downstream call of a report into the report's own status. A rejection by
+/// the fan-out bulkhead keeps its own status, reason and pushback. Payments'
 /// trailers (in particular <c>grpc-retry-pushback-ms</c>) are never passed through: a report that
 /// a client retried on payments' pushback would multiply load on payments by its fan-out.
 /// </summary>
@@ -18,6 +19,10 @@ public static class ReportFailure
     {
         switch (error)
         {
+            case FanOutRejectedException rejected:
+                // Reporting's own overload (or deadline) at its fan-out cap: passed on as the bulkhead
+                // mapped it, pushback included — retrying later relieves reporting, not payments.
+                return rejected.Rejection;
             case DownstreamBudgetExhaustedException budget:
                 return new RpcException(
                     new Status(StatusCode.DeadlineExceeded, budget.Message),
@@ -61,6 +66,12 @@ public static class ReportFailure
 
         return builder.ToString();
     }
+}
+
+/// <summary>The fan-out bulkhead refused a permit; <see cref="Rejection"/> is its wire form.</summary>
+public sealed class FanOutRejectedException(RpcException rejection) : Exception(rejection.Status.Detail, rejection)
+{
+    public RpcException Rejection { get; } = rejection;
 }
 
 /// <summary>The caller's remaining deadline is too short to start another downstream call.</summary>

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Payments.V1;
 using Microsoft.Extensions.Options;
@@ -7,16 +8,21 @@ namespace MeshBulkheads.Reporting.FanOut;
 
 /// <summary>
 /// Fetches every account's balance from payments with bounded parallelism per report and a
-/// process-wide cap shared by all reports. All or nothing: the first failure cancels the report's
-/// remaining calls and becomes the report's status.
+/// process-wide cap shared by all reports (the bulkhead <c>reporting-fanout</c>). All or nothing: the
+/// first failure cancels the report's remaining calls and becomes the report's status.
 /// </summary>
 public sealed class ReportFanOut(
     PaymentsService.PaymentsServiceClient payments,
-    DownstreamCallLimiter limiter,
+    IBulkheadProvider bulkheads,
     ReportingMetrics metrics,
     IOptions<ReportingOptions> options,
     TimeProvider timeProvider)
 {
+    private readonly Bulkhead _cap = bulkheads.Get(ReportingServiceCollectionExtensions.FanOutBulkhead);
+
+    /// <summary>The process-wide cap on downstream calls.</summary>
+    public Bulkhead Cap => _cap;
+
     /// <summary>Balances in the order of <paramref name="accountIds"/>, or the report's failure as an <see cref="RpcException"/>.</summary>
     public async Task<GetBalanceResponse[]> FetchAsync(IReadOnlyList<string> accountIds, DownstreamCall call, CancellationToken callerToken)
     {
@@ -81,15 +87,11 @@ public sealed class ReportFanOut(
 
     private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
     {
-        var capped = !settings.UncappedFanOut;
-        var waitStarted = timeProvider.GetTimestamp();
-        using var slot = capped ? await limiter.AcquireAsync(cancellationToken) : default;
-        if (capped)
-        {
-            metrics.Waited(timeProvider.GetElapsedTime(waitStarted));
-        }
+        // Checked before waiting, so a call that could never start does not take a queue slot.
+        DownstreamDeadline(accountId, call.Deadline, settings);
+        using var slot = settings.UncappedFanOut ? null : await AcquireSlotAsync(call, settings, cancellationToken);
 
-        // Budget checked after the wait for a slot: the wait itself spends the caller's deadline.
+        // Checked again after the wait for a slot: the wait itself spends the caller's deadline.
         var deadline = DownstreamDeadline(accountId, call.Deadline, settings);
         var headers = new Metadata
         {
@@ -111,14 +113,27 @@ public sealed class ReportFanOut(
         }
     }
 
+    private async Task<BulkheadLease> AcquireSlotAsync(DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
+    {
+        // The bulkhead's deadline is the latest moment a call may start and still get the minimum
+        // budget: deadline-aware admission rejects at once when the expected wait is longer, and a
+        // waiter is removed when that moment passes.
+        var latestStart = call.Deadline - settings.DeadlineSafetyMargin - settings.MinDownstreamBudget;
+        var request = new BulkheadRequest(
+            new DateTimeOffset(DateTime.SpecifyKind(latestStart, DateTimeKind.Utc)), call.TenantId, call.BulkheadCriticality);
+        var lease = await _cap.AcquireAsync(request, cancellationToken);
+        if (!lease.IsAcquired)
+        {
+            throw new FanOutRejectedException(BulkheadRejectionMapper.ToRpcException(lease, _cap.Name));
+        }
+
+        return lease;
+    }
+
+    /// <summary>The downstream deadline (caller's deadline − margin), or a budget failure below the minimum.</summary>
     private DateTime DownstreamDeadline(string accountId, DateTime callerDeadline, ReportingOptions settings)
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
-        if (callerDeadline == DateTime.MaxValue)
-        {
-            return now + settings.DefaultDownstreamTimeout;
-        }
-
         var deadline = callerDeadline - settings.DeadlineSafetyMargin;
         var budget = deadline - now;
         if (budget < settings.MinDownstreamBudget)

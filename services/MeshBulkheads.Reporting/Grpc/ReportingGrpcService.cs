@@ -20,6 +20,8 @@ public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<Reporting
         var criticality = ReadCriticality(context);
         Validate(request, options.Value.MaxAccounts);
 
+        // DeadlineInterceptor has made context.Deadline finite: the caller's grpc-timeout, or
+        // BuildReport's default deadline when it sent none.
         var balances = await fanOut.FetchAsync(
             request.AccountIds, new DownstreamCall(tenant, criticality, context.Deadline), context.CancellationToken);
 

@@ -1,39 +1,38 @@
+using System.Diagnostics.Metrics;
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Workers;
 using MeshBulkheads.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+using static MeshBulkheads.Render.Tests.RenderTestHost;
 
 namespace MeshBulkheads.Render.Tests.Workers;
 
 public class RenderWorkerPoolTests
 {
-    private static readonly RenderRequest Small = new() { Width = 32, Height = 32, Iterations = 20 };
-
-    private static Task<KestrelHost> StartAsync(RecordingRenderObserver observer, Dictionary<string, string?> configuration) =>
-        KestrelHost.StartAsync(RenderApp.Build, configuration, b => b.Services.AddSingleton<IRenderJobObserver>(observer));
+    // Long enough that a queued render is never shed by queue time while a test inspects it.
+    private const string LongQueueTime = "00:00:09";
 
     [Fact]
-    public async Task Render_QueueFull_UnavailableWithReasonAndPushback()
+    public async Task Render_QueueFull_UnavailableFromRenderBulkheadWithReasonAndPushback()
     {
-        // Arrange: one worker held on a gate, one job queued: the queue (limit 1) is full.
+        // Arrange: one worker held on a gate, one render queued in the bulkhead: its queue (limit 1) is full.
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var host = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "1" });
-        var client = new RenderService.RenderServiceClient(host.CreateChannel());
-        var ct = TestContext.Current.CancellationToken;
-        var running = client.RenderAsync(Small, cancellationToken: ct);
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "1", ["Render:MaxQueueTime"] = LongQueueTime });
+        var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
-        var queued = client.RenderAsync(Small, cancellationToken: ct);
-        await observer.WhenQueuedAsync(2).DefaultTimeout();
+        var queued = render.Render();
+        await WaitUntilAsync(() => render.Dispatcher.Bulkhead.QueuedCount == 1);
 
         // Act
-        var error = await Assert.ThrowsAsync<RpcException>(() => client.RenderAsync(Small, cancellationToken: ct).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => render.Render().ResponseAsync);
 
         // Assert
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Contains("queue is full", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("Bulkhead 'render' is full", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("queue-full", error.Trailers.GetValue(MeshMetadata.RejectReason));
         Assert.True(int.TryParse(error.Trailers.GetValue(MeshMetadata.RetryPushbackMs), out var pushbackMs) && pushbackMs > 0);
 
@@ -48,32 +47,118 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var host = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "4" });
-        using var jobs = new MetricCollector<long>(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RenderMetrics.MeterName, "meshbulkheads.render.jobs");
-        var client = new RenderService.RenderServiceClient(host.CreateChannel());
-        var ct = TestContext.Current.CancellationToken;
-        var running = client.RenderAsync(Small, cancellationToken: ct);
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "4", ["Render:MaxQueueTime"] = LongQueueTime });
+        using var requests = new MetricCollector<long>(render.Host.Services.GetRequiredService<IMeterFactory>(), BulkheadConstants.MeterName, "meshbulkheads.bulkhead.requests");
+        var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
         using var cancel = new CancellationTokenSource();
-        var doomed = client.RenderAsync(Small, cancellationToken: cancel.Token);
-        await observer.WhenQueuedAsync(2).DefaultTimeout();
+        var doomed = render.Render(cancel.Token);
+        await WaitUntilAsync(() => render.Dispatcher.Bulkhead.QueuedCount == 1);
 
         // Act
         await cancel.CancelAsync();
         var error = await Assert.ThrowsAsync<RpcException>(() => doomed.ResponseAsync);
-        // The server learns of the cancellation asynchronously (RST_STREAM): wait for its count.
-        await jobs.WaitForMeasurementsAsync(1, ct).DefaultTimeout();
+        // The server learns of the cancellation asynchronously (RST_STREAM): wait for the bulkhead to drop it.
+        await WaitUntilAsync(() => render.Dispatcher.Bulkhead.QueuedCount == 0);
         observer.Release();
         await running.ResponseAsync.DefaultTimeout();
-        // A later job runs after the cancelled one's queue position has been passed.
-        await client.RenderAsync(Small, cancellationToken: ct).ResponseAsync.DefaultTimeout();
+        // A later render runs after the cancelled one's queue position has been passed.
+        await render.Render().ResponseAsync.DefaultTimeout();
 
         // Assert
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
         Assert.Equal(2, observer.Started);
-        var canceled = Assert.Single(jobs.GetMeasurementSnapshot(), m => m.Tags[RenderMetrics.ResultTagName] as string == RenderMetrics.ResultCanceled);
-        Assert.Equal(1, canceled.Value);
-        Assert.Equal(0, host.Services.GetRequiredService<RenderWorkerPool>().QueueDepth);
+        Assert.Contains(requests.GetMeasurementSnapshot(), m =>
+            m.Tags[BulkheadConstants.BulkheadTag] as string == "render" && m.Tags[BulkheadConstants.ResultTag] as string == BulkheadConstants.Results.Canceled);
+        Assert.Equal(0, render.Dispatcher.QueueDepth);
+    }
+
+    [Fact]
+    public async Task Render_DeadlinePassesWhileQueued_DeadlineExceededAndNeverStarts()
+    {
+        // Arrange: fake time drives the deadline interceptor and the bulkhead; queue time (20 s) outlasts the caller's 10 s.
+        var time = new FakeTimeProvider();
+        using var observer = new RecordingRenderObserver(gated: true);
+        await using var render = await StartAsync(
+            observer,
+            new()
+            {
+                ["Render:Workers"] = "1",
+                ["Render:MaxQueueTime"] = "00:00:20",
+                ["Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Default"] = "00:00:30",
+                ["Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Max"] = "00:01:00",
+            },
+            time);
+        var running = render.Render();
+        await observer.FirstStarted.Task.DefaultTimeout();
+        var doomed = render.Render(deadline: DateTime.UtcNow.AddSeconds(10));
+        await WaitUntilAsync(() => render.Dispatcher.Bulkhead.QueuedCount == 1);
+
+        // Act
+        time.Advance(TimeSpan.FromSeconds(11));
+        var error = await Assert.ThrowsAsync<RpcException>(() => doomed.ResponseAsync).DefaultTimeout();
+        observer.Release();
+        await running.ResponseAsync.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal(1, observer.Started);
+        Assert.Equal(0, render.Dispatcher.QueueDepth);
+    }
+
+    [Fact]
+    public async Task Render_InvalidRequestWhileSaturated_InvalidArgumentNotQueued()
+    {
+        // Arrange: the only worker is busy and nothing may queue.
+        using var observer = new RecordingRenderObserver(gated: true);
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "0" });
+        var running = render.Render();
+        await observer.FirstStarted.Task.DefaultTimeout();
+
+        // Act: validation comes before admission, so a bad request is told what is wrong, not to retry.
+        var error = await Assert.ThrowsAsync<RpcException>(() => render.Client.RenderAsync(
+            new Contracts.Render.V1.RenderRequest { Width = -1 }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+        observer.Release();
+        await running.ResponseAsync.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(1, observer.Started);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Render_UnboundedQueuePitfall_OffShedsAtQueueLimitOnAcceptsEverything(bool unbounded)
+    {
+        // Arrange: one gated worker, queue limit 2, six renders.
+        using var observer = new RecordingRenderObserver(gated: true);
+        await using var render = await StartAsync(observer, new()
+        {
+            ["Render:Workers"] = "1",
+            ["Render:QueueLimit"] = "2",
+            ["Render:MaxQueueTime"] = LongQueueTime,
+            ["Render:Pitfalls:UnboundedQueue"] = unbounded ? "true" : "false",
+        });
+        var first = render.Render();
+        await observer.FirstStarted.Task.DefaultTimeout();
+
+        // Act
+        var rest = Enumerable.Range(0, 5).Select(_ => render.Render().ResponseAsync).ToArray();
+        var expectedDepth = unbounded ? 5 : 2;
+        var expectedRejected = unbounded ? 0 : 3;
+        await WaitUntilAsync(() => render.Dispatcher.QueueDepth == expectedDepth && rest.Count(t => t.IsCompleted) == expectedRejected);
+        var depthBeforeRelease = render.Dispatcher.QueueDepth;
+        var rejected = rest.Where(t => t.IsCompleted).Select(t => t.Exception?.InnerException).ToArray();
+        observer.Release();
+        await Task.WhenAll(rest.Select(t => Record.ExceptionAsync(() => t).AsTask())).DefaultTimeout();
+        await first.ResponseAsync.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(expectedDepth, depthBeforeRelease);
+        Assert.All(rejected, e => Assert.Equal(StatusCode.Unavailable, Assert.IsType<RpcException>(e).StatusCode));
+        // Symptom when on: nothing is shed; the backlog grows with every submission (and with it every caller's wait).
+        Assert.Equal(unbounded ? 6 : 3, observer.Started);
     }
 
     [Fact]
@@ -81,17 +166,17 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var host = await StartAsync(observer, new() { ["Render:Workers"] = "2" });
-        var client = new RenderService.RenderServiceClient(host.CreateChannel());
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "2" });
 
         // Act
-        await client.RenderAsync(Small, cancellationToken: TestContext.Current.CancellationToken);
+        await render.Render();
 
         // Assert
         var (isThreadPoolThread, threadName) = Assert.Single(observer.StartedOn);
         Assert.False(isThreadPoolThread);
         Assert.StartsWith("render-worker-", threadName, StringComparison.Ordinal);
-        Assert.Equal(2, host.Services.GetRequiredService<RenderWorkerPool>().WorkerCount);
+        Assert.Equal(2, render.Host.Services.GetRequiredService<RenderWorkerPool>().WorkerCount);
+        Assert.Equal(2, render.Dispatcher.Bulkhead.PermitLimit);
     }
 
     [Fact]
@@ -99,17 +184,35 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var host = await StartAsync(observer, new() { ["Render:Inline"] = "true" });
-        var client = new RenderService.RenderServiceClient(host.CreateChannel());
+        await using var render = await StartAsync(observer, new() { ["Render:Inline"] = "true" });
 
         // Act
-        var response = await client.RenderAsync(Small, cancellationToken: TestContext.Current.CancellationToken);
+        var response = await render.Render();
 
-        // Assert
+        // Assert: the symptom's cause — a shared thread-pool thread ran the CPU-bound work.
         var (isThreadPoolThread, _) = Assert.Single(observer.StartedOn);
         Assert.True(isThreadPoolThread);
-        Assert.IsType<InlineRenderDispatcher>(host.Services.GetRequiredService<IRenderDispatcher>());
+        Assert.IsType<InlineRenderExecutor>(render.Dispatcher.Executor);
         Assert.NotEmpty(response.Sha256);
+    }
+
+    [Fact]
+    public async Task Render_InlinePitfallOn_StillAdmittedThroughRenderBulkhead()
+    {
+        // Arrange: one permit, no queue; the inline render is held on its request thread.
+        using var observer = new RecordingRenderObserver(gated: true);
+        await using var render = await StartAsync(observer, new() { ["Render:Inline"] = "true", ["Render:Workers"] = "1", ["Render:QueueLimit"] = "0" });
+        var running = render.Render();
+        await observer.FirstStarted.Task.DefaultTimeout();
+
+        // Act
+        var error = await Assert.ThrowsAsync<RpcException>(() => render.Render().ResponseAsync);
+        observer.Release();
+        await running.ResponseAsync.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("queue-full", error.Trailers.GetValue(MeshMetadata.RejectReason));
     }
 
     [Fact]
@@ -117,21 +220,23 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var host = await StartAsync(observer, new() { ["Render:Workers"] = "3" });
-        var meterFactory = host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "3" });
+        var meterFactory = render.Host.Services.GetRequiredService<IMeterFactory>();
         using var duration = new MetricCollector<double>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.duration");
         using var limit = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.limit");
-        var client = new RenderService.RenderServiceClient(host.CreateChannel());
+        using var busy = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.busy");
 
         // Act
-        await client.RenderAsync(Small, cancellationToken: TestContext.Current.CancellationToken);
+        await render.Render();
         await duration.WaitForMeasurementsAsync(1, TestContext.Current.CancellationToken).DefaultTimeout();
         limit.RecordObservableInstruments();
+        busy.RecordObservableInstruments();
 
         // Assert
         var measurement = Assert.Single(duration.GetMeasurementSnapshot());
         Assert.Equal(RenderMetrics.ResultCompleted, measurement.Tags[RenderMetrics.ResultTagName]);
         Assert.True(measurement.Value >= 0);
         Assert.Equal(3, limit.LastMeasurement?.Value);
+        Assert.Equal(0, busy.LastMeasurement?.Value);
     }
 }

@@ -1,10 +1,12 @@
 using System.Diagnostics.Metrics;
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Payments;
 using MeshBulkheads.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
 using static MeshBulkheads.Reporting.Tests.ReportingTestHost;
 
 namespace MeshBulkheads.Reporting.Tests.FanOut;
@@ -34,19 +36,24 @@ public class ReportFanOutTests
     }
 
     [Fact]
-    public async Task BuildReport_NoCallerDeadline_DownstreamGetsDefaultTimeout()
+    public async Task BuildReport_NoGrpcTimeout_DownstreamDeadlineIsMethodDefaultMinusMargin()
     {
-        // Arrange
-        await using var mesh = await StartAsync(new() { ["Reporting:DefaultDownstreamTimeout"] = "00:00:07" });
-        mesh.Fake.AddAccounts(1);
+        // Arrange: no grpc-timeout, so DeadlineInterceptor applies BuildReport's default (7 s here); margin 2 s.
+        await using var mesh = await StartAsync(new()
+        {
+            ["Deadlines:Methods:/meshbulkheads.reporting.v1.ReportingService/:Default"] = "00:00:07",
+            ["Reporting:DeadlineSafetyMargin"] = "00:00:02",
+        });
+        mesh.Fake.AddAccounts(2);
         var before = DateTime.UtcNow;
 
         // Act
-        await mesh.BuildReport(Request("acct-0001"));
+        await mesh.BuildReport(Request("acct-0001", "acct-0002"));
 
-        // Assert
-        var call = Assert.Single(mesh.Fake.Calls);
-        Assert.InRange(call.Deadline, before.AddSeconds(6), DateTime.UtcNow.AddSeconds(7.5));
+        // Assert: the effective deadline (arrival + 7 s) − 2 s, within transport skew.
+        var after = DateTime.UtcNow;
+        Assert.Equal(2, mesh.Fake.Calls.Count);
+        Assert.All(mesh.Fake.Calls, c => Assert.InRange(c.Deadline, before.AddSeconds(5) - TimeSpan.FromMilliseconds(250), after.AddSeconds(5) + TimeSpan.FromMilliseconds(250)));
     }
 
     [Fact]
@@ -56,7 +63,7 @@ public class ReportFanOutTests
         await using var mesh = await StartAsync(new()
         {
             ["Reporting:MinDownstreamBudget"] = "00:00:20",
-            ["Reporting:DefaultDownstreamTimeout"] = "00:00:30",
+            ["Deadlines:Methods:/meshbulkheads.reporting.v1.ReportingService/:Default"] = "00:00:30",
         });
         mesh.Fake.AddAccounts(1);
 
@@ -79,22 +86,25 @@ public class ReportFanOutTests
         {
             ["Reporting:MaxConcurrentDownstreamCalls"] = "3",
             ["Reporting:MaxParallelismPerReport"] = "4",
+            // Long enough that no waiter is shed while the test inspects the queue.
+            ["Bulkheads:reporting-fanout:MaxQueueTime"] = "00:00:03",
         });
         mesh.Fake.AddAccounts(4);
         mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var limiter = mesh.Host.Services.GetRequiredService<DownstreamCallLimiter>();
+        var cap = mesh.Host.Services.GetRequiredService<ReportFanOut>().Cap;
 
         // Act
         var reports = Enumerable.Range(0, 3).Select(_ => mesh.BuildReport(Request(FourAccounts)).ResponseAsync).ToArray();
         await mesh.Fake.WhenArrivedAsync(3).DefaultTimeout();
         // Every other call is now waiting for a slot: the moment the cap is tested hardest.
-        await WaitUntilAsync(() => limiter.Waiting == 9);
+        await WaitUntilAsync(() => cap.QueuedCount == 9);
         var heldAtPeak = mesh.Fake.CurrentConcurrency;
         mesh.Fake.Gate.TrySetResult();
         var responses = await Task.WhenAll(reports).DefaultTimeout();
 
         // Assert
         Assert.Equal(3, heldAtPeak);
+        Assert.Equal(3, cap.PermitLimit);
         Assert.Equal(3, mesh.Fake.MaxConcurrency);
         Assert.Equal(12, mesh.Fake.Calls.Count);
         Assert.All(responses, r => Assert.Equal(1000, r.TotalMinor));
@@ -202,23 +212,94 @@ public class ReportFanOutTests
     }
 
     [Fact]
-    public async Task BuildReport_Completed_InFlightReturnsToZeroAndLimitPublished()
+    public async Task BuildReport_Completed_InFlightReturnsToZeroAndFanOutPermitLimitPublished()
     {
         // Arrange
         await using var mesh = await StartAsync(new() { ["Reporting:MaxConcurrentDownstreamCalls"] = "5" });
         mesh.Fake.AddAccounts(3);
         var meterFactory = mesh.Host.Services.GetRequiredService<IMeterFactory>();
         using var inFlight = new MetricCollector<long>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.in_flight");
-        using var limit = new MetricCollector<int>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.limit");
+        using var limit = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.permit_limit");
+        using var requests = new MetricCollector<long>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.requests");
 
         // Act
         await mesh.BuildReport(Request("acct-0001", "acct-0002", "acct-0003"));
         limit.RecordObservableInstruments();
 
-        // Assert: three +1 and three −1.
+        // Assert: three +1 and three −1; the cap is the bulkhead's permit limit; each call acquired a fan-out permit.
         var values = inFlight.GetMeasurementSnapshot().Select(m => m.Value).ToArray();
         Assert.Equal(3, values.Count(v => v == 1));
         Assert.Equal(3, values.Count(v => v == -1));
-        Assert.Equal(5, limit.LastMeasurement?.Value);
+        Assert.Contains(limit.GetMeasurementSnapshot(), m => m.Value == 5 && (string?)m.Tags[BulkheadConstants.BulkheadTag] == "reporting-fanout");
+        Assert.Equal(3, requests.GetMeasurementSnapshot().Count(m =>
+            (string?)m.Tags[BulkheadConstants.BulkheadTag] == "reporting-fanout" && (string?)m.Tags[BulkheadConstants.ResultTag] == BulkheadConstants.Results.Acquired));
+    }
+
+    [Fact]
+    public async Task BuildReport_FanOutCapAndQueueFull_UnavailableFromFanOutBulkheadWithPushback()
+    {
+        // Arrange: one downstream slot, no queue; the first report holds the slot.
+        await using var mesh = await StartAsync(new()
+        {
+            ["Reporting:MaxConcurrentDownstreamCalls"] = "1",
+            ["Bulkheads:reporting-fanout:QueueLimit"] = "0",
+        });
+        mesh.Fake.AddAccounts(2);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
+        await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
+
+        // Act
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
+        mesh.Fake.Gate.TrySetResult();
+        await holding.DefaultTimeout();
+
+        // Assert: reporting's own overload, with its pushback; payments never saw the second report.
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("'reporting-fanout'", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
+        Assert.NotNull(error.Trailers.GetValue("grpc-retry-pushback-ms"));
+        Assert.Single(mesh.Fake.Calls);
+    }
+
+    [Fact]
+    public async Task BuildReport_ReportsBulkheadFull_UnavailableBeforeAnyDownstreamCall()
+    {
+        // Arrange: one report at a time, no queue; the first report is held downstream.
+        await using var mesh = await StartAsync(new()
+        {
+            ["Bulkheads:reporting:PermitLimit"] = "1",
+            ["Bulkheads:reporting:QueueLimit"] = "0",
+        });
+        mesh.Fake.AddAccounts(2);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
+        await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
+
+        // Act
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
+        mesh.Fake.Gate.TrySetResult();
+        await holding.DefaultTimeout();
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("Bulkhead 'reporting' is full", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
+        Assert.Single(mesh.Fake.Calls);
+    }
+
+    [Fact]
+    public async Task Build_MinimumBudgetDoesNotFitDefaultDeadline_FailsNamingSettings()
+    {
+        // Arrange: 1 s + 0.5 s of queues + 50 ms margin + 4 s minimum budget > the 5 s default deadline.
+        var configuration = new Dictionary<string, string?> { ["Reporting:MinDownstreamBudget"] = "00:00:04" };
+
+        // Act
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => KestrelHost.StartAsync(ReportingApp.Build, configuration));
+
+        // Assert
+        Assert.Contains("Reporting:MinDownstreamBudget", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Bulkheads:reporting-fanout:MaxQueueTime", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Deadlines:Methods:/meshbulkheads.reporting.v1.ReportingService/:Default", error.Message, StringComparison.Ordinal);
     }
 }

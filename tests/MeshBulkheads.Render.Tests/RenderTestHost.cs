@@ -1,0 +1,59 @@
+using Grpc.Core;
+using MeshBulkheads.Contracts.Render.V1;
+using MeshBulkheads.Render.Workers;
+using MeshBulkheads.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MeshBulkheads.Render.Tests;
+
+/// <summary>A real render host on Kestrel with a recording observer, and a client for it.</summary>
+internal sealed class RenderTestHost : IAsyncDisposable
+{
+    public static readonly RenderRequest Small = new() { Width = 32, Height = 32, Iterations = 20 };
+
+    private RenderTestHost(KestrelHost host)
+    {
+        Host = host;
+        Client = new RenderService.RenderServiceClient(host.CreateChannel());
+    }
+
+    public KestrelHost Host { get; }
+
+    public RenderService.RenderServiceClient Client { get; }
+
+    public RenderDispatcher Dispatcher => Host.Services.GetRequiredService<RenderDispatcher>();
+
+    public static async Task<RenderTestHost> StartAsync(
+        RecordingRenderObserver observer,
+        Dictionary<string, string?> configuration,
+        TimeProvider? timeProvider = null) =>
+        new(await KestrelHost.StartAsync(RenderApp.Build, configuration, b =>
+        {
+            b.Services.AddSingleton<IRenderJobObserver>(observer);
+            if (timeProvider is not null)
+            {
+                b.Services.AddSingleton(timeProvider);
+            }
+        }));
+
+    /// <summary>Sends a small render, cancelled with the test unless <paramref name="cancellationToken"/> is given.</summary>
+    public AsyncUnaryCall<RenderResponse> Render(CancellationToken? cancellationToken = null, DateTime? deadline = null) =>
+        Client.RenderAsync(Small, deadline: deadline, cancellationToken: cancellationToken ?? TestContext.Current.CancellationToken);
+
+    /// <summary>Waits for a condition another thread makes true (bounded; polls, asserts nothing by itself).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var timeout = Task.Delay(TaskTimeoutExtensions.DefaultTimeoutSpan, TestContext.Current.CancellationToken);
+        while (!condition())
+        {
+            if (timeout.IsCompleted)
+            {
+                throw new TimeoutException("The condition did not become true in time.");
+            }
+
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}

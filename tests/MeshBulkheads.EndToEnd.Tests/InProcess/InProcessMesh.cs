@@ -47,6 +47,14 @@ public sealed class InProcessMesh : IAsyncLifetime
             ["ReverseProxy:Clusters:payments:Destinations:d1:Address"] = Payments.Endpoints.Grpc.ToString(),
             ["ReverseProxy:Clusters:reporting:Destinations:d1:Address"] = Reporting.Endpoints.Grpc.ToString(),
             ["ReverseProxy:Clusters:render:Destinations:d1:Address"] = Render.Endpoints.Grpc.ToString(),
+            // Functional tests share one gateway: rate limits are tested on their own (Gateway.Tests,
+            // EndToEnd Bulkheads), so here every tier has far more tokens than the tests spend.
+            ["Gateway:Tiers:gold:TokensPerSecond"] = "100000",
+            ["Gateway:Tiers:gold:Burst"] = "100000",
+            ["Gateway:Tiers:silver:TokensPerSecond"] = "50000",
+            ["Gateway:Tiers:silver:Burst"] = "50000",
+            ["Gateway:Tiers:bronze:TokensPerSecond"] = "10000",
+            ["Gateway:Tiers:bronze:Burst"] = "10000",
         });
         foreach (var host in All)
         {

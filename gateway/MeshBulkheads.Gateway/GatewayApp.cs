@@ -6,6 +6,7 @@ using MeshBulkheads.Gateway.Forwarding.Internal;
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Policy.Internal;
 using MeshBulkheads.Gateway.RateLimiting;
+using MeshBulkheads.Gateway.RateLimiting.Redis;
 using MeshBulkheads.Gateway.Reflection;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
@@ -83,6 +84,24 @@ public static class GatewayApp
         }
     }
 
+    /// <summary>
+    /// <c>Gateway:RateLimiting:Store</c>: the in-process buckets (default) or Redis, which falls back
+    /// to the in-process buckets while it cannot answer. Chosen at start.
+    /// </summary>
+    private static void AddTenantRateLimitStore(IServiceCollection services)
+    {
+        services.AddOptions<RateLimitingOptions>()
+            .BindConfiguration(RateLimitingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<RedisTenantRateLimiter>();
+        services.AddHostedService<RedisConnectionWarmup>();
+        // Chosen when first resolved, from the final configuration (hosts and tests add sources after this runs).
+        services.AddSingleton<ITenantRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Store == RateLimitStore.Redis
+            ? sp.GetRequiredService<RedisTenantRateLimiter>()
+            : sp.GetRequiredService<TenantRateLimiter>());
+    }
+
     private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayMetrics>();
@@ -96,6 +115,7 @@ public static class GatewayApp
         services.AddSingleton<IValidateOptions<GatewayPolicyOptions>, GatewayPolicyOptionsValidator>();
         services.AddSingleton<GatewayPolicyMonitor>();
         services.AddSingleton<TenantRateLimiter>();
+        AddTenantRateLimitStore(services);
         services.AddSingleton<UnauthenticatedRateLimiter>();
 
         services.AddOptions<GatewayTenancyOptions>()

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Gateway.Bulkheads;
 using MeshBulkheads.Gateway.Deadlines;
@@ -6,6 +7,7 @@ using MeshBulkheads.Gateway.Forwarding.Internal;
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Policy.Internal;
 using MeshBulkheads.Gateway.RateLimiting;
+using MeshBulkheads.Gateway.RateLimiting.Redis;
 using MeshBulkheads.Gateway.Reflection;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
@@ -13,6 +15,7 @@ using MeshBulkheads.Gateway.Tenancy.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.ServiceDiscovery;
 
 namespace MeshBulkheads.Gateway;
 
@@ -83,6 +86,52 @@ public static class GatewayApp
         }
     }
 
+    /// <summary>
+    /// <c>Gateway:RateLimiting:Store</c>: the in-process buckets (default) or Redis, which falls back
+    /// to the in-process buckets while it cannot answer. Chosen at start.
+    /// </summary>
+    private static void AddTenantRateLimitStore(IServiceCollection services)
+    {
+        services.AddOptions<RateLimitingOptions>()
+            .BindConfiguration(RateLimitingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<RedisTenantRateLimiter>();
+        services.AddHostedService<RedisConnectionWarmup>();
+        // Chosen when first resolved, from the final configuration (hosts and tests add sources after this runs).
+        services.AddSingleton<ITenantRateLimiter>(sp => sp.GetRequiredService<IOptions<RateLimitingOptions>>().Value.Store == RateLimitStore.Redis
+            ? sp.GetRequiredService<RedisTenantRateLimiter>()
+            : sp.GetRequiredService<TenantRateLimiter>());
+    }
+
+    /// <summary>
+    /// <c>Gateway:Destinations:Dns</c>: moves YARP's DNS resolver behind <see cref="GatewayDestinationResolver"/>,
+    /// which uses it only when enabled, with the gateway's refresh period (5 s, not YARP's 5 min).
+    /// </summary>
+    private static void AddDestinationResolver(IServiceCollection services)
+    {
+        services.AddOptions<DnsDestinationOptions>()
+            .BindConfiguration(DnsDestinationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<DnsDestinationResolverOptions>().Configure<IOptions<DnsDestinationOptions>>((o, dns) =>
+        {
+            o.RefreshPeriod = dns.Value.RefreshPeriod;
+            o.AddressFamily = dns.Value.AddressFamily switch
+            {
+                DnsAddressFamily.IPv4 => AddressFamily.InterNetwork,
+                DnsAddressFamily.IPv6 => AddressFamily.InterNetworkV6,
+                _ => null,
+            };
+        });
+        var yarpDns = services.Last(d => d.ServiceType == typeof(IDestinationResolver) && !d.IsKeyedService);
+        var dnsType = yarpDns.ImplementationType
+            ?? throw new InvalidOperationException("AddDnsDestinationResolver no longer registers a type; update GatewayApp.AddDestinationResolver.");
+        services.Remove(yarpDns);
+        services.AddKeyedSingleton(typeof(IDestinationResolver), GatewayDestinationResolver.DnsKey, (sp, _) => ActivatorUtilities.CreateInstance(sp, dnsType));
+        services.AddSingleton<IDestinationResolver, GatewayDestinationResolver>();
+    }
+
     private static void AddGatewayServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayMetrics>();
@@ -96,6 +145,7 @@ public static class GatewayApp
         services.AddSingleton<IValidateOptions<GatewayPolicyOptions>, GatewayPolicyOptionsValidator>();
         services.AddSingleton<GatewayPolicyMonitor>();
         services.AddSingleton<TenantRateLimiter>();
+        AddTenantRateLimitStore(services);
         services.AddSingleton<UnauthenticatedRateLimiter>();
 
         services.AddOptions<GatewayTenancyOptions>()
@@ -114,6 +164,9 @@ public static class GatewayApp
 
         AddRouteBulkheads(services, configuration);
 
-        services.AddReverseProxy().LoadFromConfig(configuration.GetSection(ReverseProxySection));
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection(ReverseProxySection))
+            .AddDnsDestinationResolver();
+        AddDestinationResolver(services);
     }
 }

@@ -48,8 +48,7 @@ public sealed class RouteBulkheadMiddleware(RequestDelegate next, IBulkheadProvi
         var reason = overload ? GatewayRejectReasons.RouteOverloaded : GatewayRejectReasons.DeadlineExceeded;
         metrics.Rejected(route, reason);
         // The shared mapper decides status, message and pushback; the gateway names the reason in its own vocabulary.
-        var metadata = BulkheadRejectionMapper.ToMetadata(lease)
-            .Select(m => m.Key == MeshMetadata.RejectReason ? new KeyValuePair<string, string>(m.Key, reason) : m);
+        var metadata = BulkheadRejectionMapper.ToMetadata(lease, reason);
         await GrpcTrailersOnlyResponse.WriteAsync(
             context,
             BulkheadRejectionMapper.ToStatusCode(lease.Reason),

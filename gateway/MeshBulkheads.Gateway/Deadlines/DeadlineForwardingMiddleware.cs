@@ -1,7 +1,6 @@
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Gateway.Deadlines.Internal;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Telemetry;
 

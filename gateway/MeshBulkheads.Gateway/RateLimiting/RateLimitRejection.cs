@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
 
@@ -12,17 +11,10 @@ namespace MeshBulkheads.Gateway.RateLimiting;
 internal static class RateLimitRejection
 {
     public static IReadOnlyList<KeyValuePair<string, string>> Metadata(string reason, TimeSpan retryAfter) =>
-    [
-        new(MeshMetadata.RejectReason, reason),
-        new(MeshMetadata.RetryPushbackMs, PushbackMs(retryAfter).ToString(CultureInfo.InvariantCulture)),
-        new(MeshMetadata.RetryAfter, RetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)),
-    ];
+        [new(MeshMetadata.RejectReason, reason), .. BulkheadRejectionMapper.PushbackMetadata(retryAfter)];
 
-    /// <summary>Whole milliseconds, rounded up so a client never retries a moment too early.</summary>
-    public static long PushbackMs(TimeSpan retryAfter) => Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds));
-
-    /// <summary>Whole seconds, rounded up, at least 1 (HTTP Retry-After has no fractions).</summary>
-    public static long RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+    /// <summary>Whole milliseconds, rounded up, as sent in <c>grpc-retry-pushback-ms</c>.</summary>
+    public static long PushbackMs(TimeSpan retryAfter) => BulkheadRejectionMapper.ToPushbackMilliseconds(retryAfter);
 
     public static Task WriteAsync(HttpContext context, string reason, string message, TimeSpan retryAfter) =>
         GrpcTrailersOnlyResponse.WriteAsync(

@@ -11,20 +11,21 @@ namespace MeshBulkheads.Gateway.RateLimiting;
 /// </summary>
 public sealed class TenantRateLimitMiddleware(
     RequestDelegate next,
-    TenantRateLimiter limiter,
+    ITenantRateLimiter limiter,
     GatewayMetrics metrics,
     ILogger<TenantRateLimitMiddleware> logger)
 {
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         var tenant = context.Features.Get<GatewayTenant>()
             ?? throw new InvalidOperationException("TenantRateLimitMiddleware must run after TenancyMiddleware.");
         var route = GatewayRoute.IdOf(context);
-        var decision = limiter.TryAcquire(tenant, route);
+        var decision = await limiter.TryAcquireAsync(tenant, route, context.RequestAborted);
         metrics.RateLimitDecision(tenant.Id, route, decision.Allowed);
         if (decision.Allowed)
         {
-            return next(context);
+            await next(context);
+            return;
         }
 
         var pushbackMs = RateLimitRejection.PushbackMs(decision.RetryAfter);
@@ -33,6 +34,6 @@ public sealed class TenantRateLimitMiddleware(
         var message = string.Create(
             CultureInfo.InvariantCulture,
             $"tenant '{tenant.Id}' is over its rate limit ({tenant.Tier} tier: {decision.Limit.TokensPerSecond} tokens/s, burst {decision.Limit.Burst}); a call on route '{route}' costs {decision.Cost} tokens; retry after {pushbackMs} ms");
-        return RateLimitRejection.WriteAsync(context, GatewayRejectReasons.TenantRateLimit, message, decision.RetryAfter);
+        await RateLimitRejection.WriteAsync(context, GatewayRejectReasons.TenantRateLimit, message, decision.RetryAfter);
     }
 }

@@ -16,7 +16,7 @@ namespace MeshBulkheads.Gateway.RateLimiting;
 /// new limits (starting full, i.e. one fresh burst per reload). Only authenticated tenants get a
 /// bucket, so the number of buckets is bounded by the configured tenants.
 /// </remarks>
-public sealed class TenantRateLimiter : IDisposable
+public sealed class TenantRateLimiter : ITenantRateLimiter, IDisposable
 {
     private readonly GatewayPolicyMonitor _monitor;
     private volatile Generation _generation;
@@ -48,6 +48,10 @@ public sealed class TenantRateLimiter : IDisposable
             }
         }
     }
+
+    /// <inheritdoc />
+    public ValueTask<RateLimitDecision> TryAcquireAsync(GatewayTenant tenant, string routeId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryAcquire(tenant, routeId));
 
     public void Dispose()
     {

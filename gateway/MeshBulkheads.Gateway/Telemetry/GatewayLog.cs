@@ -19,4 +19,11 @@ internal static partial class GatewayLog
 
     [LoggerMessage(5, LogLevel.Debug, "Tenant {Tenant} over its rate limit on route {RouteId}: cost {Cost}, retry after {RetryAfterMs} ms", EventName = nameof(TenantRateLimited))]
     public static partial void TenantRateLimited(ILogger logger, string tenant, string routeId, int cost, long retryAfterMs);
+
+    // Once per outage (not per call): the counter meshbulkheads.gateway.rate_limit.store_errors has the rate.
+    [LoggerMessage(6, LogLevel.Warning, "Redis rate-limit store failed ({ErrorType}: {Error}); deciding with in-process buckets (each replica enforces the full tier rate) until Redis answers again", EventName = nameof(RateLimitStoreFailed))]
+    public static partial void RateLimitStoreFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(7, LogLevel.Information, "Redis rate-limit store answers again: tenant limits are global across replicas", EventName = nameof(RateLimitStoreRecovered))]
+    public static partial void RateLimitStoreRecovered(ILogger logger);
 }

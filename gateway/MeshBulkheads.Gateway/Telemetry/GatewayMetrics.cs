@@ -27,6 +27,12 @@ public sealed class GatewayMetrics
     /// <summary>The gRPC status name the caller got, e.g. <c>OK</c>, <c>ResourceExhausted</c>.</summary>
     public const string GrpcStatusTag = "rpc.grpc.status";
 
+    /// <summary>The rate-limit store that failed, on <c>meshbulkheads.gateway.rate_limit.store_errors</c> (<c>redis</c>).</summary>
+    public const string StoreTag = "meshbulkheads.rate_limit.store";
+
+    /// <summary>What went wrong: <c>timeout</c>, <c>connection</c> or <c>server</c> (OpenTelemetry's <c>error.type</c>).</summary>
+    public const string ErrorTypeTag = "error.type";
+
     /// <summary>Tenant tag value for calls that did not authenticate.</summary>
     public const string NoTenant = "unauthenticated";
 
@@ -37,6 +43,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _reloadFailures;
+    private readonly Counter<long> _storeErrors;
     private readonly Histogram<double> _duration;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -54,6 +61,10 @@ public sealed class GatewayMetrics
             "meshbulkheads.gateway.config.reload_failures",
             unit: "{reload}",
             description: "Configuration reloads refused by validation; the last good configuration kept serving.");
+        _storeErrors = _meter.CreateCounter<long>(
+            "meshbulkheads.gateway.rate_limit.store_errors",
+            unit: "{error}",
+            description: "Rate-limit decisions the shared store (Redis) could not make; each was made by the in-process buckets instead.");
         _duration = _meter.CreateHistogram(
             "meshbulkheads.gateway.request.duration",
             unit: "s",
@@ -76,6 +87,15 @@ public sealed class GatewayMetrics
         if (_decisions.Enabled)
         {
             _decisions.Add(1, new TagList { { TenantTag, tenant }, { RouteTag, route }, { ResultTag, allowed ? AllowedResult : RejectedResult } });
+        }
+    }
+
+    /// <summary>Counts one decision the Redis store failed to make (the in-process buckets made it).</summary>
+    public void RateLimitStoreError(string errorType)
+    {
+        if (_storeErrors.Enabled)
+        {
+            _storeErrors.Add(1, new TagList { { StoreTag, "redis" }, { ErrorTypeTag, errorType } });
         }
     }
 

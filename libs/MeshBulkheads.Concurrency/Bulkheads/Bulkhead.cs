@@ -40,8 +40,10 @@ public sealed class Bulkhead : RateLimiter
 
     private BulkheadOptions _options;
     private VegasLimit? _adaptive;
-    private Dictionary<string, int>? _tenantCounts;
-    private int _tenantBound;
+    // Always counted, even while TenantMaxShare is 1: a share switched on by a reload must see the permits
+    // tenants already hold, or a tenant could hold its old permits plus a whole new share.
+    private readonly Dictionary<string, int> _tenantCounts = new(StringComparer.Ordinal);
+    private int _tenantBound = int.MaxValue;
     private int _permitLimit;
     private int _adaptiveStart;
     private int _active;
@@ -171,8 +173,8 @@ public sealed class Bulkhead : RateLimiter
                 return new ValueTask<BulkheadLease>(Reject(BulkheadLease.DeadlineExceededLease));
             }
 
-            var tenant = _tenantCounts is not null ? request.Tenant : null;
-            if (tenant is not null && _tenantCounts!.GetValueOrDefault(tenant) >= _tenantBound)
+            var tenant = request.Tenant;
+            if (tenant is not null && _tenantCounts.GetValueOrDefault(tenant) >= _tenantBound)
             {
                 return new ValueTask<BulkheadLease>(Reject(BulkheadRejectionReason.TenantShare));
             }
@@ -196,7 +198,7 @@ public sealed class Bulkhead : RateLimiter
             _queue.AddLast(waiter.Node);
             if (tenant is not null)
             {
-                _tenantCounts![tenant] = _tenantCounts.GetValueOrDefault(tenant) + 1;
+                _tenantCounts[tenant] = _tenantCounts.GetValueOrDefault(tenant) + 1;
             }
 
             if (_metrics?.QueuedRequests.Enabled == true)
@@ -445,16 +447,11 @@ public sealed class Bulkhead : RateLimiter
             Volatile.Write(ref _permitLimit, options.PermitLimit);
         }
 
-        if (options.TenantMaxShare < 1.0)
-        {
-            _tenantCounts ??= new Dictionary<string, int>(StringComparer.Ordinal);
-            _tenantBound = Math.Max(1, (int)Math.Ceiling(options.TenantMaxShare * (options.PermitLimit + options.QueueLimit)));
-        }
-        else
-        {
-            // Existing leases still carry their tenant and decrement a missing entry harmlessly.
-            _tenantCounts = null;
-        }
+        // The bound follows every resize (a share of the capacity now); permits held above a smaller new
+        // bound are never revoked, they only keep the tenant out until it is back under it.
+        _tenantBound = options.TenantMaxShare < 1.0
+            ? Math.Max(1, (int)Math.Ceiling(options.TenantMaxShare * (options.PermitLimit + options.QueueLimit)))
+            : int.MaxValue;
     }
 
     private BulkheadLease Grant(long now, TimeSpan queueTime, string? tenant)
@@ -462,14 +459,10 @@ public sealed class Bulkhead : RateLimiter
         Debug.Assert(_lock.IsHeldByCurrentThread, "Grant runs under the lock.");
         Debug.Assert(_active < _permitLimit, "Granted beyond the permit limit.");
         _active++;
-        if (tenant is not null && _tenantCounts is not null)
+        if (tenant is not null)
         {
             // A queued request's slot was released by RemoveWaiter; it now counts as a permit.
             _tenantCounts[tenant] = _tenantCounts.GetValueOrDefault(tenant) + 1;
-        }
-        else
-        {
-            tenant = null;
         }
 
         var lease = _leasePool.Count > 0 ? _leasePool.Pop() : new BulkheadLease(this);
@@ -671,7 +664,7 @@ public sealed class Bulkhead : RateLimiter
 
     private void DecrementTenant(string tenant)
     {
-        if (_tenantCounts is not null && _tenantCounts.TryGetValue(tenant, out var count))
+        if (_tenantCounts.TryGetValue(tenant, out var count))
         {
             if (count <= 1)
             {

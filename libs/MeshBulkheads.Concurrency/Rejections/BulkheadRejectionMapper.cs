@@ -81,20 +81,52 @@ public static class BulkheadRejectionMapper
     /// <summary>The metadata of a rejection: reason, and for overload the pushback and Retry-After.</summary>
     /// <param name="lease">The rejected lease.</param>
     /// <returns>Header name/value pairs.</returns>
-    public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(BulkheadLease lease)
+    public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(BulkheadLease lease) => ToMetadata(lease, null);
+
+    /// <summary>
+    /// The metadata of a rejection with the <c>x-mesh-reject-reason</c> value replaced, for a caller that names
+    /// reasons in its own vocabulary (the gateway answers <c>route-overloaded</c> for every overload reason).
+    /// </summary>
+    /// <param name="lease">The rejected lease.</param>
+    /// <param name="rejectReasonOverride">The <c>x-mesh-reject-reason</c> value to send; null sends <see cref="ToReasonCode"/>.</param>
+    /// <returns>Header name/value pairs: the reason, and for overload the pushback and Retry-After.</returns>
+    public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(BulkheadLease lease, string? rejectReasonOverride)
     {
+        ArgumentNullException.ThrowIfNull(lease);
         var list = new List<KeyValuePair<string, string>>(3)
         {
-            new(MeshMetadata.RejectReason, ToReasonCode(lease.Reason)),
+            new(MeshMetadata.RejectReason, rejectReasonOverride ?? ToReasonCode(lease.Reason)),
         };
         if (IsOverload(lease.Reason) && lease.RetryAfter is { } retryAfter)
         {
-            list.Add(new(MeshMetadata.RetryPushbackMs, FormatMs(retryAfter)));
-            list.Add(new(MeshMetadata.RetryAfter, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture)));
+            list.AddRange(PushbackMetadata(retryAfter));
         }
 
         return list;
     }
+
+    /// <summary>
+    /// The two pushback entries for a rejection that the caller may retry after <paramref name="retryAfter"/>:
+    /// <c>grpc-retry-pushback-ms</c> (gRFC A6) and HTTP <c>retry-after</c>, both rounded up so a client never
+    /// comes back a moment too early.
+    /// </summary>
+    /// <param name="retryAfter">How long the caller should wait; negative is read as zero.</param>
+    /// <returns><c>grpc-retry-pushback-ms</c> = <see cref="ToPushbackMilliseconds"/>, <c>retry-after</c> = <see cref="ToRetryAfterSeconds"/>.</returns>
+    public static IReadOnlyList<KeyValuePair<string, string>> PushbackMetadata(TimeSpan retryAfter) =>
+    [
+        new(MeshMetadata.RetryPushbackMs, ToPushbackMilliseconds(retryAfter).ToString(CultureInfo.InvariantCulture)),
+        new(MeshMetadata.RetryAfter, ToRetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)),
+    ];
+
+    /// <summary>The <c>grpc-retry-pushback-ms</c> value: whole milliseconds, rounded up, at least 1.</summary>
+    /// <param name="retryAfter">How long the caller should wait.</param>
+    /// <returns>Milliseconds, at least 1 (0 would tell a gRPC client to retry at once).</returns>
+    public static long ToPushbackMilliseconds(TimeSpan retryAfter) => Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds));
+
+    /// <summary>The HTTP <c>Retry-After</c> value: whole seconds (the header has no fractions), rounded up, at least 1.</summary>
+    /// <param name="retryAfter">How long the caller should wait.</param>
+    /// <returns>Seconds, at least 1.</returns>
+    public static long ToRetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
 
     /// <summary>The exception an interceptor throws before any response header is written (a Trailers-Only response).</summary>
     /// <param name="lease">The rejected lease.</param>

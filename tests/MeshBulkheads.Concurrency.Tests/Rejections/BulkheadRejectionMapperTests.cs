@@ -64,4 +64,53 @@ public sealed class BulkheadRejectionMapperTests
         Assert.Equal("200", context.Response.Headers[MeshMetadata.RetryPushbackMs]);
         Assert.Equal("queue-timeout", context.Response.Headers[MeshMetadata.RejectReason]);
     }
+
+    [Theory]
+    [InlineData(0.0, "1", "1")]
+    [InlineData(0.2, "1", "1")]
+    [InlineData(999.1, "1000", "1")]
+    [InlineData(1000.0, "1000", "1")]
+    [InlineData(1000.5, "1001", "2")]
+    [InlineData(99_995.0, "99995", "100")]
+    public void PushbackMetadata_RetryAfter_RoundsBothUpToAtLeastOne(double milliseconds, string pushbackMs, string retryAfter)
+    {
+        // Arrange
+        var wait = TimeSpan.FromMilliseconds(milliseconds);
+
+        // Act
+        var metadata = BulkheadRejectionMapper.PushbackMetadata(wait);
+
+        // Assert
+        Assert.Equal(
+            [new(MeshMetadata.RetryPushbackMs, pushbackMs), new(MeshMetadata.RetryAfter, retryAfter)],
+            metadata);
+    }
+
+    [Fact]
+    public void ToMetadata_RejectReasonOverride_ReplacesOnlyTheReason()
+    {
+        // Arrange
+        var lease = new BulkheadLease(BulkheadRejectionReason.TenantShare, TimeSpan.Zero, TimeSpan.FromMilliseconds(300));
+
+        // Act
+        var metadata = BulkheadRejectionMapper.ToMetadata(lease, "route-overloaded");
+
+        // Assert
+        Assert.Equal(
+            [new(MeshMetadata.RejectReason, "route-overloaded"), new(MeshMetadata.RetryPushbackMs, "300"), new(MeshMetadata.RetryAfter, "1")],
+            metadata);
+    }
+
+    [Fact]
+    public void ToMetadata_NoOverride_SendsTheLibraryReasonCode()
+    {
+        // Arrange
+        var lease = new BulkheadLease(BulkheadRejectionReason.DeadlineExceeded, TimeSpan.Zero, null);
+
+        // Act
+        var metadata = BulkheadRejectionMapper.ToMetadata(lease, rejectReasonOverride: null);
+
+        // Assert
+        Assert.Equal([new(MeshMetadata.RejectReason, "deadline-exceeded")], metadata);
+    }
 }

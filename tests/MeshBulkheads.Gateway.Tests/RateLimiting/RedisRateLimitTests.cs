@@ -1,0 +1,172 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.Gateway.Telemetry;
+using MeshBulkheads.Gateway.Tests.Fakes;
+using MeshBulkheads.Testing;
+using MeshBulkheads.Testing.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
+
+namespace MeshBulkheads.Gateway.Tests.RateLimiting;
+
+/// <summary>
+/// <c>Gateway:RateLimiting:Store = Redis</c> through real gateways (real Kestrel, real gRPC clients)
+/// and a real redis-server: replicas share one limit per tenant, and a Redis outage falls back to
+/// the in-process buckets without failing calls.
+/// </summary>
+public class RedisRateLimitTests(RedisFixture redis)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Gold effectively unlimited; bronze as given; every route costs one token.</summary>
+    private Dictionary<string, string?> Settings(string store, double bronzeRate, int bronzeBurst, string? configuration = null) => new()
+    {
+        ["Gateway:Tiers:gold:TokensPerSecond"] = "100000",
+        ["Gateway:Tiers:gold:Burst"] = "100000",
+        ["Gateway:Tiers:silver:TokensPerSecond"] = "50000",
+        ["Gateway:Tiers:silver:Burst"] = "50000",
+        ["Gateway:Tiers:bronze:TokensPerSecond"] = bronzeRate.ToString(CultureInfo.InvariantCulture),
+        ["Gateway:Tiers:bronze:Burst"] = bronzeBurst.ToString(CultureInfo.InvariantCulture),
+        ["Gateway:RouteCosts:payments"] = "1",
+        ["Gateway:RouteCosts:reporting"] = "1",
+        ["Gateway:RouteCosts:render"] = "1",
+        ["Gateway:RateLimiting:Store"] = store,
+        ["Gateway:RateLimiting:Redis:Configuration"] = configuration ?? redis.Configuration,
+        // Each test its own buckets on the shared server.
+        ["Gateway:RateLimiting:Redis:KeyPrefix"] = $"test:{Guid.NewGuid():N}:",
+    };
+
+    private static Task<GetBalanceResponse> GetBalanceAsync(KestrelHost gateway, string key) =>
+        new PaymentsService.PaymentsServiceClient(gateway.CreateChannel())
+            .GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, new Metadata { { MeshMetadata.ApiKey, key } }, cancellationToken: Ct)
+            .ResponseAsync.DefaultTimeout();
+
+    [Theory]
+    [InlineData("Redis", 5)]
+    [InlineData("InProcess", 10)]
+    public async Task GetBalance_TwoGatewaysBronzeBurstFive_SuccessesMatchStore(string store, int expectedSuccesses)
+    {
+        // Arrange: bronze refills one token per 100 s, so only the burst passes; both gateways see the same settings.
+        redis.EnsureAvailable();
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings(store, bronzeRate: 0.01, bronzeBurst: 5);
+        await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+
+        // Act: ten calls on each gateway, alternating.
+        var outcomes = new List<Exception?>();
+        for (var i = 0; i < 10; i++)
+        {
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(first, GatewayHost.InitechKey)));
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(second, GatewayHost.InitechKey)));
+        }
+
+        // Assert: Redis → one global burst (5); in-process → one burst per replica (2 × 5).
+        Assert.Equal(expectedSuccesses, outcomes.Count(e => e is null));
+        Assert.All(outcomes.OfType<RpcException>(), e =>
+        {
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Equal(GatewayRejectReasons.TenantRateLimit, e.Trailers.GetValue(MeshMetadata.RejectReason));
+        });
+        Assert.Equal(20 - expectedSuccesses, outcomes.Count(e => e is not null));
+        Assert.Equal(expectedSuccesses, payments.Calls.Count);
+    }
+
+    [Fact]
+    public async Task GetBalance_RedisBucketEmpty_PushbackIsTimeUntilRefillOnEitherGateway()
+    {
+        // Arrange: burst 1 at 0.01 tokens/s → the next token is ≈ 100 s away.
+        redis.EnsureAvailable();
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings("Redis", bronzeRate: 0.01, bronzeBurst: 1);
+        await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        await GetBalanceAsync(first, GatewayHost.InitechKey);
+
+        // Act
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+
+        // Assert: the same rejection shape as the in-process store, pushback from the shared bucket.
+        Assert.Equal(StatusCode.ResourceExhausted, rejected.StatusCode);
+        Assert.Equal(GatewayRejectReasons.TenantRateLimit, rejected.Trailers.GetValue(MeshMetadata.RejectReason));
+        var pushbackMs = long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, CultureInfo.InvariantCulture);
+        Assert.InRange(pushbackMs, 95_000, 100_000);
+        Assert.Equal("100", rejected.Trailers.GetValue(MeshMetadata.RetryAfter));
+        Assert.Contains("tenant 'initech' is over its rate limit (bronze tier: 0.01 tokens/s, burst 1)", rejected.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetBalance_RetriedAfterRedisPushback_SucceedsOnTheOtherGateway()
+    {
+        // Arrange: burst 1 at 10 tokens/s → the pushback is at most 100 ms.
+        redis.EnsureAvailable();
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings("Redis", bronzeRate: 10, bronzeBurst: 1);
+        await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        await GetBalanceAsync(first, GatewayHost.InitechKey);
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+        var pushbackMs = long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, CultureInfo.InvariantCulture);
+
+        // Act: wait exactly the pushback (real time: the bucket refills by the Redis server's clock).
+        await Task.Delay(TimeSpan.FromMilliseconds(pushbackMs), Ct);
+        var retried = await Record.ExceptionAsync(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+
+        // Assert
+        Assert.InRange(pushbackMs, 1, 100);
+        Assert.Null(retried);
+        Assert.Equal(2, payments.Calls.Count);
+    }
+
+    [Fact]
+    public async Task GetBalance_RedisUnreachable_FallsBackToInProcessBucketsAndCountsStoreErrors()
+    {
+        // Arrange: nothing listens at the configured Redis address.
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings("Redis", bronzeRate: 0.01, bronzeBurst: 2, configuration: $"{closed.Host}:{closed.Port}");
+        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        using var storeErrors = new MetricCollector<long>(
+            gateway.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "meshbulkheads.gateway.rate_limit.store_errors");
+
+        // Act: every call is bounded by DefaultTimeout; the gateway must neither hang nor fail them.
+        var outcomes = new List<Exception?>();
+        for (var i = 0; i < 4; i++)
+        {
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(gateway, GatewayHost.InitechKey)));
+        }
+
+        // Assert: the in-process bronze bucket decided (burst 2), every decision counted as a store error.
+        Assert.Null(outcomes[0]);
+        Assert.Null(outcomes[1]);
+        Assert.All(outcomes.Skip(2), e => Assert.Equal(StatusCode.ResourceExhausted, Assert.IsType<RpcException>(e).StatusCode));
+        var errors = storeErrors.GetMeasurementSnapshot();
+        Assert.Equal(4, errors.Sum(m => m.Value));
+        Assert.All(errors, m =>
+        {
+            Assert.Equal("redis", m.Tags[GatewayMetrics.StoreTag]);
+            Assert.Contains((string)m.Tags[GatewayMetrics.ErrorTypeTag]!, new[] { "connection", "timeout" });
+        });
+    }
+
+    [Fact]
+    public async Task Start_RedisStoreWithoutConfiguration_FailsNamingTheSetting()
+    {
+        // Arrange
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings("Redis", bronzeRate: 1, bronzeBurst: 1, configuration: string.Empty);
+
+        // Act
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => GatewayHost.StartAsync(closed, closed, closed, settings));
+
+        // Assert
+        Assert.Contains("Gateway:RateLimiting:Redis:Configuration is required when Gateway:RateLimiting:Store is Redis", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -3,6 +3,7 @@ using Grpc.AspNetCore.Server;
 using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Telemetry;
+using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -60,6 +61,7 @@ public static class ServiceDefaultsExtensions
         services.AddHostedService<ThreadPoolLagProbe>();
         services.TryAddSingleton<GrpcServerMetricsInterceptor>();
         services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<GrpcServerMetricsInterceptor>());
+        services.AddGrpcClientMetrics();
 
         services.AddSingleton<ReadinessState>();
         services.AddHostedService<ReadinessLifecycle>();
@@ -152,10 +154,18 @@ public static class ServiceDefaultsExtensions
                 .AddView(instrument => instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeshTelemetry.SecondsBuckets] }
                     : null)
+                // A histogram bucket keeps the trace id of a sampled request that fell into it; the
+                // Prometheus exporter shows it as an exemplar when scraped as OpenMetrics.
+                .SetExemplarFilter(ExemplarFilterType.TraceBased)
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(samplingRatio)))
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !AdminPaths.Contains(context.Request.Path))
+                .AddAspNetCoreInstrumentation(o =>
+                {
+                    o.Filter = context => !AdminPaths.Contains(context.Request.Path);
+                    o.EnrichWithHttpRequest = ServerSpanEnricher.OnRequest;
+                    o.EnrichWithHttpResponse = ServerSpanEnricher.OnResponse;
+                })
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddSource(MeshTelemetry.Prefix + ".*"));

@@ -166,7 +166,8 @@ public static class ServiceDefaultsExtensions
                     o.EnrichWithHttpRequest = ServerSpanEnricher.OnRequest;
                     o.EnrichWithHttpResponse = ServerSpanEnricher.OnResponse;
                 })
-                .AddGrpcClientInstrumentation()
+                // One client span per gRPC call (with rpc.* attributes), not a second HTTP span under it.
+                .AddGrpcClientInstrumentation(o => o.SuppressDownstreamInstrumentation = true)
                 .AddHttpClientInstrumentation()
                 .AddSource(MeshTelemetry.Prefix + ".*"));
 

@@ -79,14 +79,15 @@ public sealed class TraceTests : IAsyncLifetime
         Assert.Same(gateway, Ancestor(trace, proxyCall, s => s.Kind == SpanKind.Server));
         Assert.Equal("ReportingService", reportingServer.Attribute(MeshActivity.RouteTag));
 
-        // One payments server span per account, each the child of a reporting client span that
-        // descends from reporting's server span.
+        // One payments server span per account, each the child of reporting's gRPC client span
+        // (no HTTP span in between: downstream instrumentation is suppressed) under its server span.
         var paymentsServers = trace.Where(s => s.ServiceName == "payments" && s.Kind == SpanKind.Server).ToList();
         Assert.Equal(Accounts.Length, paymentsServers.Count);
         foreach (var server in paymentsServers)
         {
             var client = Parent(trace, server);
             Assert.Equal(("reporting", SpanKind.Client), (client.ServiceName, client.Kind));
+            Assert.EndsWith("PaymentsService/GetBalance", client.Name, StringComparison.Ordinal);
             Assert.Same(reportingServer, Ancestor(trace, client, s => s.Kind == SpanKind.Server));
             Assert.Equal("PaymentsService", server.Attribute(MeshActivity.RouteTag));
         }

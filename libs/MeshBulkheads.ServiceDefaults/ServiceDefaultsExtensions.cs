@@ -141,7 +141,6 @@ public static class ServiceDefaultsExtensions
     private static void ConfigureOpenTelemetry(WebApplicationBuilder builder, string serviceName)
     {
         var configuration = builder.Configuration;
-        var samplingRatio = configuration.GetValue("Mesh:Tracing:SamplingRatio", 1.0);
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
@@ -154,12 +153,18 @@ public static class ServiceDefaultsExtensions
                 .AddView(instrument => instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeshTelemetry.SecondsBuckets] }
                     : null)
-                // A histogram bucket keeps the trace id of a sampled request that fell into it; the
-                // Prometheus exporter shows it as an exemplar when scraped as OpenMetrics.
-                .SetExemplarFilter(ExemplarFilterType.TraceBased)
+                // Mesh:Metrics:Exemplars: a histogram bucket keeps the trace id of a sampled request
+                // that fell into it; the Prometheus exporter shows it when scraped as OpenMetrics.
+                // Off by default: see docs/tracing.md (truncated scrapes seen in tests with it on).
+                // Read when the provider is built, so configuration added after AddServiceDefaults counts.
+                .Deferred((sp, m) => m.SetExemplarFilter(
+                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Metrics:Exemplars", false)
+                        ? ExemplarFilterType.TraceBased
+                        : ExemplarFilterType.AlwaysOff))
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(samplingRatio)))
+                .Deferred((sp, t) => t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
+                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Tracing:SamplingRatio", 1.0)))))
                 .AddAspNetCoreInstrumentation(o =>
                 {
                     o.Filter = context => !AdminPaths.Contains(context.Request.Path);

@@ -74,10 +74,14 @@ internal static class ServerSpanEnricher
         {
             activity.SetTag(MeshActivity.RejectReasonTag, reason);
             activity.SetStatus(ActivityStatusCode.Error, reason);
-            activity.AddEvent(new ActivityEvent(MeshActivity.RejectedEvent, tags: new ActivityTagsCollection
+            // Idempotent: in a process hosting several apps (tests) each tracer provider enriches every span.
+            if (!activity.Events.Any(e => e.Name == MeshActivity.RejectedEvent))
             {
-                [MeshActivity.RejectReasonTag] = reason,
-            }));
+                activity.AddEvent(new ActivityEvent(MeshActivity.RejectedEvent, tags: new ActivityTagsCollection
+                {
+                    [MeshActivity.RejectReasonTag] = reason,
+                }));
+            }
         }
     }
 

@@ -153,12 +153,11 @@ public static class ServiceDefaultsExtensions
                 .AddView(instrument => instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeshTelemetry.SecondsBuckets] }
                     : null)
-                // Mesh:Metrics:Exemplars: a histogram bucket keeps the trace id of a sampled request
-                // that fell into it; the Prometheus exporter shows it when scraped as OpenMetrics.
-                // Off by default: see docs/tracing.md (truncated scrapes seen in tests with it on).
+                // Mesh:Metrics:Exemplars (default on): a histogram bucket keeps the trace id of a sampled
+                // request that fell into it; the Prometheus exporter shows it when scraped as OpenMetrics.
                 // Read when the provider is built, so configuration added after AddServiceDefaults counts.
                 .Deferred((sp, m) => m.SetExemplarFilter(
-                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Metrics:Exemplars", false)
+                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Metrics:Exemplars", true)
                         ? ExemplarFilterType.TraceBased
                         : ExemplarFilterType.AlwaysOff))
                 .AddPrometheusExporter())

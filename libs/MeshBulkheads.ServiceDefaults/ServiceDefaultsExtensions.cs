@@ -3,6 +3,7 @@ using Grpc.AspNetCore.Server;
 using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Telemetry;
+using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -60,6 +61,7 @@ public static class ServiceDefaultsExtensions
         services.AddHostedService<ThreadPoolLagProbe>();
         services.TryAddSingleton<GrpcServerMetricsInterceptor>();
         services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<GrpcServerMetricsInterceptor>());
+        services.AddGrpcClientMetrics();
 
         services.AddSingleton<ReadinessState>();
         services.AddHostedService<ReadinessLifecycle>();
@@ -139,7 +141,6 @@ public static class ServiceDefaultsExtensions
     private static void ConfigureOpenTelemetry(WebApplicationBuilder builder, string serviceName)
     {
         var configuration = builder.Configuration;
-        var samplingRatio = configuration.GetValue("Mesh:Tracing:SamplingRatio", 1.0);
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
@@ -152,11 +153,25 @@ public static class ServiceDefaultsExtensions
                 .AddView(instrument => instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. MeshTelemetry.SecondsBuckets] }
                     : null)
+                // Mesh:Metrics:Exemplars (default on): a histogram bucket keeps the trace id of a sampled
+                // request that fell into it; the Prometheus exporter shows it when scraped as OpenMetrics.
+                // Read when the provider is built, so configuration added after AddServiceDefaults counts.
+                .Deferred((sp, m) => m.SetExemplarFilter(
+                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Metrics:Exemplars", true)
+                        ? ExemplarFilterType.TraceBased
+                        : ExemplarFilterType.AlwaysOff))
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(samplingRatio)))
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !AdminPaths.Contains(context.Request.Path))
-                .AddGrpcClientInstrumentation()
+                .Deferred((sp, t) => t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
+                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Tracing:SamplingRatio", 1.0)))))
+                .AddAspNetCoreInstrumentation(o =>
+                {
+                    o.Filter = context => !AdminPaths.Contains(context.Request.Path);
+                    o.EnrichWithHttpRequest = ServerSpanEnricher.OnRequest;
+                    o.EnrichWithHttpResponse = ServerSpanEnricher.OnResponse;
+                })
+                // One client span per gRPC call (with rpc.* attributes), not a second HTTP span under it.
+                .AddGrpcClientInstrumentation(o => o.SuppressDownstreamInstrumentation = true)
                 .AddHttpClientInstrumentation()
                 .AddSource(MeshTelemetry.Prefix + ".*"));
 

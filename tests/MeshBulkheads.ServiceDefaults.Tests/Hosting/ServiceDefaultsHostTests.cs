@@ -122,9 +122,17 @@ public class ServiceDefaultsHostTests
         var ct = TestContext.Current.CancellationToken;
         await health.CheckAsync(new HealthCheckRequest { Service = ServiceDefaultsExtensions.LivenessService }, cancellationToken: ct);
 
-        // Act: the probe ticks every 100 ms; poll (bounded) until the exporter shows it.
+        // Act: the probe ticks every 100 ms and the exporter caches a scrape briefly; poll (bounded)
+        // until one scrape shows everything expected.
+        string[] expected =
+        [
+            "meshbulkheads_threadpool_lag_seconds_bucket",
+            "meshbulkheads_rpc_server_duration_seconds_count{",
+            "rpc_grpc_status_code=\"OK\"",
+            "rpc_method=\"Check\"",
+        ];
         var text = string.Empty;
-        for (var i = 0; i < 100 && !text.Contains("meshbulkheads_threadpool_lag_seconds_bucket", StringComparison.Ordinal); i++)
+        for (var i = 0; i < 100 && !expected.All(e => text.Contains(e, StringComparison.Ordinal)); i++)
         {
             text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
             await Task.Delay(50, ct);

@@ -74,7 +74,8 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
             : context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc));
         var request = new BulkheadRequest(deadline, context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders));
 
-        var lease = await bulkhead.AcquireAsync(request, context.CancellationToken).ConfigureAwait(false);
+        // Only the caller leaving cancels the wait: the bulkhead enforces the deadline itself (result `deadline`, not `canceled`).
+        var lease = await bulkhead.AcquireAsync(request, context.GetHttpContext().RequestAborted).ConfigureAwait(false);
         RecordOnActivity(bulkhead.Name, lease);
         if (!lease.IsAcquired)
         {

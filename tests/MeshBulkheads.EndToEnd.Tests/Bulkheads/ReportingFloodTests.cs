@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Grpc.Core;
+using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.Contracts.Reporting.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
+
+/// <summary>
+/// Issue 3, "integration tests through the gateway": a reporting flood far beyond reporting's limits does
+/// not hurt payments. Reporting sheds fast with UNAVAILABLE + pushback + a reason (never a timeout), the
+/// sheds are counted under the right bulkhead names, and payments' bulkheads shed nothing.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public class ReportingFloodTests
+{
+    private const int Waves = 10;
+    private const int WaveSize = 8;
+    private const int PaymentCalls = 30;
+
+    private static readonly string[] ShedReasons = ["queue-full", "queue-timeout", "route-overloaded", "tenant-share"];
+
+    [Fact]
+    public async Task ReportingFlood_PaymentsClientMeanwhile_PaymentsAllSucceedAndReportingShedsWithPushback()
+    {
+        // Arrange: 3 reports at a time (queue 1), 2 downstream calls per report, a fan-out cap of 2 (queue 2).
+        // One or two reports fit; a wave of 8 exceeds the reports bulkhead at once, and three admitted
+        // 20-account reports (2 calls each, 6 > 2 + 2) exceed the fan-out cap.
+        var settings = new BulkheadMeshSettings().WithUnlimitedGold(); // the flood tenant is never rate limited
+        settings.Reporting["Bulkheads:reporting:PermitLimit"] = "3";
+        settings.Reporting["Bulkheads:reporting:QueueLimit"] = "1";
+        settings.Reporting["Reporting:MaxParallelismPerReport"] = "2";
+        settings.Reporting["Reporting:MaxConcurrentDownstreamCalls"] = "2";
+        settings.Reporting["Bulkheads:reporting-fanout:QueueLimit"] = "2";
+        await using var mesh = await BulkheadMesh.StartAsync(settings);
+        using var reportingSheds = new MetricCollector<long>(mesh.Reporting.Services.GetRequiredService<IMeterFactory>(), Measurements.BulkheadMeter, Measurements.BulkheadRequests);
+        using var paymentsBulkheads = new MetricCollector<long>(mesh.Payments.Services.GetRequiredService<IMeterFactory>(), Measurements.BulkheadMeter, Measurements.BulkheadRequests);
+        using var gatewayRejections = new MetricCollector<long>(mesh.Gateway.Services.GetRequiredService<IMeterFactory>(), Measurements.GatewayMeter, "meshbulkheads.gateway.rejected_requests");
+        var reporting = new ReportingService.ReportingServiceClient(mesh.GatewayChannel);
+        var payments = new PaymentsService.PaymentsServiceClient(mesh.GatewayChannel);
+        var report = new BuildReportRequest();
+        report.AccountIds.AddRange(Enumerable.Range(1, 20).Select(i => $"acct-{i:D4}"));
+
+        // Act: the flood (acme, gold) and, while it runs, a fixed number of payments calls (globex, silver:
+        // 30 calls at 100/s stay inside its 50/s rate with a burst of 100), all with 10 s deadlines.
+        var flood = FixedRateFlood.RunAsync(Waves, WaveSize, TimeSpan.FromMilliseconds(50), _ =>
+            reporting.BuildReportAsync(report, BulkheadMesh.As(BulkheadMesh.GoldKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+        var shedsBeforePayments = Shed(reportingSheds);
+        var paymentOutcomes = await FixedRateFlood.RunAsync(PaymentCalls, 1, TimeSpan.FromMilliseconds(10), i => i % 2 == 0
+            ? payments.ChargeAsync(
+                new ChargeRequest { AccountId = $"acct-{1 + (i % 10):D4}", AmountMinor = 100, Currency = "USD", IdempotencyKey = "flood-" + i.ToString(CultureInfo.InvariantCulture) },
+                BulkheadMesh.As(BulkheadMesh.SilverKey, TimeSpan.FromSeconds(10))).ResponseAsync
+            : payments.GetBalanceAsync(new GetBalanceRequest { AccountId = $"acct-{1 + (i % 10):D4}" }, BulkheadMesh.As(BulkheadMesh.SilverKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+        var shedsDuringPayments = Shed(reportingSheds) - shedsBeforePayments;
+        var floodOutcomes = await flood;
+
+        // Assert: payments unharmed.
+        Assert.True(paymentOutcomes.All(o => o.Status == StatusCode.OK), "failed payments calls: " + string.Join("; ", paymentOutcomes.Where(o => o.Status != StatusCode.OK)));
+        Assert.Equal(0, Measurements.Rejected(paymentsBulkheads, "payments-read") + Measurements.Rejected(paymentsBulkheads, "payments-charge"));
+        // The flood was being shed while payments ran (not before or after it).
+        Assert.True(shedsDuringPayments > 0, "reporting shed nothing while the payments calls ran");
+
+        // Reporting: shed fast with UNAVAILABLE, a pushback and a reason; never a timeout or another error.
+        var failures = floodOutcomes.Where(o => o.Status != StatusCode.OK).ToList();
+        Assert.NotEmpty(failures);
+        Assert.True(failures.All(o => o.Status == StatusCode.Unavailable), "reports that failed otherwise: " + string.Join("; ", failures.Where(o => o.Status != StatusCode.Unavailable)));
+        Assert.All(failures, o =>
+        {
+            Assert.Contains(o.RejectReason, ShedReasons);
+            Assert.True(int.TryParse(o.Pushback, NumberStyles.None, CultureInfo.InvariantCulture, out var pushbackMs) && pushbackMs > 0, $"no pushback: {o}");
+        });
+        Assert.Contains(floodOutcomes, o => o.Status == StatusCode.OK);
+
+        // Metrics: the service's sheds under 'reporting' (admission) and 'reporting-fanout' (the cap); the
+        // gateway's under the route, one per route-overloaded answer.
+        Assert.True(Measurements.Rejected(reportingSheds, "reporting") > 0, "bulkhead 'reporting': " + Measurements.Breakdown(reportingSheds, "reporting"));
+        Assert.True(Measurements.Rejected(reportingSheds, "reporting-fanout") > 0, "bulkhead 'reporting-fanout': " + Measurements.Breakdown(reportingSheds, "reporting-fanout"));
+        Assert.Equal(
+            failures.Count(o => o.RejectReason == "route-overloaded"),
+            Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "reporting"), ("meshbulkheads.reject_reason", "route-overloaded")));
+        Assert.Equal(0, Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "payments")));
+    }
+
+    private static long Shed(MetricCollector<long> reportingSheds) =>
+        Measurements.Rejected(reportingSheds, "reporting") + Measurements.Rejected(reportingSheds, "reporting-fanout");
+}

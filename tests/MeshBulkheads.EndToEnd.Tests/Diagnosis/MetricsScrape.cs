@@ -8,8 +8,15 @@ namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 /// One read of a process's <c>/metrics</c> (Prometheus text format), for before/after deltas that do not
 /// depend on Prometheus' rate windows. Series are matched by exact name and a subset of labels.
 /// </summary>
+/// <remarks>
+/// The OpenTelemetry Prometheus exporter caches its response for 300 ms
+/// (<c>ScrapeResponseCacheDurationMilliseconds</c>), so a read waits that long first: two reads around a
+/// short burst would otherwise return the same text and every delta would be 0.
+/// </remarks>
 internal sealed partial class MetricsScrape
 {
+    private static readonly TimeSpan ExporterCache = TimeSpan.FromMilliseconds(350);
+
     private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _series = [];
 
     private MetricsScrape()
@@ -18,6 +25,7 @@ internal sealed partial class MetricsScrape
 
     public static async Task<MetricsScrape> ReadAsync(HttpClient admin, CancellationToken cancellationToken)
     {
+        await Task.Delay(ExporterCache, cancellationToken);
         var text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken).DefaultTimeout();
         var scrape = new MetricsScrape();
         foreach (var line in text.Split('\n'))

@@ -22,8 +22,8 @@ public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposab
     private const string Decisions = "meshbulkheads_gateway_rate_limit_decisions_total";
     private const string TenantRejections = "meshbulkheads:tenant_rejections:ratio_rate5m";
 
-    // Bronze: 10 tokens/s, burst 20 (gateway appsettings.json): 4 callers without pause overflow it.
-    private const int FloodConcurrency = 4;
+    // Bronze: 10 tokens/s, burst 20 (gateway appsettings.json): 2 callers without pause overflow it.
+    private const int FloodConcurrency = 2;
     private static readonly TimeSpan AcmeInterval = TimeSpan.FromMilliseconds(100);
 
     [Fact]

@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Hosting;
 using System.Net.Sockets;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Gateway.Bulkheads;
@@ -29,7 +30,7 @@ public static class GatewayApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = MeshHost.CreateBuilder(args, typeof(GatewayApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8080, defaultAdminPort: 9080);
         builder.Services.AddGrpc();
         builder.Services.AddGatewayReflection();

@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.Payments.Api;
 using MeshBulkheads.Payments.Database;
 using MeshBulkheads.Concurrency.Grpc;
@@ -18,7 +19,7 @@ public static class PaymentsApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = MeshHost.CreateBuilder(args, typeof(PaymentsApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8081, defaultAdminPort: 9081);
         builder.Services.AddPaymentsServices();
         builder.Services.AddPaymentsBulkheads();

@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Render.Grpc;
 using MeshBulkheads.Render.Workers;
@@ -11,7 +12,7 @@ public static class RenderApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = MeshHost.CreateBuilder(args, typeof(RenderApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8083, defaultAdminPort: 9083);
         builder.Services.AddRenderServices();
         builder.Services.AddGrpc(o => o.AddMeshInterceptors());

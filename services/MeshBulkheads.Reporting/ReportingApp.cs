@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Grpc;
@@ -11,7 +12,7 @@ public static class ReportingApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = MeshHost.CreateBuilder(args, typeof(ReportingApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8082, defaultAdminPort: 9082);
         builder.Services.AddReportingServices();
         builder.Services.AddGrpc(o => o.AddMeshInterceptors());

@@ -25,7 +25,7 @@ public sealed class GatewayMetrics
     public const string ResultTag = "meshbulkheads.rate_limit.result";
 
     /// <summary>The gRPC status name the caller got, e.g. <c>OK</c>, <c>ResourceExhausted</c>.</summary>
-    public const string GrpcStatusTag = "rpc.grpc.status";
+    public const string GrpcStatusTag = "rpc.grpc.status_code";
 
     /// <summary>The rate-limit store that failed, on <c>meshbulkheads.gateway.rate_limit.store_errors</c> (<c>redis</c>).</summary>
     public const string StoreTag = "meshbulkheads.rate_limit.store";

@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Telemetry;
 using Grpc.Core;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Tenancy;
@@ -33,11 +34,13 @@ public sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetric
         var value = context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"] is { Count: > 0 } trailer
             ? trailer.ToString()
             : context.Response.Headers["grpc-status"].ToString();
+        // The same label values as every service's rpc metrics (OK, UNAVAILABLE, ...), so one query
+        // can compare the front door with the services.
         if (int.TryParse(value, out var code) && Enum.IsDefined((StatusCode)code))
         {
-            return ((StatusCode)code).ToString();
+            return GrpcMetrics.StatusName((StatusCode)code);
         }
 
-        return context.RequestAborted.IsCancellationRequested ? nameof(StatusCode.Cancelled) : nameof(StatusCode.Unknown);
+        return GrpcMetrics.StatusName(context.RequestAborted.IsCancellationRequested ? StatusCode.Cancelled : StatusCode.Unknown);
     }
 }

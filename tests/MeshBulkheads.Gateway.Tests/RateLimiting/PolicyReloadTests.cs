@@ -126,7 +126,7 @@ public class PolicyReloadTests
             .Order()
             .ToList();
         Assert.Equal(
-            [("initech", "payments", "OK"), ("initech", "payments", "ResourceExhausted"), ("unauthenticated", "payments", "Unauthenticated")],
+            [("initech", "payments", "OK"), ("initech", "payments", "RESOURCE_EXHAUSTED"), ("unauthenticated", "payments", "UNAUTHENTICATED")],
             tags);
         Assert.All(duration.GetMeasurementSnapshot(), m => Assert.True(m.Value >= 0));
     }

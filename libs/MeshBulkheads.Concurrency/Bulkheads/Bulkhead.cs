@@ -410,9 +410,7 @@ public sealed class Bulkhead : RateLimiter
         var drain = _serviceTimeSeconds > 0
             ? TicksToTimeSpan(EstimateWaitTicks(_queue.Count + 1))
             : _options.MaxQueueTime;
-        return drain < BulkheadConstants.MinRetryAfter ? BulkheadConstants.MinRetryAfter
-            : drain > BulkheadConstants.MaxRetryAfter ? BulkheadConstants.MaxRetryAfter
-            : drain;
+        return Rejections.BulkheadRejectionMapper.BoundRetryAfter(drain);
     }
 
     private static void ValidatePermitCount(int permitCount)

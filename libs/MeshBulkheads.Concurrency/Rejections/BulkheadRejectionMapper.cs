@@ -109,6 +109,17 @@ public static class BulkheadRejectionMapper
         new(MeshMetadata.RetryAfter, ToRetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>
+    /// Bounds a suggested retry delay to 50 ms–30 s (<see cref="BulkheadConstants.MinRetryAfter"/>–<see cref="BulkheadConstants.MaxRetryAfter"/>):
+    /// a shorter pushback only invites a retry storm, a longer one outlives any deadline.
+    /// </summary>
+    /// <param name="retryAfter">The raw estimate, e.g. queue length × mean service time.</param>
+    /// <returns>The bounded delay.</returns>
+    public static TimeSpan BoundRetryAfter(TimeSpan retryAfter) =>
+        retryAfter < BulkheadConstants.MinRetryAfter ? BulkheadConstants.MinRetryAfter
+        : retryAfter > BulkheadConstants.MaxRetryAfter ? BulkheadConstants.MaxRetryAfter
+        : retryAfter;
+
     /// <summary>The <c>grpc-retry-pushback-ms</c> value: whole milliseconds, rounded up, at least 1.</summary>
     /// <param name="retryAfter">How long the caller should wait.</param>
     /// <returns>Milliseconds, at least 1 (0 would tell a gRPC client to retry at once).</returns>

@@ -102,26 +102,14 @@ public static class BulkheadServiceCollectionExtensions
             return this;
         }
 
-        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName)
-        {
-            ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
-            ArgumentException.ThrowIfNullOrWhiteSpace(bulkheadName);
-
-            // Configuration binding was registered first and runs first; TryAdd lets a configured route win.
-            Services.Configure<BulkheadRoutingOptions>(o => o.Routes.TryAdd(methodPrefix, bulkheadName));
-            return this;
-        }
+        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName) =>
+            Associate(methodPrefix, bulkheadName, o => o.Routes);
 
         public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline) =>
             MapMethods(methodPrefix, bulkheadName).AddDeadline(methodPrefix, deadline);
 
-        public IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName)
-        {
-            ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
-            ArgumentException.ThrowIfNullOrWhiteSpace(bulkheadName);
-            Services.Configure<BulkheadRoutingOptions>(o => o.Declared.TryAdd(methodPrefix, bulkheadName));
-            return this;
-        }
+        public IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName) =>
+            Associate(methodPrefix, bulkheadName, o => o.Declared);
 
         public IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline) =>
             DeclareMethods(methodPrefix, bulkheadName).AddDeadline(methodPrefix, deadline);
@@ -131,6 +119,16 @@ public static class BulkheadServiceCollectionExtensions
             ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
             ArgumentNullException.ThrowIfNull(deadline);
             registry.AddDeadlineDefault(methodPrefix, deadline);
+            return this;
+        }
+
+        private BulkheadsBuilder Associate(string methodPrefix, string bulkheadName, Func<BulkheadRoutingOptions, Dictionary<string, string>> table)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
+            ArgumentException.ThrowIfNullOrWhiteSpace(bulkheadName);
+
+            // Configuration binding was registered first and runs first; TryAdd lets a configured route win.
+            Services.Configure<BulkheadRoutingOptions>(o => table(o).TryAdd(methodPrefix, bulkheadName));
             return this;
         }
     }

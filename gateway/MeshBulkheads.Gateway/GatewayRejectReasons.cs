@@ -1,7 +1,10 @@
+using MeshBulkheads.Concurrency.Rejections;
+
 namespace MeshBulkheads.Gateway;
 
 /// <summary>
-/// The <c>x-mesh-reject-reason</c> values the gateway writes itself (see the README's table).
+/// The <c>x-mesh-reject-reason</c> values the gateway writes itself (see the README's table). The deadline
+/// reasons are the library's (<see cref="MeshRejectReasons"/>), so the gateway and the services spell them alike.
 /// </summary>
 public static class GatewayRejectReasons
 {
@@ -15,10 +18,10 @@ public static class GatewayRejectReasons
     public const string TenantRateLimit = "tenant-rate-limit";
 
     /// <summary>The call's deadline was zero, negative, or spent before forwarding: <c>DEADLINE_EXCEEDED</c>.</summary>
-    public const string DeadlineExceeded = "deadline-exceeded";
+    public const string DeadlineExceeded = MeshRejectReasons.DeadlineExceeded;
 
     /// <summary><c>grpc-timeout</c> is not 1–8 digits and a unit, or was sent twice: <c>INVALID_ARGUMENT</c>.</summary>
-    public const string MalformedGrpcTimeout = "malformed-grpc-timeout";
+    public const string MalformedGrpcTimeout = MeshRejectReasons.MalformedGrpcTimeout;
 
     /// <summary>The route's bulkhead is full, its queue timed out, or the tenant holds its share: <c>UNAVAILABLE</c> with pushback.</summary>
     public const string RouteOverloaded = "route-overloaded";

@@ -45,15 +45,9 @@ public static class PaymentsBulkheads
                 o.MaxQueueTime = TimeSpan.FromMilliseconds(250);
                 o.CongestionThreshold = TimeSpan.FromMilliseconds(50);
             })
-            .MapMethods(ChargeMethod, Charge)
-            .MapMethods(ServicePrefix, Read); // longest prefix wins: everything but Charge
-
-        // Configuration (bound first) wins: TryAdd only fills in what it did not set.
-        services.Configure<DeadlinePolicyOptions>(o =>
-        {
-            o.Methods.TryAdd(ChargeMethod, new DeadlineOptions { Default = TimeSpan.FromSeconds(5), Max = TimeSpan.FromSeconds(30) });
-            o.Methods.TryAdd(ServicePrefix, new DeadlineOptions { Default = TimeSpan.FromSeconds(2), Max = TimeSpan.FromSeconds(10) });
-        });
+            // Deadline code defaults; Deadlines:Methods:<prefix>:* in configuration overrides each value.
+            .MapMethods(ChargeMethod, Charge, new DeadlineOptions { Default = TimeSpan.FromSeconds(5), Max = TimeSpan.FromSeconds(30) })
+            .MapMethods(ServicePrefix, Read, new DeadlineOptions { Default = TimeSpan.FromSeconds(2), Max = TimeSpan.FromSeconds(10) }); // longest prefix wins: everything but Charge
         return services;
     }
 }

@@ -75,8 +75,8 @@ public sealed class RenderOptions
 public sealed class RenderPitfallOptions
 {
     /// <summary>
-    /// Pitfall switch: admission ignores the bulkhead (its queue limit, queue time and deadline checks):
-    /// every render is accepted into an unbounded hand-off queue in front of the workers. The default is false.
+    /// Pitfall switch, never in production: sets the <c>render</c> bulkhead's <c>Pitfalls:UnboundedQueue</c>
+    /// (no queue limit, no queue-time or deadline-unmeetable shedding): every render queues. The default is false.
     /// </summary>
     public bool UnboundedQueue { get; set; }
 }

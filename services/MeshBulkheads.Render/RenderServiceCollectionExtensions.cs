@@ -32,7 +32,12 @@ public static class RenderServiceCollectionExtensions
 
         // Render's own keys are the source of truth for the permits (= worker threads), the queue and the
         // queue time; they are applied after Bulkheads:render is bound, so the two cannot disagree.
-        services.AddBulkheads().AddBulkhead(BulkheadName);
+        // Declared, not mapped: the dispatcher acquires the permit after validation, and the library's start-up
+        // check (MaxQueueTime < the Render default deadline) still covers it. Deadlines:Methods:<prefix> in
+        // configuration overrides the code defaults.
+        services.AddBulkheads()
+            .AddBulkhead(BulkheadName)
+            .DeclareMethods(MethodPrefix, BulkheadName, new DeadlineOptions { Default = DefaultDeadline, Max = MaxDeadline });
         services.AddOptions<BulkheadOptions>(BulkheadName).PostConfigure<IOptions<RenderOptions>>((bulkhead, render) =>
         {
             var workers = render.Value.EffectiveWorkers;
@@ -40,14 +45,13 @@ public static class RenderServiceCollectionExtensions
             bulkhead.QueueLimit = render.Value.QueueLimit;
             bulkhead.MaxQueueTime = render.Value.MaxQueueTime;
 
+            // Render:Pitfalls:UnboundedQueue is the library's pitfall, kept under render's own key.
+            bulkhead.Pitfalls.UnboundedQueue |= render.Value.Pitfalls.UnboundedQueue;
+
             // More permits than threads would queue admitted jobs a second time, invisibly.
             bulkhead.AdaptiveLimit.MaxLimit = Math.Min(bulkhead.AdaptiveLimit.MaxLimit, workers);
             bulkhead.AdaptiveLimit.MinLimit = Math.Min(bulkhead.AdaptiveLimit.MinLimit, workers);
         });
-
-        // Code defaults for Render's deadlines; Deadlines:Methods:<prefix> in configuration wins.
-        services.Configure<DeadlinePolicyOptions>(o => o.Methods.TryAdd(MethodPrefix, new DeadlineOptions { Default = DefaultDeadline, Max = MaxDeadline }));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, RenderDeadlineValidation>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRenderJobObserver, NullRenderJobObserver>();

@@ -55,14 +55,13 @@ public static class ReportingServiceCollectionExtensions
                 o.QueueLimit = 32;
                 o.MaxQueueTime = TimeSpan.FromMilliseconds(500);
             })
-            .MapMethods(MethodPrefix, ReportsBulkhead);
+            // Deadline code defaults; Deadlines:Methods:<prefix>:* in configuration overrides each value.
+            .MapMethods(MethodPrefix, ReportsBulkhead, new DeadlineOptions { Default = DefaultDeadline, Max = MaxDeadline });
 
         // Reporting:MaxConcurrentDownstreamCalls is the one key for the cap; applied after Bulkheads:reporting-fanout is bound.
         services.AddOptions<BulkheadOptions>(FanOutBulkhead).PostConfigure<IOptions<ReportingOptions>>((bulkhead, reporting) =>
             bulkhead.PermitLimit = reporting.Value.MaxConcurrentDownstreamCalls);
 
-        // Code defaults for BuildReport's deadlines; Deadlines:Methods:<prefix> in configuration wins.
-        services.Configure<DeadlinePolicyOptions>(o => o.Methods.TryAdd(MethodPrefix, new DeadlineOptions { Default = DefaultDeadline, Max = MaxDeadline }));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, ReportingDeadlineBudgetValidation>());
 
         services.TryAddSingleton(TimeProvider.System);

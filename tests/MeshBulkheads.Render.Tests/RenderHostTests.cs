@@ -53,7 +53,9 @@ public class RenderHostTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => KestrelHost.StartAsync(RenderApp.Build, configuration));
 
         // Assert
-        Assert.Contains("Render:MaxQueueTime", error.Message, StringComparison.Ordinal);
-        Assert.Contains("default deadline", error.Message, StringComparison.Ordinal);
+        // Checked by the library (render declares its method with DeclareMethods); Render:MaxQueueTime is applied
+        // as Bulkheads:render:MaxQueueTime, which the message names with the deadline key.
+        Assert.Contains("Bulkheads:render:MaxQueueTime (00:00:10)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Default (00:00:10)", error.Message, StringComparison.Ordinal);
     }
 }

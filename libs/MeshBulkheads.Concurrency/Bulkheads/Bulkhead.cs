@@ -184,12 +184,14 @@ public sealed class Bulkhead : RateLimiter
                 return new ValueTask<BulkheadLease>(Grant(now, TimeSpan.Zero, tenant));
             }
 
-            if (_queue.Count >= _options.QueueLimit && !(request.Criticality == BulkheadCriticality.Critical && TryEvictSheddable(now)))
+            // The unbounded-queue pitfall skips both admission checks: every request queues, however long the wait.
+            var unbounded = _options.Pitfalls.UnboundedQueue;
+            if (!unbounded && _queue.Count >= _options.QueueLimit && !(request.Criticality == BulkheadCriticality.Critical && TryEvictSheddable(now)))
             {
                 return new ValueTask<BulkheadLease>(Reject(OverloadReason()));
             }
 
-            if (deadlineAt != long.MaxValue && deadlineAt - now < EstimateWaitTicks(_queue.Count + 1))
+            if (!unbounded && deadlineAt != long.MaxValue && deadlineAt - now < EstimateWaitTicks(_queue.Count + 1))
             {
                 return new ValueTask<BulkheadLease>(Reject(RejectNew(BulkheadRejectionReason.DeadlineUnmeetable, TimeSpan.Zero)));
             }
@@ -206,7 +208,7 @@ public sealed class Bulkhead : RateLimiter
                 _metrics.QueuedRequests.Add(1, _nameTag);
             }
 
-            ScheduleTimer(Math.Min(now + _maxQueueTicks, deadlineAt), now);
+            ScheduleTimer(Math.Min(ShedAt(now), deadlineAt), now);
 
             if (cancellationToken.CanBeCanceled)
             {
@@ -408,9 +410,7 @@ public sealed class Bulkhead : RateLimiter
         var drain = _serviceTimeSeconds > 0
             ? TicksToTimeSpan(EstimateWaitTicks(_queue.Count + 1))
             : _options.MaxQueueTime;
-        return drain < BulkheadConstants.MinRetryAfter ? BulkheadConstants.MinRetryAfter
-            : drain > BulkheadConstants.MaxRetryAfter ? BulkheadConstants.MaxRetryAfter
-            : drain;
+        return Rejections.BulkheadRejectionMapper.BoundRetryAfter(drain);
     }
 
     private static void ValidatePermitCount(int permitCount)
@@ -424,7 +424,8 @@ public sealed class Bulkhead : RateLimiter
     private void ApplyOptions(BulkheadOptions options)
     {
         Debug.Assert(_lock.IsHeldByCurrentThread || _permitLimit == 0, "Options change under the lock.");
-        _maxQueueTicks = ToTimestampTicks(options.MaxQueueTime);
+        // The unbounded-queue pitfall: no sojourn shedding either (only a waiter's own deadline removes it).
+        _maxQueueTicks = options.Pitfalls.UnboundedQueue ? long.MaxValue : ToTimestampTicks(options.MaxQueueTime);
         _congestionTicks = ToTimestampTicks(options.CongestionThreshold);
         if (options.AdaptiveLimit.Enabled)
         {
@@ -587,12 +588,16 @@ public sealed class Bulkhead : RateLimiter
         }
     }
 
+    /// <summary>When a waiter enqueued at <paramref name="enqueuedAt"/> is shed; never with the unbounded-queue pitfall.</summary>
+    private long ShedAt(long enqueuedAt) =>
+        _maxQueueTicks == long.MaxValue ? long.MaxValue : enqueuedAt + _maxQueueTicks;
+
     private void RescheduleFromQueue(long now)
     {
         var due = long.MaxValue;
         for (var node = _queue.First; node is not null; node = node.Next)
         {
-            due = Math.Min(due, Math.Min(node.Value.EnqueuedAt + _maxQueueTicks, node.Value.DeadlineAt));
+            due = Math.Min(due, Math.Min(ShedAt(node.Value.EnqueuedAt), node.Value.DeadlineAt));
         }
 
         ScheduleTimer(due, now);

@@ -52,6 +52,11 @@ public sealed class BulkheadOptions
     [ValidateObjectMembers]
     public AdaptiveLimitOptions AdaptiveLimit { get; set; } = new();
 
+    /// <summary>Pitfall switches; all off by default. Never in production.</summary>
+    /// <value>A new <see cref="BulkheadPitfallOptions"/> with every switch off.</value>
+    [Required]
+    public BulkheadPitfallOptions Pitfalls { get; set; } = new();
+
     /// <summary>Returns a copy (options snapshots are immutable once applied).</summary>
     /// <returns>The copy.</returns>
     public BulkheadOptions Clone() => new()
@@ -63,5 +68,6 @@ public sealed class BulkheadOptions
         CongestionThreshold = CongestionThreshold,
         TenantMaxShare = TenantMaxShare,
         AdaptiveLimit = AdaptiveLimit.Clone(),
+        Pitfalls = Pitfalls.Clone(),
     };
 }

@@ -10,7 +10,8 @@ namespace MeshBulkheads.Concurrency.Deadlines;
 
 /// <summary>
 /// Gives every gRPC call a finite deadline from the raw <c>grpc-timeout</c> header: zero or negative →
-/// <c>DEADLINE_EXCEEDED</c>, malformed → <c>INVALID_ARGUMENT</c>, absent → the method's default, above the
+/// <c>DEADLINE_EXCEEDED</c> (<c>x-mesh-reject-reason: deadline-exceeded</c>), malformed → <c>INVALID_ARGUMENT</c>
+/// (<c>malformed-grpc-timeout</c>, the gateway's reasons too), absent → the method's default, above the
 /// method's maximum → clamped. Register it before <see cref="BulkheadInterceptor"/>.
 /// </summary>
 /// <remarks>
@@ -68,13 +69,17 @@ public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options,
         switch (GrpcTimeoutParser.Parse(raw, out var parsed))
         {
             case GrpcTimeoutParseResult.Malformed:
-                throw new RpcException(new Status(
+                throw BulkheadRejectionMapper.ToRpcException(
                     StatusCode.InvalidArgument,
-                    $"grpc-timeout '{headers}' is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m)."));
+                    MeshRejectReasons.MalformedGrpcTimeout,
+                    $"grpc-timeout '{headers}' is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m).",
+                    retryAfter: null);
             case GrpcTimeoutParseResult.NonPositive:
-                throw new RpcException(new Status(
+                throw BulkheadRejectionMapper.ToRpcException(
                     StatusCode.DeadlineExceeded,
-                    $"grpc-timeout '{raw}' leaves no time: the deadline has already passed, so the call was not started."));
+                    MeshRejectReasons.DeadlineExceeded,
+                    $"grpc-timeout '{raw}' leaves no time: the deadline has already passed, so the call was not started.",
+                    retryAfter: null);
             case GrpcTimeoutParseResult.Absent:
                 timeout = policy.Default;
                 source = DeadlineSource.Default;
@@ -102,7 +107,8 @@ public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options,
             && !context.CancellationToken.IsCancellationRequested
             && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"Deadline of {timeout.TotalMilliseconds:0} ms ({source}) exceeded."));
+            throw BulkheadRejectionMapper.ToRpcException(
+                StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, $"Deadline of {timeout.TotalMilliseconds:0} ms ({source}) exceeded.", retryAfter: null);
         }
         finally
         {

@@ -38,8 +38,15 @@ public static class BulkheadServiceCollectionExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BulkheadOptions>, BulkheadOptionsValidation>());
 
             services.AddOptions<BulkheadRoutingOptions>()
-                .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(BulkheadRoutingOptions.ConfigurationSection).Bind(o.Routes));
-            services.AddOptions<DeadlinePolicyOptions>().ValidateOnStart();
+                .Configure<IServiceProvider>((o, sp) =>
+                {
+                    var section = sp.GetService<IConfiguration>()?.GetSection(BulkheadConstants.ConfigurationSection);
+                    section?.GetSection(BulkheadRoutingOptions.RoutesKey).Bind(o.Routes);
+                    o.DefaultCriticality = section?.GetValue(BulkheadRoutingOptions.DefaultCriticalityKey, o.DefaultCriticality) ?? o.DefaultCriticality;
+                });
+
+            // Code defaults first, configuration bound over them: each configured key overrides its own value.
+            services.AddOptions<DeadlinePolicyOptions>().Configure(registry.ApplyDeadlineDefaults).ValidateOnStart();
             OptionalBind<DeadlinePolicyOptions>(services, Options.Options.DefaultName, DeadlinePolicyOptions.ConfigurationSection);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, DeadlinePolicyValidation>());
             services.TryAddSingleton<DeadlineInterceptor>();
@@ -77,9 +84,10 @@ public static class BulkheadServiceCollectionExtensions
         public IBulkheadsBuilder AddBulkhead(string name, Action<BulkheadOptions>? configure = null)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(name);
-            if (string.Equals(name, BulkheadRoutingOptions.RoutesKey, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(name, BulkheadRoutingOptions.RoutesKey, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(name, BulkheadRoutingOptions.DefaultCriticalityKey, StringComparison.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"'{BulkheadRoutingOptions.RoutesKey}' is reserved for Bulkheads:Routes.", nameof(name));
+                throw new ArgumentException($"'{name}' is reserved for Bulkheads:{name}.", nameof(name));
             }
 
             registry.Add(name);
@@ -94,13 +102,33 @@ public static class BulkheadServiceCollectionExtensions
             return this;
         }
 
-        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName)
+        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName) =>
+            Associate(methodPrefix, bulkheadName, o => o.Routes);
+
+        public IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline) =>
+            MapMethods(methodPrefix, bulkheadName).AddDeadline(methodPrefix, deadline);
+
+        public IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName) =>
+            Associate(methodPrefix, bulkheadName, o => o.Declared);
+
+        public IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline) =>
+            DeclareMethods(methodPrefix, bulkheadName).AddDeadline(methodPrefix, deadline);
+
+        public IBulkheadsBuilder AddDeadline(string methodPrefix, DeadlineOptions deadline)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
+            ArgumentNullException.ThrowIfNull(deadline);
+            registry.AddDeadlineDefault(methodPrefix, deadline);
+            return this;
+        }
+
+        private BulkheadsBuilder Associate(string methodPrefix, string bulkheadName, Func<BulkheadRoutingOptions, Dictionary<string, string>> table)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(methodPrefix);
             ArgumentException.ThrowIfNullOrWhiteSpace(bulkheadName);
 
             // Configuration binding was registered first and runs first; TryAdd lets a configured route win.
-            Services.Configure<BulkheadRoutingOptions>(o => o.Routes.TryAdd(methodPrefix, bulkheadName));
+            Services.Configure<BulkheadRoutingOptions>(o => table(o).TryAdd(methodPrefix, bulkheadName));
             return this;
         }
     }

@@ -1,4 +1,5 @@
 using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Deadlines;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -27,4 +28,41 @@ public interface IBulkheadsBuilder
     /// <param name="bulkheadName">A registered bulkhead.</param>
     /// <returns>This builder.</returns>
     IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName);
+
+    /// <summary>
+    /// Routes methods to a bulkhead (as <see cref="MapMethods(string, string)"/>) and gives them a code deadline
+    /// default (as <see cref="AddDeadline"/>).
+    /// </summary>
+    /// <param name="methodPrefix">The method prefix.</param>
+    /// <param name="bulkheadName">A registered bulkhead.</param>
+    /// <param name="deadline">The methods' default and maximum deadline.</param>
+    /// <returns>This builder.</returns>
+    IBulkheadsBuilder MapMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline);
+
+    /// <summary>
+    /// Declares that methods use a bulkhead they acquire in their own code (not through the interceptor, e.g.
+    /// after validating the request), so the start-up checks (<c>MaxQueueTime</c> &lt; the methods' default
+    /// deadline ≤ max) cover them. The interceptor does not gate them.
+    /// </summary>
+    /// <param name="methodPrefix">The method prefix.</param>
+    /// <param name="bulkheadName">A registered bulkhead.</param>
+    /// <returns>This builder.</returns>
+    IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName);
+
+    /// <summary>Declares methods (as <see cref="DeclareMethods(string, string)"/>) and gives them a code deadline default.</summary>
+    /// <param name="methodPrefix">The method prefix.</param>
+    /// <param name="bulkheadName">A registered bulkhead.</param>
+    /// <param name="deadline">The methods' default and maximum deadline.</param>
+    /// <returns>This builder.</returns>
+    IBulkheadsBuilder DeclareMethods(string methodPrefix, string bulkheadName, DeadlineOptions deadline);
+
+    /// <summary>
+    /// A code default for <c>Deadlines:Methods:&lt;methodPrefix&gt;</c>. Configuration overrides it key by key
+    /// (<c>Deadlines:Methods:&lt;prefix&gt;:Default</c> alone keeps the code's <c>Max</c>).
+    /// </summary>
+    /// <param name="methodPrefix">The method prefix; the longest matching prefix wins.</param>
+    /// <param name="deadline">The default and maximum deadline; copied.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">A default for the prefix is already registered.</exception>
+    IBulkheadsBuilder AddDeadline(string methodPrefix, DeadlineOptions deadline);
 }

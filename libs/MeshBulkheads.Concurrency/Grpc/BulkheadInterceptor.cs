@@ -18,8 +18,8 @@ namespace MeshBulkheads.Concurrency.Grpc;
 /// Register with <c>AddGrpc(o =&gt; { o.Interceptors.Add&lt;DeadlineInterceptor&gt;(); o.Interceptors.Add&lt;BulkheadInterceptor&gt;(); })</c>.
 /// The request carries the call's effective deadline (<see cref="IDeadlineFeature"/>, else
 /// <c>ServerCallContext.Deadline</c>), tenant (<c>x-tenant-id</c>) and criticality (<c>x-mesh-criticality</c>,
-/// default critical). The queue wait is recorded on <see cref="Activity.Current"/> as tag
-/// <c>meshbulkheads.bulkhead.queue_time_s</c> plus an event. Health and reflection are never gated.
+/// missing → <see cref="BulkheadRoutingOptions.DefaultCriticality"/>). The queue wait is recorded on
+/// <see cref="Activity.Current"/> by <see cref="BulkheadActivity.Record"/>. Health and reflection are never gated.
 /// </remarks>
 public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<BulkheadRoutingOptions> routing, TimeProvider timeProvider) : Interceptor
 {
@@ -56,10 +56,40 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
     /// <summary>Reads the caller's criticality header; anything but <c>sheddable</c> is critical.</summary>
     /// <param name="headers">The request headers.</param>
     /// <returns>The criticality.</returns>
-    public static BulkheadCriticality ReadCriticality(Metadata headers) =>
-        string.Equals(headers.GetValue(MeshMetadata.Criticality), "sheddable", StringComparison.OrdinalIgnoreCase)
-            ? BulkheadCriticality.Sheddable
+    public static BulkheadCriticality ReadCriticality(Metadata headers) => ReadCriticality(headers, BulkheadCriticality.Critical);
+
+    /// <summary>
+    /// Reads the caller's criticality header: missing or empty → <paramref name="whenMissing"/>
+    /// (<see cref="BulkheadRoutingOptions.DefaultCriticality"/>), <c>sheddable</c> → sheddable, anything else → critical.
+    /// </summary>
+    /// <param name="headers">The request headers.</param>
+    /// <param name="whenMissing">The criticality of a request without the header.</param>
+    /// <returns>The criticality.</returns>
+    public static BulkheadCriticality ReadCriticality(Metadata headers, BulkheadCriticality whenMissing)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var value = headers.GetValue(MeshMetadata.Criticality);
+        return string.IsNullOrEmpty(value) ? whenMissing
+            : CriticalityHeader.TryParse(value, out var criticality) ? criticality
             : BulkheadCriticality.Critical;
+    }
+
+    /// <summary>
+    /// What a call asks a bulkhead for, read the way the interceptor reads it: the effective deadline
+    /// (<see cref="IDeadlineFeature"/>, else <c>ServerCallContext.Deadline</c>), <c>x-tenant-id</c> and
+    /// <c>x-mesh-criticality</c>. For code that acquires a permit itself (see <c>IBulkheadsBuilder.DeclareMethods</c>).
+    /// </summary>
+    /// <param name="context">The call.</param>
+    /// <param name="whenMissing">The criticality of a call without the header (<see cref="BulkheadRoutingOptions.DefaultCriticality"/>).</param>
+    /// <returns>The request.</returns>
+    public static BulkheadRequest ReadRequest(ServerCallContext context, BulkheadCriticality whenMissing)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        DateTimeOffset? deadline = context.GetHttpContext().Features.Get<IDeadlineFeature>() is { } feature
+            ? feature.Deadline
+            : context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc));
+        return new BulkheadRequest(deadline, context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders, whenMissing));
+    }
 
     private async Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> next)
     {
@@ -69,14 +99,12 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
             return await next().ConfigureAwait(false);
         }
 
-        DateTimeOffset? deadline = context.GetHttpContext().Features.Get<IDeadlineFeature>() is { } feature
-            ? feature.Deadline
-            : context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc));
-        var request = new BulkheadRequest(deadline, context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders));
+        var request = ReadRequest(context, routing.Value.DefaultCriticality);
+        var deadline = request.Deadline;
 
         // Only the caller leaving cancels the wait: the bulkhead enforces the deadline itself (result `deadline`, not `canceled`).
         var lease = await bulkhead.AcquireAsync(request, context.GetHttpContext().RequestAborted).ConfigureAwait(false);
-        RecordOnActivity(bulkhead.Name, lease);
+        BulkheadActivity.Record(Activity.Current, bulkhead.Name, lease);
         if (!lease.IsAcquired)
         {
             throw BulkheadRejectionMapper.ToRpcException(lease, bulkhead.Name);
@@ -96,22 +124,4 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
 
     private Bulkhead? Resolve(string method) =>
         routing.Value.Resolve(method) is { } name ? provider.Get(name) : null;
-
-    private static void RecordOnActivity(string bulkheadName, BulkheadLease lease)
-    {
-        if (Activity.Current is not { } activity)
-        {
-            return;
-        }
-
-        var seconds = lease.QueueTime.TotalSeconds;
-        activity.SetTag(BulkheadConstants.QueueTimeActivityTag, seconds);
-        activity.SetTag(BulkheadConstants.BulkheadTag, bulkheadName);
-        activity.AddEvent(new ActivityEvent(BulkheadConstants.QueueActivityEvent, tags: new ActivityTagsCollection
-        {
-            [BulkheadConstants.BulkheadTag] = bulkheadName,
-            [BulkheadConstants.ResultTag] = BulkheadConstants.Results.For(lease.Reason),
-            [BulkheadConstants.QueueTimeActivityTag] = seconds,
-        }));
-    }
 }

@@ -1,3 +1,5 @@
+using MeshBulkheads.Concurrency.Bulkheads;
+
 namespace MeshBulkheads.Concurrency.Grpc;
 
 /// <summary>Which bulkhead guards which gRPC methods; bound from <c>Bulkheads:Routes</c> (method prefix → bulkhead name).</summary>
@@ -13,12 +15,38 @@ public sealed class BulkheadRoutingOptions
     /// <summary>The configuration section of the routes.</summary>
     public const string ConfigurationSection = "Bulkheads:Routes";
 
+    /// <summary>The sub-key of <c>Bulkheads</c> holding <see cref="DefaultCriticality"/>.</summary>
+    public const string DefaultCriticalityKey = "DefaultCriticality";
+
     /// <summary>The prefix that matches every method.</summary>
     public const string CatchAll = "*";
 
     /// <summary>Gets the routes: method prefix → bulkhead name.</summary>
     /// <value>Empty by default (nothing is gated).</value>
     public Dictionary<string, string> Routes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Methods that acquire a bulkhead in their own code (after validating the request, say) rather than through
+    /// the interceptor: method prefix → bulkhead name. They are not gated by <c>BulkheadInterceptor</c>; they are
+    /// declared so the start-up checks (<c>MaxQueueTime</c> &lt; the method's default deadline) cover them too.
+    /// </summary>
+    /// <value>Empty by default; filled by <c>IBulkheadsBuilder.DeclareMethods</c>.</value>
+    public Dictionary<string, string> Declared { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How a request without <c>x-mesh-criticality</c> is treated; bound from <c>Bulkheads:DefaultCriticality</c>.</summary>
+    /// <value>The default value is <see cref="BulkheadCriticality.Critical"/>.</value>
+    /// <remarks>
+    /// The gateway sets the header on every call it forwards, so a missing header means a direct caller: an
+    /// operator, a test, a health script. Shedding those first would make the one request someone is watching
+    /// the first to fail, so the default is critical; a service whose direct callers are batch jobs may choose
+    /// <see cref="BulkheadCriticality.Sheddable"/>. Fan-out forwards the value it decided explicitly.
+    /// </remarks>
+    public BulkheadCriticality DefaultCriticality { get; set; } = BulkheadCriticality.Critical;
+
+    /// <summary>Every method prefix with a bulkhead: the routes, and the declared methods a route does not already cover.</summary>
+    /// <returns>Prefix → bulkhead name pairs.</returns>
+    public IEnumerable<KeyValuePair<string, string>> RoutedOrDeclared() =>
+        Routes.Concat(Declared.Where(d => !Routes.ContainsKey(d.Key)));
 
     /// <summary>Returns the bulkhead name for a full method name, or null when no route matches.</summary>
     /// <param name="method">The full method name.</param>

@@ -25,11 +25,11 @@ public static class BulkheadRejectionMapper
         BulkheadRejectionReason.QueueFull => "queue-full",
         BulkheadRejectionReason.QueueTimeout => "queue-timeout",
         BulkheadRejectionReason.DeadlineUnmeetable => "deadline-unmeetable",
-        BulkheadRejectionReason.DeadlineExceeded => "deadline-exceeded",
-        BulkheadRejectionReason.Canceled => "canceled",
+        BulkheadRejectionReason.DeadlineExceeded => MeshRejectReasons.DeadlineExceeded,
+        BulkheadRejectionReason.Canceled => MeshRejectReasons.Canceled,
         BulkheadRejectionReason.AdaptiveLimit => "adaptive-limit",
         BulkheadRejectionReason.TenantShare => "tenant-share",
-        BulkheadRejectionReason.Disposed => "shutting-down",
+        BulkheadRejectionReason.Disposed => MeshRejectReasons.ShuttingDown,
         _ => "none",
     };
 
@@ -93,16 +93,7 @@ public static class BulkheadRejectionMapper
     public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(BulkheadLease lease, string? rejectReasonOverride)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var list = new List<KeyValuePair<string, string>>(3)
-        {
-            new(MeshMetadata.RejectReason, rejectReasonOverride ?? ToReasonCode(lease.Reason)),
-        };
-        if (IsOverload(lease.Reason) && lease.RetryAfter is { } retryAfter)
-        {
-            list.AddRange(PushbackMetadata(retryAfter));
-        }
-
-        return list;
+        return ToMetadata(rejectReasonOverride ?? ToReasonCode(lease.Reason), IsOverload(lease.Reason) ? lease.RetryAfter : null);
     }
 
     /// <summary>
@@ -118,6 +109,17 @@ public static class BulkheadRejectionMapper
         new(MeshMetadata.RetryAfter, ToRetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>
+    /// Bounds a suggested retry delay to 50 ms–30 s (<see cref="BulkheadConstants.MinRetryAfter"/>–<see cref="BulkheadConstants.MaxRetryAfter"/>):
+    /// a shorter pushback only invites a retry storm, a longer one outlives any deadline.
+    /// </summary>
+    /// <param name="retryAfter">The raw estimate, e.g. queue length × mean service time.</param>
+    /// <returns>The bounded delay.</returns>
+    public static TimeSpan BoundRetryAfter(TimeSpan retryAfter) =>
+        retryAfter < BulkheadConstants.MinRetryAfter ? BulkheadConstants.MinRetryAfter
+        : retryAfter > BulkheadConstants.MaxRetryAfter ? BulkheadConstants.MaxRetryAfter
+        : retryAfter;
+
     /// <summary>The <c>grpc-retry-pushback-ms</c> value: whole milliseconds, rounded up, at least 1.</summary>
     /// <param name="retryAfter">How long the caller should wait.</param>
     /// <returns>Milliseconds, at least 1 (0 would tell a gRPC client to retry at once).</returns>
@@ -132,15 +134,32 @@ public static class BulkheadRejectionMapper
     /// <param name="lease">The rejected lease.</param>
     /// <param name="bulkheadName">The bulkhead that rejected it.</param>
     /// <returns>The exception with status, message and trailers.</returns>
-    public static RpcException ToRpcException(BulkheadLease lease, string bulkheadName)
-    {
-        var trailers = new Metadata();
-        foreach (var (key, value) in ToMetadata(lease))
-        {
-            trailers.Add(key, value);
-        }
+    public static RpcException ToRpcException(BulkheadLease lease, string bulkheadName) =>
+        ToRpcException(ToStatusCode(lease.Reason), ToMessage(lease, bulkheadName), ToMetadata(lease));
 
-        return new RpcException(new Status(ToStatusCode(lease.Reason), ToMessage(lease, bulkheadName)), trailers);
+    /// <summary>
+    /// The same wire shape for a rejection that is not a bulkhead's (a partition mailbox, a database pool, a
+    /// downstream budget, a malformed header): the status, <c>x-mesh-reject-reason</c> and, when the caller may
+    /// retry, <c>grpc-retry-pushback-ms</c> and <c>retry-after</c>.
+    /// </summary>
+    /// <param name="status">The gRPC status: <c>UNAVAILABLE</c> for overload (the one grpc-dotnet retries).</param>
+    /// <param name="rejectReason">The kebab-case <c>x-mesh-reject-reason</c>, e.g. <c>db-pool-timeout</c>.</param>
+    /// <param name="message">A message the caller can act on.</param>
+    /// <param name="retryAfter">How long the caller should wait before it retries; null sends no pushback.</param>
+    /// <returns>The exception; throw it before any response header is written so it goes out Trailers-Only.</returns>
+    public static RpcException ToRpcException(StatusCode status, string rejectReason, string message, TimeSpan? retryAfter) =>
+        ToRpcException(status, message, ToMetadata(rejectReason, retryAfter));
+
+    /// <summary>The metadata of a rejection named by the caller: the reason, and the pushback when there is one.</summary>
+    /// <param name="rejectReason">The kebab-case <c>x-mesh-reject-reason</c>.</param>
+    /// <param name="retryAfter">How long the caller should wait; null sends no pushback.</param>
+    /// <returns>Header name/value pairs.</returns>
+    public static IReadOnlyList<KeyValuePair<string, string>> ToMetadata(string rejectReason, TimeSpan? retryAfter)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(rejectReason);
+        return retryAfter is { } wait
+            ? [new(MeshMetadata.RejectReason, rejectReason), .. PushbackMetadata(wait)]
+            : [new(MeshMetadata.RejectReason, rejectReason)];
     }
 
     /// <summary>Writes the rejection from middleware: Trailers-Only for gRPC, the HTTP status with Retry-After otherwise.</summary>
@@ -155,6 +174,17 @@ public static class BulkheadRejectionMapper
             ToMessage(lease, bulkheadName),
             ToHttpStatusCode(lease.Reason),
             ToMetadata(lease));
+
+    private static RpcException ToRpcException(StatusCode status, string message, IReadOnlyList<KeyValuePair<string, string>> metadata)
+    {
+        var trailers = new Metadata();
+        foreach (var (key, value) in metadata)
+        {
+            trailers.Add(key, value);
+        }
+
+        return new RpcException(new Status(status, message), trailers);
+    }
 
     private static string FormatMs(TimeSpan? value) =>
         ((long)Math.Ceiling((value ?? TimeSpan.Zero).TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);

@@ -162,7 +162,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         {
             PaymentsLog.PoolTimeout(_logger, ex.Pool, ex.Message);
             // Thrown before any response header: the status and metadata go out as a Trailers-Only response.
-            throw PaymentsRejections.Overload(PoolTimeoutReason, ex.Message, retryAfter: null);
+            throw PaymentsRejections.PoolTimeout(ex);
         }
     }
 }

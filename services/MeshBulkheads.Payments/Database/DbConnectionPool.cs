@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
+using MeshBulkheads.Concurrency.Rejections;
 
 namespace MeshBulkheads.Payments.Database;
 
@@ -70,6 +71,7 @@ public sealed class DbConnectionPool : IAsyncDisposable
                     $"No '{Name}' database connection became free within {_maxWait.TotalMilliseconds:0} ms (pool size {Size}); the database is saturated, retry later.")
                 {
                     Pool = Name,
+                    RetryAfter = BulkheadRejectionMapper.BoundRetryAfter(_maxWait),
                 };
             }
         }

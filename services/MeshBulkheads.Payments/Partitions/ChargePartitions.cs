@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Payments.Partitions.Internal;
 using Microsoft.Extensions.Options;
 
@@ -19,8 +20,6 @@ namespace MeshBulkheads.Payments.Partitions;
 public sealed class ChargePartitions : IAsyncDisposable
 {
     // Pushback bounds, as in the shared library's rejection mapper.
-    private static readonly TimeSpan MinRetryAfter = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan InitialServiceTime = TimeSpan.FromMilliseconds(10);
     private const double Smoothing = 0.2;
 
@@ -220,7 +219,7 @@ public sealed class ChargePartitions : IAsyncDisposable
         // Time for this mailbox to drain: depth × recent service time ÷ its consumers.
         var consumers = GlobalQueue ? Count : 1;
         var drain = TimeSpan.FromTicks((Depth(partition) + 1) * Volatile.Read(ref _serviceTimeTicks[partition]) / consumers);
-        var retryAfter = drain < MinRetryAfter ? MinRetryAfter : drain > MaxRetryAfter ? MaxRetryAfter : drain;
+        var retryAfter = BulkheadRejectionMapper.BoundRetryAfter(drain);
         var message = reason == PartitionRejectionReason.PartitionFull
             ? $"Charge partition {partition} is full ({QueueCapacity} charges waiting for this account's mailbox); retry after {retryAfter.TotalMilliseconds:0} ms."
             : "Payments is shutting down; retry on another instance.";

@@ -1,8 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Grpc;
-using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Rendering;
 using MeshBulkheads.Render.Workers;
@@ -15,7 +13,7 @@ namespace MeshBulkheads.Render.Grpc;
 /// The gRPC surface: validates the request and awaits the dispatcher. It never renders on the
 /// request thread itself (unless the <c>Render:Inline</c> pitfall switch is on).
 /// </summary>
-public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<RenderOptions> options) : RenderService.RenderServiceBase
+public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<RenderOptions> options, IOptions<BulkheadRoutingOptions> routing) : RenderService.RenderServiceBase
 {
     public override async Task<RenderResponse> Render(RenderRequest request, ServerCallContext context)
     {
@@ -23,10 +21,7 @@ public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<Rend
 
         // DeadlineInterceptor has already given the call a finite deadline (the method default when the
         // caller sent none); the bulkhead uses it for deadline-aware admission.
-        var caller = new BulkheadRequest(
-            context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc)),
-            context.RequestHeaders.GetValue(MeshMetadata.TenantId),
-            BulkheadInterceptor.ReadCriticality(context.RequestHeaders));
+        var caller = BulkheadInterceptor.ReadRequest(context, routing.Value.DefaultCriticality);
         var result = await dispatcher.RenderAsync(parameters, caller, context.CancellationToken);
         return new RenderResponse { Png = ByteString.CopyFrom(result.Png), Sha256 = result.Sha256 };
     }

@@ -13,22 +13,20 @@ namespace MeshBulkheads.Render.Workers;
 /// </summary>
 /// <remarks>
 /// Admission happens here rather than in <c>BulkheadInterceptor</c> so a malformed request gets
-/// INVALID_ARGUMENT at once instead of waiting in the queue first. With <c>Render:Pitfalls:UnboundedQueue</c>
-/// the bulkhead is skipped and every job is accepted into the executor's unbounded hand-off queue.
+/// INVALID_ARGUMENT at once instead of waiting in the queue first. <c>Render:Pitfalls:UnboundedQueue</c> is the
+/// bulkhead's own unbounded-queue pitfall (<c>BulkheadOptions.Pitfalls</c>): every render queues, none is shed.
 /// </remarks>
 public sealed class RenderDispatcher
 {
     private readonly Bulkhead _bulkhead;
     private readonly IRenderExecutor _executor;
     private readonly RenderWorkerPool? _pool;
-    private readonly bool _unbounded;
 
     public RenderDispatcher(IBulkheadProvider bulkheads, IRenderExecutor executor, IOptions<RenderOptions> options, RenderMetrics metrics)
     {
         _bulkhead = bulkheads.Get(RenderServiceCollectionExtensions.BulkheadName);
         _executor = executor;
         _pool = executor as RenderWorkerPool;
-        _unbounded = options.Value.Pitfalls.UnboundedQueue;
         metrics.ObservePool(() => QueueDepth, options.Value.EffectiveWorkers);
     }
 
@@ -47,13 +45,8 @@ public sealed class RenderDispatcher
     /// <param name="cancellationToken">Fires when the caller cancels or its deadline passes.</param>
     public async Task<RenderResult> RenderAsync(RenderParameters parameters, BulkheadRequest caller, CancellationToken cancellationToken)
     {
-        if (_unbounded)
-        {
-            return await _executor.ExecuteAsync(parameters, permit: null, cancellationToken);
-        }
-
         var lease = await _bulkhead.AcquireAsync(caller, cancellationToken);
-        RecordOnActivity(lease);
+        BulkheadActivity.Record(Activity.Current, _bulkhead.Name, lease);
         if (!lease.IsAcquired)
         {
             // Thrown before any response header is written: a Trailers-Only response whose pushback
@@ -63,22 +56,5 @@ public sealed class RenderDispatcher
 
         // The executor owns the lease from here and releases it when the job finishes or is removed.
         return await _executor.ExecuteAsync(parameters, lease, cancellationToken);
-    }
-
-    private void RecordOnActivity(BulkheadLease lease)
-    {
-        if (Activity.Current is not { } activity)
-        {
-            return;
-        }
-
-        activity.SetTag(BulkheadConstants.QueueTimeActivityTag, lease.QueueTime.TotalSeconds);
-        activity.SetTag(BulkheadConstants.BulkheadTag, _bulkhead.Name);
-        activity.AddEvent(new ActivityEvent(BulkheadConstants.QueueActivityEvent, tags: new ActivityTagsCollection
-        {
-            [BulkheadConstants.BulkheadTag] = _bulkhead.Name,
-            [BulkheadConstants.ResultTag] = BulkheadConstants.Results.For(lease.Reason),
-            [BulkheadConstants.QueueTimeActivityTag] = lease.QueueTime.TotalSeconds,
-        }));
     }
 }

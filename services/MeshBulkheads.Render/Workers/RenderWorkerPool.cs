@@ -12,8 +12,8 @@ namespace MeshBulkheads.Render.Workers;
 /// Admission is not decided here: the shared bulkhead <c>render</c> (permits = worker count) is the
 /// queue, with its limit, queue-time shedding and deadline checks. A job reaches this pool only with a
 /// permit, so the hand-off queue in front of the threads never holds more than one job per worker;
-/// it is bounded to the worker count and a job beyond that is a bug, not overload. Only the
-/// <c>Render:Pitfalls:UnboundedQueue</c> switch makes it unbounded (and admission then skips the bulkhead).
+/// it is bounded to the worker count and a job beyond that is a bug, not overload (the
+/// <c>Render:Pitfalls:UnboundedQueue</c> switch unbounds the bulkhead's queue, not this one).
 /// </remarks>
 public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
 {
@@ -31,7 +31,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
     public RenderWorkerPool(IOptions<RenderOptions> options, IRenderJobObserver observer, RenderMetrics metrics, TimeProvider timeProvider)
     {
         var settings = options.Value;
-        _handOffLimit = settings.Pitfalls.UnboundedQueue ? int.MaxValue : settings.EffectiveWorkers;
+        _handOffLimit = settings.EffectiveWorkers;
         _observer = observer;
         _metrics = metrics;
         _timeProvider = timeProvider;
@@ -51,7 +51,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
 
     public int WorkerCount => _threads.Length;
 
-    /// <summary>Admitted jobs waiting for a thread (at most one per worker, unless the unbounded pitfall is on).</summary>
+    /// <summary>Admitted jobs waiting for a thread (at most one per worker).</summary>
     public int HandOffDepth
     {
         get

@@ -8,7 +8,8 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// Turns the first failed downstream call of a report into the report's own status. A rejection by
 /// the fan-out bulkhead keeps its own status, reason and pushback. Payments'
 /// trailers (in particular <c>grpc-retry-pushback-ms</c>) are never passed through: a report that
-/// a client retried on payments' pushback would multiply load on payments by its fan-out.
+/// a client retried on payments' pushback would multiply load on payments by its fan-out (so the
+/// library's <c>ToRpcException</c> is called without a <c>retryAfter</c>).
 /// </summary>
 public static class ReportFailure
 {
@@ -24,20 +25,18 @@ public static class ReportFailure
                 // mapped it, pushback included — retrying later relieves reporting, not payments.
                 return rejected.Rejection;
             case DownstreamBudgetExhaustedException budget:
-                return new RpcException(
-                    new Status(StatusCode.DeadlineExceeded, budget.Message),
-                    new Metadata { { MeshMetadata.RejectReason, BudgetExhaustedReason } });
+                return BulkheadRejectionMapper.ToRpcException(StatusCode.DeadlineExceeded, BudgetExhaustedReason, budget.Message, retryAfter: null);
             case RpcException { StatusCode: StatusCode.NotFound } notFound:
                 return new RpcException(new Status(
                     StatusCode.NotFound,
                     $"Account '{accountId}' was not found (payments: {notFound.Status.Detail}). Remove it from account_ids or create it first."));
             case RpcException downstream:
                 var code = downstream.StatusCode;
-                return new RpcException(
-                    new Status(
-                        code,
-                        $"Payments GetBalance for account '{accountId}' failed with {ToUpperSnake(code)}: {downstream.Status.Detail}. The report was abandoned and its other downstream calls cancelled."),
-                    new Metadata { { MeshMetadata.RejectReason, "downstream-" + ToKebab(code) } });
+                return BulkheadRejectionMapper.ToRpcException(
+                    code,
+                    "downstream-" + ToKebab(code),
+                    $"Payments GetBalance for account '{accountId}' failed with {ToUpperSnake(code)}: {downstream.Status.Detail}. The report was abandoned and its other downstream calls cancelled.",
+                    retryAfter: null);
             default:
                 return new RpcException(new Status(
                     StatusCode.Internal,

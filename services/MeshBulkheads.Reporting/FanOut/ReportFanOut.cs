@@ -96,7 +96,7 @@ public sealed class ReportFanOut(
         var headers = new Metadata
         {
             { MeshMetadata.TenantId, call.TenantId },
-            { MeshMetadata.Criticality, call.Criticality },
+            { MeshMetadata.Criticality, CriticalityHeader.ToValue(call.Criticality) },
         };
 
         metrics.CallStarted();
@@ -120,7 +120,7 @@ public sealed class ReportFanOut(
         // waiter is removed when that moment passes.
         var latestStart = call.Deadline - settings.DeadlineSafetyMargin - settings.MinDownstreamBudget;
         var request = new BulkheadRequest(
-            new DateTimeOffset(DateTime.SpecifyKind(latestStart, DateTimeKind.Utc)), call.TenantId, call.BulkheadCriticality);
+            new DateTimeOffset(DateTime.SpecifyKind(latestStart, DateTimeKind.Utc)), call.TenantId, call.Criticality);
         var lease = await _cap.AcquireAsync(request, cancellationToken);
         if (!lease.IsAcquired)
         {

@@ -1,4 +1,6 @@
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.Reporting.FanOut;
@@ -9,15 +11,13 @@ using Microsoft.Extensions.Options;
 namespace MeshBulkheads.Reporting.Grpc;
 
 /// <summary>BuildReport: validate, fan out to payments, sum. Reporting never reads payments' storage.</summary>
-public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<ReportingOptions> options) : ReportingService.ReportingServiceBase
+public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<ReportingOptions> options, IOptions<BulkheadRoutingOptions> routing)
+    : ReportingService.ReportingServiceBase
 {
-    public const string CriticalityCritical = "critical";
-    public const string CriticalitySheddable = "sheddable";
-
     public override async Task<BuildReportResponse> BuildReport(BuildReportRequest request, ServerCallContext context)
     {
         var tenant = TenantMetadata.RequireTenant(context);
-        var criticality = ReadCriticality(context);
+        var criticality = ReadCriticality(context, routing.Value.DefaultCriticality);
         Validate(request, options.Value.MaxAccounts);
 
         // DeadlineInterceptor has made context.Deadline finite: the caller's grpc-timeout, or
@@ -82,21 +82,21 @@ public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<Reporting
         }
     }
 
-    private static string ReadCriticality(ServerCallContext context)
+    /// <summary>
+    /// Missing → the library's default (<c>Bulkheads:DefaultCriticality</c>, the same the interceptor in front of
+    /// BuildReport used); anything but <c>critical</c>/<c>sheddable</c> → INVALID_ARGUMENT, since it is forwarded.
+    /// </summary>
+    private static BulkheadCriticality ReadCriticality(ServerCallContext context, BulkheadCriticality whenMissing)
     {
         var value = context.RequestHeaders.GetValue(MeshMetadata.Criticality);
         if (string.IsNullOrEmpty(value))
         {
-            // A report is background work unless the gateway says otherwise: shed it first.
-            return CriticalitySheddable;
+            return whenMissing;
         }
 
-        if (value is CriticalityCritical or CriticalitySheddable)
-        {
-            return value;
-        }
-
-        throw GrpcErrors.InvalidArgument(
-            $"'{MeshMetadata.Criticality}' must be '{CriticalityCritical}' or '{CriticalitySheddable}'; got '{value}'.");
+        return CriticalityHeader.TryParse(value, out var criticality)
+            ? criticality
+            : throw GrpcErrors.InvalidArgument(
+                $"'{MeshMetadata.Criticality}' must be '{CriticalityHeader.Critical}' or '{CriticalityHeader.Sheddable}'; got '{value}'.");
     }
 }

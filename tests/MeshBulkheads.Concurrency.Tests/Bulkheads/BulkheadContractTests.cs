@@ -283,6 +283,41 @@ public abstract class BulkheadContractTests
         // Assert
         Assert.True(lease.IsAcquired);
     }
+
+    [Fact]
+    public async Task AcquireAsync_UnboundedQueuePitfall_QueuesBeyondQueueLimitAndShedsNothing()
+    {
+        // Arrange: one permit, QueueLimit 2, the pitfall on; a completed lease first so the wait estimate is non-zero.
+        using var bulkhead = Create(permitLimit: 1, queueLimit: 2, o => o.Pitfalls.UnboundedQueue = true);
+        var warm = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        Time.Advance(TimeSpan.FromMilliseconds(100));
+        warm.Dispose();
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var shortDeadline = new BulkheadRequest(Time.GetUtcNow() + TimeSpan.FromMilliseconds(150), null, BulkheadCriticality.Sheddable);
+
+        // Act: six more arrivals (one whose deadline is shorter than the expected wait), then far past MaxQueueTime.
+        var waiting = Enumerable.Range(0, 5).Select(_ => bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask()).ToList();
+        var unmeetable = bulkhead.AcquireAsync(shortDeadline).AsTask();
+        var queuedAfterArrivals = bulkhead.QueuedCount;
+        Time.Advance(TimeSpan.FromSeconds(10));
+        var queuedAfterWait = bulkhead.QueuedCount;
+
+        // Assert: the symptom — the queue grows past QueueLimit and nobody is shed for length or for waiting;
+        // only the waiter whose own deadline passed left (removal, not shedding).
+        Assert.Equal(6, queuedAfterArrivals);
+        Assert.Equal(5, queuedAfterWait);
+        Assert.All(waiting, w => Assert.False(w.IsCompleted));
+        Assert.Equal(BulkheadRejectionReason.DeadlineExceeded, (await unmeetable.DefaultTimeout()).Reason);
+        held.Dispose();
+        while (waiting.Count > 0)
+        {
+            // Whichever the flavour serves next (FIFO or newest-first), every waiter is granted in turn.
+            var next = await Task.WhenAny(waiting).DefaultTimeout();
+            waiting.Remove(next);
+            using var lease = await next;
+            Assert.True(lease.IsAcquired);
+        }
+    }
 }
 
 public sealed class FifoBulkheadTests : BulkheadContractTests

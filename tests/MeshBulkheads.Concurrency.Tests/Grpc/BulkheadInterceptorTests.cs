@@ -49,11 +49,11 @@ public sealed class BulkheadInterceptorTests
     }
 
     [Theory]
-    [InlineData("0S", HttpStatusCode.OK, "4")]
-    [InlineData("-1S", HttpStatusCode.OK, "4")]
-    [InlineData("12x", HttpStatusCode.OK, "3")]
-    [InlineData("123456789S", HttpStatusCode.OK, "3")]
-    public async Task Render_RawGrpcTimeoutZeroOrMalformed_RejectedBeforeHandler(string grpcTimeout, HttpStatusCode httpStatus, string grpcStatus)
+    [InlineData("0S", HttpStatusCode.OK, "4", "deadline-exceeded")]
+    [InlineData("-1S", HttpStatusCode.OK, "4", "deadline-exceeded")]
+    [InlineData("12x", HttpStatusCode.OK, "3", "malformed-grpc-timeout")]
+    [InlineData("123456789S", HttpStatusCode.OK, "3", "malformed-grpc-timeout")]
+    public async Task Render_RawGrpcTimeoutZeroOrMalformed_RejectedBeforeHandler(string grpcTimeout, HttpStatusCode httpStatus, string grpcStatus, string rejectReason)
     {
         // Arrange
         var probe = new GatedRenderService.Probe();
@@ -81,9 +81,14 @@ public sealed class BulkheadInterceptorTests
             : response.TrailingHeaders.TryGetValues("grpc-status", out var trailing) ? trailing.Single()
             : $"none: {response.StatusCode} {response.Version} {response.Headers} {response.Content.Headers}";
 
-        // Assert
+        var reason = response.Headers.TryGetValues(MeshMetadata.RejectReason, out var reasons) ? reasons.Single()
+            : response.TrailingHeaders.TryGetValues(MeshMetadata.RejectReason, out var trailingReasons) ? trailingReasons.Single()
+            : null;
+
+        // Assert: the same x-mesh-reject-reason the gateway sends for the same header.
         Assert.Equal(httpStatus, response.StatusCode);
         Assert.Equal(grpcStatus, status);
+        Assert.Equal(rejectReason, reason);
         Assert.Equal(0, probe.Started);
     }
 

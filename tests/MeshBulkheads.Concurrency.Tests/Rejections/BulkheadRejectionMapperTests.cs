@@ -113,4 +113,49 @@ public sealed class BulkheadRejectionMapperTests
         // Assert
         Assert.Equal([new(MeshMetadata.RejectReason, "deadline-exceeded")], metadata);
     }
+
+    [Fact]
+    public void ToRpcException_ServiceReasonWithRetryAfter_SameWireShapeAsBulkheadRejection()
+    {
+        // Arrange
+        var retryAfter = TimeSpan.FromMilliseconds(1200.4);
+
+        // Act
+        var error = BulkheadRejectionMapper.ToRpcException(StatusCode.Unavailable, "db-pool-timeout", "No connection became free.", retryAfter);
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("No connection became free.", error.Status.Detail);
+        Assert.Equal("db-pool-timeout", error.Trailers.GetValue(MeshMetadata.RejectReason));
+        Assert.Equal("1201", error.Trailers.GetValue(MeshMetadata.RetryPushbackMs));
+        Assert.Equal("2", error.Trailers.GetValue(MeshMetadata.RetryAfter));
+        Assert.Equal(3, error.Trailers.Count);
+    }
+
+    [Fact]
+    public void ToRpcException_NoRetryAfter_ReasonOnlyNoPushback()
+    {
+        // Act
+        var error = BulkheadRejectionMapper.ToRpcException(StatusCode.DeadlineExceeded, "downstream-budget-exhausted", "Not enough deadline left.", retryAfter: null);
+
+        // Assert
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        var entry = Assert.Single(error.Trailers);
+        Assert.Equal(MeshMetadata.RejectReason, entry.Key);
+        Assert.Equal("downstream-budget-exhausted", entry.Value);
+    }
+
+    [Theory]
+    [InlineData(0, 50)]
+    [InlineData(49, 50)]
+    [InlineData(1500, 1500)]
+    [InlineData(120_000, 30_000)]
+    public void BoundRetryAfter_AnyEstimate_Within50MsAnd30S(int estimateMs, int expectedMs)
+    {
+        // Act
+        var bounded = BulkheadRejectionMapper.BoundRetryAfter(TimeSpan.FromMilliseconds(estimateMs));
+
+        // Assert
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), bounded);
+    }
 }

@@ -587,6 +587,9 @@ public abstract class LedgerContractTests(LedgerBackend backend)
 
         // Assert
         Assert.Equal(Api.PaymentsService.PoolTimeoutReason, call.GetTrailers().GetValue(MeshMetadata.RejectReason));
+        // The pushback is the pool's MaxPoolWait (200 ms): no connection came free in one whole wait.
+        Assert.Equal("200", call.GetTrailers().GetValue(MeshMetadata.RetryPushbackMs));
+        Assert.Equal("1", call.GetTrailers().GetValue(MeshMetadata.RetryAfter));
         Assert.Contains("charge", error.Status.Detail, StringComparison.Ordinal);
     }
 

@@ -149,6 +149,7 @@ public class RenderWorkerPoolTests
         var expectedRejected = unbounded ? 0 : 3;
         await WaitUntilAsync(() => render.Dispatcher.QueueDepth == expectedDepth && rest.Count(t => t.IsCompleted) == expectedRejected);
         var depthBeforeRelease = render.Dispatcher.QueueDepth;
+        var bulkheadQueueBeforeRelease = render.Dispatcher.Bulkhead.QueuedCount;
         var rejected = rest.Where(t => t.IsCompleted).Select(t => t.Exception?.InnerException).ToArray();
         observer.Release();
         await Task.WhenAll(rest.Select(t => Record.ExceptionAsync(() => t).AsTask())).DefaultTimeout();
@@ -156,6 +157,8 @@ public class RenderWorkerPoolTests
 
         // Assert
         Assert.Equal(expectedDepth, depthBeforeRelease);
+        // The waiting happens in the render bulkhead itself (its pitfall switch): QueueLimit 2, yet 5 wait there when on.
+        Assert.Equal(expectedDepth, bulkheadQueueBeforeRelease);
         Assert.All(rejected, e => Assert.Equal(StatusCode.Unavailable, Assert.IsType<RpcException>(e).StatusCode));
         // Symptom when on: nothing is shed; the backlog grows with every submission (and with it every caller's wait).
         Assert.Equal(unbounded ? 6 : 3, observer.Started);

@@ -26,11 +26,13 @@ public class ReportFanOutTests
         // Act
         await mesh.BuildReport(Request("acct-0001", "acct-0002"), deadline: callerDeadline);
 
-        // Assert: within transport skew (≪ margin) of callerDeadline − 2 s, never later.
+        // Assert: within transport skew of callerDeadline − 2 s. grpc-timeout is relative, so the time the request
+        // spends in transit to reporting (hundreds of ms on a loaded 2-core machine) shifts the deadline later;
+        // 1 s of skew is still half the margin, so a missing subtraction (2 s later) would fail.
         var marginEnd = callerDeadline - TimeSpan.FromSeconds(2);
         Assert.All(mesh.Fake.Calls, c =>
         {
-            Assert.True(c.Deadline <= marginEnd + TimeSpan.FromMilliseconds(250), $"{c.Deadline:O} ≤ {marginEnd:O}");
+            Assert.True(c.Deadline <= marginEnd + TimeSpan.FromSeconds(1), $"{c.Deadline:O} ≤ {marginEnd:O} + 1 s");
             Assert.True(c.Deadline >= marginEnd - TimeSpan.FromSeconds(1), $"{c.Deadline:O} ≈ {marginEnd:O}");
         });
     }

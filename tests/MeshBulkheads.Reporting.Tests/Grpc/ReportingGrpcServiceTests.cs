@@ -104,12 +104,15 @@ public class ReportingGrpcServiceTests
     }
 
     [Theory]
-    [InlineData("critical", "critical")]
-    [InlineData(null, "sheddable")]
-    public async Task BuildReport_TenantAndCriticality_ForwardedOnEveryCall(string? sent, string forwarded)
+    [InlineData("critical", null, "critical")]
+    [InlineData("sheddable", null, "sheddable")]
+    [InlineData(null, null, "critical")] // the library's default for a direct caller
+    [InlineData(null, "Sheddable", "sheddable")] // Bulkheads:DefaultCriticality
+    [InlineData("critical", "Sheddable", "critical")] // a sent value always wins
+    public async Task BuildReport_TenantAndCriticality_ForwardedOnEveryCall(string? sent, string? configuredDefault, string forwarded)
     {
         // Arrange
-        await using var mesh = await StartAsync();
+        await using var mesh = await StartAsync(new() { ["Bulkheads:DefaultCriticality"] = configuredDefault });
         mesh.Fake.AddAccounts(3);
 
         // Act

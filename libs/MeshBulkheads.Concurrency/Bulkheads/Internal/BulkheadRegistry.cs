@@ -1,9 +1,12 @@
+using MeshBulkheads.Concurrency.Deadlines;
+
 namespace MeshBulkheads.Concurrency.Bulkheads.Internal;
 
-/// <summary>The bulkhead names registered through the builder (one instance per service collection).</summary>
+/// <summary>The bulkhead names and code deadline defaults registered through the builder (one instance per service collection).</summary>
 internal sealed class BulkheadRegistry
 {
     private readonly List<string> _names = [];
+    private readonly Dictionary<string, DeadlineOptions> _deadlineDefaults = new(StringComparer.Ordinal);
     private volatile bool _startupValidated;
 
     public IReadOnlyList<string> Names => _names;
@@ -25,5 +28,25 @@ internal sealed class BulkheadRegistry
         }
 
         _names.Add(name);
+    }
+
+    public void AddDeadlineDefault(string methodPrefix, DeadlineOptions deadline)
+    {
+        if (!_deadlineDefaults.TryAdd(methodPrefix, deadline))
+        {
+            throw new InvalidOperationException($"A deadline default for '{methodPrefix}' is already registered.");
+        }
+    }
+
+    /// <summary>
+    /// Copies the code defaults into <paramref name="options"/>. Runs before configuration is bound, so
+    /// <c>Deadlines:Methods:&lt;prefix&gt;:Default</c> or <c>:Max</c> overrides each value on its own.
+    /// </summary>
+    public void ApplyDeadlineDefaults(DeadlinePolicyOptions options)
+    {
+        foreach (var (prefix, deadline) in _deadlineDefaults)
+        {
+            options.Methods[prefix] = new DeadlineOptions { Default = deadline.Default, Max = deadline.Max };
+        }
     }
 }

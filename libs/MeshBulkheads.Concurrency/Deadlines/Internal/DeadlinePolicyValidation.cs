@@ -38,9 +38,12 @@ internal sealed class DeadlinePolicyValidation(
             CheckPolicy($"{DeadlinePolicyOptions.ConfigurationSection}:Methods:{prefix}", policy, failures);
         }
 
-        foreach (var (prefix, bulkheadName) in routing.Value.Routes)
+        var routes = routing.Value;
+        foreach (var (prefix, bulkheadName) in routes.RoutedOrDeclared())
         {
-            var routeKey = $"{BulkheadConstants.ConfigurationSection}:{BulkheadRoutingOptions.RoutesKey}:{prefix}";
+            var routeKey = routes.Routes.ContainsKey(prefix)
+                ? $"{BulkheadConstants.ConfigurationSection}:{BulkheadRoutingOptions.RoutesKey}:{prefix}"
+                : $"{prefix} (declared with DeclareMethods)";
             if (!registry.Contains(bulkheadName))
             {
                 failures.Add($"{routeKey} names bulkhead '{bulkheadName}', which is not registered (known: {string.Join(", ", registry.Names)}).");

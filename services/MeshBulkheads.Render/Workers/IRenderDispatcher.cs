@@ -10,7 +10,7 @@ public interface IRenderExecutor
     /// unbounded-queue pitfall bypasses the bulkhead) exactly once, when the job has finished or was
     /// removed before it started.
     /// </summary>
-    Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken);
+    Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>Test and diagnostics hook into a job's life.</summary>

@@ -10,11 +10,16 @@ namespace MeshBulkheads.Render.Workers;
 /// </summary>
 public sealed class InlineRenderExecutor(IRenderJobObserver observer, RenderMetrics metrics, TimeProvider timeProvider) : IRenderExecutor
 {
-    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken)
+    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
         using (permit)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (RenderDeadline.HasPassed(deadline, timeProvider))
+            {
+                return Task.FromException<RenderResult>(RenderDeadline.Exceeded());
+            }
+
             observer.OnJobStarting(parameters);
             var started = timeProvider.GetTimestamp();
             metrics.WorkerStarted();

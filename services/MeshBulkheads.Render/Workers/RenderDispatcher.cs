@@ -55,6 +55,6 @@ public sealed class RenderDispatcher
         }
 
         // The executor owns the lease from here and releases it when the job finishes or is removed.
-        return await _executor.ExecuteAsync(parameters, lease, cancellationToken);
+        return await _executor.ExecuteAsync(parameters, lease, caller.Deadline, cancellationToken);
     }
 }

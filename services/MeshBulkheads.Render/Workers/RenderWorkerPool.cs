@@ -63,9 +63,9 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         }
     }
 
-    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken)
+    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
-        var job = new RenderJob(this, parameters, permit, cancellationToken);
+        var job = new RenderJob(this, parameters, permit, deadline, cancellationToken);
         // Registered before the job is queued: if cancellation wins the race, the check under the
         // lock below sees it and the job is never queued; otherwise the callback removes it.
         job.Registration = cancellationToken.UnsafeRegister(
@@ -216,6 +216,14 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         try
         {
             linked.Token.ThrowIfCancellationRequested();
+            // The deadline timer behind the token runs on the shared thread pool and can fire late
+            // under load: check the clock too, so no render starts for a caller that has given up.
+            if (RenderDeadline.HasPassed(job.Deadline, _timeProvider))
+            {
+                job.Completion.TrySetException(RenderDeadline.Exceeded());
+                return RenderMetrics.ResultCanceled;
+            }
+
             _observer.OnJobStarting(job.Parameters);
             job.Completion.TrySetResult(RenderExecutor.Execute(job.Parameters, linked.Token));
             return RenderMetrics.ResultCompleted;
@@ -232,13 +240,15 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         }
     }
 
-    private sealed class RenderJob(RenderWorkerPool pool, RenderParameters parameters, IDisposable? permit, CancellationToken cancellationToken)
+    private sealed class RenderJob(RenderWorkerPool pool, RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
         public RenderWorkerPool Pool { get; } = pool;
 
         public RenderParameters Parameters { get; } = parameters;
 
         public IDisposable? Permit { get; } = permit;
+
+        public DateTimeOffset? Deadline { get; } = deadline;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 

@@ -46,6 +46,14 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
             await Read(i).DefaultTimeout();
         }
 
+        // Prometheus must have scraped the read-pool series once before the burst: the whole test
+        // can finish inside one 1 s scrape interval, and rate() needs an increase between two scrapes.
+        await fixture.Prometheus.WaitUntilAsync(
+            "meshbulkheads_db_pool_wait_time_seconds_count{service=\"payments\", meshbulkheads_pool=\"read\"}",
+            r => r.Count == 1 && r[0].Value >= 5,
+            TimeSpan.FromSeconds(20),
+            ct);
+
         // Act: sequential reads (no contention), then rounds of concurrent ones.
         var start = await MetricsScrape.ReadAsync(admin, ct);
         for (var i = 0; i < 20; i++)

@@ -80,17 +80,22 @@ public sealed class DbConnectionPool : IAsyncDisposable
         try
         {
             var connection = await TakeOrOpenAsync(cancellationToken);
-            return new DbConnectionLease(this, connection);
+            return new DbConnectionLease(this, connection, _timeProvider.GetTimestamp());
         }
         catch
         {
-            Release(null);
+            Release(null, acquiredAt: null);
             throw;
         }
     }
 
-    internal void Release(DbConnection? connection)
+    internal void Release(DbConnection? connection, long? acquiredAt)
     {
+        if (acquiredAt is { } at)
+        {
+            _metrics.RecordQuery(_timeProvider.GetElapsedTime(at), Name, DbSystem);
+        }
+
         if (connection is not null)
         {
             if (connection.State == ConnectionState.Open)
@@ -140,13 +145,15 @@ public sealed class DbConnectionPool : IAsyncDisposable
 /// <summary>A connection borrowed from a <see cref="DbConnectionPool"/>; dispose to return it.</summary>
 public sealed class DbConnectionLease : IDisposable
 {
+    private readonly long _acquiredAt;
     private DbConnectionPool? _pool;
     private DbConnection? _connection;
 
-    internal DbConnectionLease(DbConnectionPool pool, DbConnection connection)
+    internal DbConnectionLease(DbConnectionPool pool, DbConnection connection, long acquiredAt)
     {
         _pool = pool;
         _connection = connection;
+        _acquiredAt = acquiredAt;
     }
 
     /// <summary>The open connection.</summary>
@@ -161,7 +168,7 @@ public sealed class DbConnectionLease : IDisposable
     public void Dispose()
     {
         var pool = Interlocked.Exchange(ref _pool, null);
-        pool?.Release(_connection);
+        pool?.Release(_connection, _acquiredAt);
         _connection = null;
     }
 }

@@ -13,6 +13,13 @@ public sealed class DbPoolMetrics
     /// <summary>Histogram, seconds: time from asking for a connection to getting one (or giving up).</summary>
     public const string WaitTimeName = "meshbulkheads.db.pool.wait_time";
 
+    /// <summary>
+    /// Histogram, seconds: how long a call holds its connection (its queries and transaction), pool
+    /// wait excluded. Beside <see cref="WaitTimeName"/> it separates "the database is slow" from
+    /// "we are queueing for the database".
+    /// </summary>
+    public const string QueryDurationName = "meshbulkheads.db.query.duration";
+
     /// <summary>UpDownCounter: connections currently leased.</summary>
     public const string InUseName = "meshbulkheads.db.pool.in_use";
 
@@ -20,6 +27,7 @@ public sealed class DbPoolMetrics
     public const string LimitName = "meshbulkheads.db.pool.limit";
 
     private readonly Histogram<double> _waitTime;
+    private readonly Histogram<double> _queryDuration;
     private readonly UpDownCounter<long> _inUse;
     private readonly ConcurrentDictionary<(string Pool, string DbSystem), int> _limits = new();
 
@@ -30,6 +38,11 @@ public sealed class DbPoolMetrics
             WaitTimeName,
             unit: "s",
             description: "Time spent waiting for a pooled database connection.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MeshTelemetry.SecondsBuckets });
+        _queryDuration = meter.CreateHistogram(
+            QueryDurationName,
+            unit: "s",
+            description: "Time a call holds its database connection (queries and transaction), pool wait excluded.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MeshTelemetry.SecondsBuckets });
         _inUse = meter.CreateUpDownCounter<long>(InUseName, unit: "{connection}", description: "Database connections currently in use.");
         meter.CreateObservableGauge(LimitName, ObserveLimits, unit: "{connection}", description: "Size of the database connection pool.");
@@ -42,6 +55,14 @@ public sealed class DbPoolMetrics
         if (_waitTime.Enabled)
         {
             _waitTime.Record(wait.TotalSeconds, Tags(pool, dbSystem));
+        }
+    }
+
+    internal void RecordQuery(TimeSpan duration, string pool, string dbSystem)
+    {
+        if (_queryDuration.Enabled)
+        {
+            _queryDuration.Record(duration.TotalSeconds, Tags(pool, dbSystem));
         }
     }
 

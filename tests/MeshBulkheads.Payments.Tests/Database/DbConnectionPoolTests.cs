@@ -48,6 +48,32 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Lease_HeldForAWhile_RecordsQueryDurationWithoutThePoolWait()
+    {
+        // Arrange: the second caller waits 300 ms for the first, then holds its connection 50 ms.
+        using var queries = Collector<double>(DbPoolMetrics.QueryDurationName);
+        await using var pool = NewPool(size: 1);
+        var first = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
+
+        // Act
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+        first.Dispose();
+        using (await waiting.DefaultTimeout())
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        // Assert: 300 ms for the first holder, 50 ms for the second — its 300 ms wait is not query time.
+        Assert.Equal([0.3, 0.05], queries.GetMeasurementSnapshot().Select(m => Math.Round(m.Value, 3)));
+        Assert.All(queries.GetMeasurementSnapshot(), m =>
+        {
+            Assert.Equal(DbPoolNames.Charge, m.Tags[PaymentsTelemetry.PoolTag]);
+            Assert.Equal(DbPoolNames.Sqlite, m.Tags[PaymentsTelemetry.DbSystemTag]);
+        });
+    }
+
+    [Fact]
     public async Task AcquireAsync_ReleasedConnection_IsReused()
     {
         // Arrange

@@ -46,18 +46,25 @@ public sealed class ThreadPoolLagProbe : BackgroundService
         _queue(() => _lag.Record(_timeProvider.GetElapsedTime(queuedAt).TotalSeconds));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, _timeProvider);
-        try
+        // A dedicated thread schedules the probes, not a timer: timer callbacks themselves run on the
+        // thread pool, so a starved pool would delay the schedule too and hide exactly the lag this
+        // measures (the probe would be queued late and then run "on time").
+        var thread = new Thread(() => Run(stoppingToken))
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                Probe();
-            }
-        }
-        catch (OperationCanceledException)
+            IsBackground = true,
+            Name = "threadpool-lag-probe",
+        };
+        thread.Start();
+        return Task.CompletedTask;
+    }
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.WaitHandle.WaitOne(Interval))
         {
+            Probe();
         }
     }
 }

@@ -4,7 +4,6 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Render.V1;
@@ -140,27 +139,7 @@ public sealed class BulkheadInterceptorTests
         var probe = new GatedRenderService.Probe();
         var (app, address) = await InterceptorHost.StartAsync(probe, new(s_settings) { ["Bulkheads:render:QueueLimit"] = "0" });
         await using var _app = app;
-        using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            ServiceConfig = new ServiceConfig
-            {
-                MethodConfigs =
-                {
-                    new MethodConfig
-                    {
-                        Names = { MethodName.Default },
-                        RetryPolicy = new RetryPolicy
-                        {
-                            MaxAttempts = 3,
-                            InitialBackoff = TimeSpan.FromMilliseconds(10),
-                            MaxBackoff = TimeSpan.FromMilliseconds(10),
-                            BackoffMultiplier = 1,
-                            RetryableStatusCodes = { StatusCode.Unavailable },
-                        },
-                    },
-                },
-            },
-        });
+        using var channel = GrpcChannel.ForAddress(address, RetryingChannel.Options(StatusCode.Unavailable, maxAttempts: 3, TimeSpan.FromMilliseconds(10)));
         var client = new RenderService.RenderServiceClient(channel);
         var bulkhead = app.Services.GetRequiredService<IBulkheadProvider>().Get("render");
         var held = client.RenderAsync(new RenderRequest { Width = 1 }, deadline: DateTime.UtcNow.AddSeconds(10));

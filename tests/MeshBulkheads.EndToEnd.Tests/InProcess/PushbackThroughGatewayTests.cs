@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Gateway;
@@ -34,29 +32,9 @@ public class PushbackThroughGatewayTests
         var meterFactory = service.Services.GetRequiredService<IMeterFactory>();
         using var rejections = new MetricCollector<long>(meterFactory, "MeshBulkheads.Concurrency", "meshbulkheads.bulkhead.requests");
         var plain = new RenderService.RenderServiceClient(gateway.CreateChannel());
-        var retrying = new RenderService.RenderServiceClient(gateway.CreateChannel(new GrpcChannelOptions
-        {
-            ServiceConfig = new ServiceConfig
-            {
-                MethodConfigs =
-                {
-                    new MethodConfig
-                    {
-                        Names = { MethodName.Default },
-                        // Two attempts and a 10 ms backoff: only a client that waits the server's
-                        // pushback (not its own backoff) retries after the permit is free again.
-                        RetryPolicy = new RetryPolicy
-                        {
-                            MaxAttempts = 2,
-                            InitialBackoff = TimeSpan.FromMilliseconds(10),
-                            MaxBackoff = TimeSpan.FromMilliseconds(10),
-                            BackoffMultiplier = 1,
-                            RetryableStatusCodes = { StatusCode.Unavailable },
-                        },
-                    },
-                },
-            },
-        }));
+        // Two attempts and a 10 ms backoff: only a client that waits the server's pushback (not its own
+        // backoff) retries after the permit is free again.
+        var retrying = new RenderService.RenderServiceClient(gateway.CreateChannel(RetryingChannel.Options(StatusCode.Unavailable, maxAttempts: 2, TimeSpan.FromMilliseconds(10))));
 
         // The first call takes the only permit and holds it.
         var holder = plain.RenderAsync(new RenderRequest(), InProcessMesh.As("acme-dev-key")).ResponseAsync;

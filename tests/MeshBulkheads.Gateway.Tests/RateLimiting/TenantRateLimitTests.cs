@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Gateway.Telemetry;
@@ -92,27 +90,7 @@ public class TenantRateLimitTests
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
         var closed = GatewayHost.ClosedPort();
         await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers(bronzeRate: 1 / 0.3, bronzeBurst: 1));
-        var retrying = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel(new GrpcChannelOptions
-        {
-            ServiceConfig = new ServiceConfig
-            {
-                MethodConfigs =
-                {
-                    new MethodConfig
-                    {
-                        Names = { MethodName.Default },
-                        RetryPolicy = new RetryPolicy
-                        {
-                            MaxAttempts = 2,
-                            InitialBackoff = TimeSpan.FromMilliseconds(1),
-                            MaxBackoff = TimeSpan.FromMilliseconds(1),
-                            BackoffMultiplier = 1,
-                            RetryableStatusCodes = { StatusCode.ResourceExhausted },
-                        },
-                    },
-                },
-            },
-        }));
+        var retrying = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel(RetryingChannel.Options(StatusCode.ResourceExhausted, maxAttempts: 2, TimeSpan.FromMilliseconds(1))));
         await GetBalanceAsync(retrying, GatewayHost.InitechKey);
         var noRetry = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
         var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(noRetry, GatewayHost.InitechKey));

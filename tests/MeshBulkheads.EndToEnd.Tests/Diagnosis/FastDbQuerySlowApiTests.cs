@@ -23,6 +23,7 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
 {
     private const string PoolWaitMetric = "meshbulkheads_db_pool_wait_time_seconds";
     private const string ServerDurationMetric = "meshbulkheads_rpc_server_duration_seconds";
+    private const string QueryDurationMetric = "meshbulkheads_db_query_duration_seconds";
 
     // = the payments-read bulkhead's PermitLimit: every read of a round is admitted, so the only queue
     // in front of the one connection is the pool's.
@@ -80,6 +81,10 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
         Assert.True(sequential.PoolWait < 0.5 * sequential.Server, $"Without contention pool wait should be a minor part of a call. {sequential}");
         // "Query time stays flat": what is not pool wait (query + gRPC) grows far less than the call.
         Assert.True(burst.Rest < (3 * sequential.Rest) + 0.005, $"The time outside the pool wait should stay flat. Sequential: {sequential}; burst: {burst}");
+        // The query-duration metric says the same on its own: the database is not what got slow.
+        Assert.True(sequential.Query > 0 && burst.Query > 0, $"Query duration should be recorded. Sequential: {sequential}; burst: {burst}");
+        Assert.True(burst.Query < (3 * sequential.Query) + 0.005, $"Query duration should stay flat while pool wait grows. Sequential: {sequential}; burst: {burst}");
+        Assert.True(burst.PoolWait > burst.Query, $"Under the burst the pool wait, not the query, should dominate. {burst}");
 
         var p99 = await fixture.Prometheus.WaitUntilAsync(
             "meshbulkheads:db_pool_wait_p99:seconds_rate5m{service=\"payments\", meshbulkheads_pool=\"read\"}",
@@ -93,7 +98,7 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
     public void Dispose() => fixture.ReportOutputIfTestFailed();
 
     /// <summary>Mean seconds per GetBalance call: at the server, waiting for the read pool, and the rest.</summary>
-    private sealed record Split(double Calls, double Server, double PoolWait)
+    private sealed record Split(double Calls, double Server, double PoolWait, double Query)
     {
         public double Rest => Server - PoolWait;
 
@@ -105,11 +110,13 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
             var server = after.Sum(ServerDurationMetric + "_sum", getBalanceOk) - before.Sum(ServerDurationMetric + "_sum", getBalanceOk);
             var waits = after.Sum(PoolWaitMetric + "_count", readPool) - before.Sum(PoolWaitMetric + "_count", readPool);
             var wait = after.Sum(PoolWaitMetric + "_sum", readPool) - before.Sum(PoolWaitMetric + "_sum", readPool);
-            return new Split(calls, calls > 0 ? server / calls : 0, waits > 0 ? wait / waits : 0);
+            var queries = after.Sum(QueryDurationMetric + "_count", readPool) - before.Sum(QueryDurationMetric + "_count", readPool);
+            var query = after.Sum(QueryDurationMetric + "_sum", readPool) - before.Sum(QueryDurationMetric + "_sum", readPool);
+            return new Split(calls, calls > 0 ? server / calls : 0, waits > 0 ? wait / waits : 0, queries > 0 ? query / queries : 0);
         }
 
         public override string ToString() => string.Create(
             CultureInfo.InvariantCulture,
-            $"{Calls} calls, server {Server * 1000:0.00} ms, pool wait {PoolWait * 1000:0.00} ms, rest (query + gRPC) {Rest * 1000:0.00} ms per call");
+            $"{Calls} calls, server {Server * 1000:0.00} ms, pool wait {PoolWait * 1000:0.00} ms, query (connection held) {Query * 1000:0.00} ms, rest (query + gRPC) {Rest * 1000:0.00} ms per call");
     }
 }

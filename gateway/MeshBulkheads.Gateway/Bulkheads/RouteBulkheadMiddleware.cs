@@ -29,7 +29,7 @@ public sealed class RouteBulkheadMiddleware(RequestDelegate next, IBulkheadProvi
         var request = new BulkheadRequest(
             deadline?.Deadline,
             context.Features.Get<GatewayTenant>()?.Id,
-            GatewayCriticality.For(context.Request.Path) == GatewayCriticality.Critical ? BulkheadCriticality.Critical : BulkheadCriticality.Sheddable);
+            GatewayCriticality.Of(context.Request.Path));
         // The bulkhead enforces the deadline itself (DeadlineExceeded / DeadlineUnmeetable); the token is only the caller leaving.
         using var lease = await bulkhead.AcquireAsync(request, context.RequestAborted);
         if (lease.IsAcquired)

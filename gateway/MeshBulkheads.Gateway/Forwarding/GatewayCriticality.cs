@@ -1,3 +1,4 @@
+using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
 
 namespace MeshBulkheads.Gateway.Forwarding;
@@ -8,8 +9,8 @@ namespace MeshBulkheads.Gateway.Forwarding;
 /// </summary>
 public sealed class GatewayCriticality(RequestDelegate next)
 {
-    public const string Critical = "critical";
-    public const string Sheddable = "sheddable";
+    public const string Critical = CriticalityHeader.Critical;
+    public const string Sheddable = CriticalityHeader.Sheddable;
 
     /// <summary>The gRPC methods that are critical.</summary>
     public static IReadOnlySet<string> CriticalMethods { get; } = new HashSet<string>(StringComparer.Ordinal)
@@ -18,12 +19,12 @@ public sealed class GatewayCriticality(RequestDelegate next)
     };
 
     /// <summary>The criticality of a gRPC path.</summary>
-    public static string For(PathString path) =>
-        path.HasValue && CriticalMethods.Contains(path.Value!) ? Critical : Sheddable;
+    public static BulkheadCriticality Of(PathString path) =>
+        path.HasValue && CriticalMethods.Contains(path.Value!) ? BulkheadCriticality.Critical : BulkheadCriticality.Sheddable;
 
     public Task InvokeAsync(HttpContext context)
     {
-        context.Request.Headers[MeshMetadata.Criticality] = For(context.Request.Path);
+        context.Request.Headers[MeshMetadata.Criticality] = CriticalityHeader.ToValue(Of(context.Request.Path));
         return next(context);
     }
 }

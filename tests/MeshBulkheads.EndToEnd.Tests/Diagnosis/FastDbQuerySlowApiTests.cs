@@ -76,7 +76,9 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
         TestContext.Current.TestOutputHelper?.WriteLine($"sequential: {sequential}{Environment.NewLine}burst:      {burst}");
         Assert.Equal(20, sequential.Calls);
         Assert.Equal(Concurrency * Rounds, burst.Calls);
-        Assert.True(burst.PoolWait > sequential.PoolWait + 0.002, $"Pool wait should rise under the burst. Sequential: {sequential}; burst: {burst}");
+        // Relative to the query, not an absolute number of ms: 16 callers on one connection wait for
+        // several queries each, however fast the machine runs a query.
+        Assert.True(burst.PoolWait > sequential.PoolWait + (2 * burst.Query), $"Pool wait should rise under the burst by several queries' worth. Sequential: {sequential}; burst: {burst}");
         Assert.True(burst.PoolWait > 0.5 * burst.Server, $"Under the burst most of a call should be pool wait. {burst}");
         Assert.True(sequential.PoolWait < 0.5 * sequential.Server, $"Without contention pool wait should be a minor part of a call. {sequential}");
         // "Query time stays flat": what is not pool wait (query + gRPC) grows far less than the call.

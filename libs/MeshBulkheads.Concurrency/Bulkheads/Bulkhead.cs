@@ -145,6 +145,31 @@ public sealed class Bulkhead : RateLimiter
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> under a permit, releasing it when the work ends, or throws
+    /// <see cref="BulkheadRejectedException"/> when the bulkhead refuses (the work never starts).
+    /// </summary>
+    /// <typeparam name="T">The work's result.</typeparam>
+    /// <param name="request">Who is asking: deadline, tenant, criticality.</param>
+    /// <param name="work">The work; it receives <paramref name="cancellationToken"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait for a permit and is passed to the work.</param>
+    /// <returns>The work's result.</returns>
+    /// <exception cref="BulkheadRejectedException">The bulkhead refused; see its <see cref="BulkheadRejectedException.Rejection"/>.</exception>
+    public async ValueTask<T> ExecuteAsync<T>(BulkheadRequest request, Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var lease = await AcquireAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!lease.IsAcquired)
+        {
+            throw new BulkheadRejectedException(new BulkheadRejectedArguments(Name, lease.Reason, lease.QueueTime, lease.RetryAfter));
+        }
+
+        using (lease)
+        {
+            return await work(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Asks for a permit on behalf of a caller with a deadline, tenant and criticality.</summary>
     /// <param name="request">Who is asking.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled waiter gets <see cref="BulkheadRejectionReason.Canceled"/>.</param>

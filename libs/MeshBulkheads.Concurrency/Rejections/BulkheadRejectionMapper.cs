@@ -137,6 +137,21 @@ public static class BulkheadRejectionMapper
     public static RpcException ToRpcException(BulkheadLease lease, string bulkheadName) =>
         ToRpcException(ToStatusCode(lease.Reason), ToMessage(lease, bulkheadName), ToMetadata(lease));
 
+    /// <summary>The exception for a refusal reported by <see cref="Bulkhead.ExecuteAsync{T}(BulkheadRequest, Func{CancellationToken, ValueTask{T}}, CancellationToken)"/>.</summary>
+    /// <param name="exception">The refusal.</param>
+    /// <returns>The same status, message and trailers as for the rejected lease.</returns>
+    public static RpcException ToRpcException(BulkheadRejectedException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var rejection = exception.Rejection;
+        if (rejection.Reason == BulkheadRejectionReason.None)
+        {
+            throw new ArgumentException("The exception carries no bulkhead refusal.", nameof(exception));
+        }
+
+        return ToRpcException(new BulkheadLease(rejection.Reason, rejection.QueueTime, rejection.RetryAfter), rejection.BulkheadName);
+    }
+
     /// <summary>
     /// The same wire shape for a rejection that is not a bulkhead's (a partition mailbox, a database pool, a
     /// downstream budget, a malformed header): the status, <c>x-mesh-reject-reason</c> and, when the caller may

@@ -240,54 +240,54 @@ public class ReportFanOutTests
     [Fact]
     public async Task BuildReport_FanOutCapAndQueueFull_UnavailableFromFanOutBulkheadWithPushback()
     {
-        // Arrange: one downstream slot, no queue; the first report holds the slot.
-        await using var mesh = await StartAsync(new()
+        // Arrange + Act: one downstream slot, no queue; the first report holds the slot.
+        var (error, downstreamCalls) = await SecondReportWhileFirstIsHeldAsync(new()
         {
             ["Reporting:MaxConcurrentDownstreamCalls"] = "1",
             ["Bulkheads:reporting-fanout:QueueLimit"] = "0",
         });
-        mesh.Fake.AddAccounts(2);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
-        await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
-
-        // Act
-        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
-        mesh.Fake.Gate.TrySetResult();
-        await holding.DefaultTimeout();
 
         // Assert: reporting's own overload, with its pushback; payments never saw the second report.
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Contains("'reporting-fanout'", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
         Assert.NotNull(error.Trailers.GetValue("grpc-retry-pushback-ms"));
-        Assert.Single(mesh.Fake.Calls);
+        Assert.Equal(1, downstreamCalls);
     }
 
     [Fact]
     public async Task BuildReport_ReportsBulkheadFull_UnavailableBeforeAnyDownstreamCall()
     {
-        // Arrange: one report at a time, no queue; the first report is held downstream.
-        await using var mesh = await StartAsync(new()
+        // Arrange + Act: one report at a time, no queue; the first report is held downstream.
+        var (error, downstreamCalls) = await SecondReportWhileFirstIsHeldAsync(new()
         {
             ["Bulkheads:reporting:PermitLimit"] = "1",
             ["Bulkheads:reporting:QueueLimit"] = "0",
         });
-        mesh.Fake.AddAccounts(2);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
-        await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
-
-        // Act
-        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
-        mesh.Fake.Gate.TrySetResult();
-        await holding.DefaultTimeout();
 
         // Assert
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Contains("Bulkhead 'reporting' is full", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
-        Assert.Single(mesh.Fake.Calls);
+        Assert.Equal(1, downstreamCalls);
+    }
+
+    /// <summary>
+    /// Holds a first report at the fake payments server, sends a second one (which must fail), then
+    /// lets the first finish. Returns the second report's error and how many downstream calls arrived.
+    /// </summary>
+    private static async Task<(RpcException Error, int DownstreamCalls)> SecondReportWhileFirstIsHeldAsync(Dictionary<string, string?> settings)
+    {
+        await using var mesh = await StartAsync(settings);
+        mesh.Fake.AddAccounts(2);
+        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
+        await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
+        mesh.Fake.Gate.TrySetResult();
+        await holding.DefaultTimeout();
+        return (error, mesh.Fake.Calls.Count);
     }
 
     [Fact]

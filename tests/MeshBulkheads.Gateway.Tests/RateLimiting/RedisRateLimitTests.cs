@@ -104,11 +104,14 @@ public class RedisRateLimitTests(RedisFixture redis)
     [Fact]
     public async Task GetBalance_RetriedAfterRedisPushback_SucceedsOnTheOtherGateway()
     {
-        // Arrange: burst 1 at 10 tokens/s → the pushback is at most 100 ms.
+        // Arrange: burst 1 at 0.5 tokens/s → the pushback is at most 2 s. A slow rate on purpose: the
+        // second gateway's first call must find the bucket still empty however long it takes to arrive
+        // (at 10 tokens/s a call 100 ms late found it refilled on a busy machine).
+        const double rate = 0.5;
         redis.EnsureAvailable();
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
         var closed = GatewayHost.ClosedPort();
-        var settings = Settings("Redis", bronzeRate: 10, bronzeBurst: 1);
+        var settings = Settings("Redis", bronzeRate: rate, bronzeBurst: 1);
         await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
         await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
         await GetBalanceAsync(first, GatewayHost.InitechKey);
@@ -120,7 +123,7 @@ public class RedisRateLimitTests(RedisFixture redis)
         var retried = await Record.ExceptionAsync(() => GetBalanceAsync(second, GatewayHost.InitechKey));
 
         // Assert
-        Assert.InRange(pushbackMs, 1, 100);
+        Assert.InRange(pushbackMs, 1, (long)(1000 / rate));
         Assert.Null(retried);
         Assert.Equal(2, payments.Calls.Count);
     }

@@ -85,11 +85,14 @@ public class TenantRateLimitTests
     [Fact]
     public async Task GetBalance_RetryPolicyOnResourceExhausted_WaitsThePushbackThenSucceeds()
     {
-        // Arrange: bronze gets 1 token per 300 ms, burst 1. The retry policy's own backoff is 1 ms and
-        // it makes one retry, so the call only succeeds if the client waits the gateway's pushback.
+        // Arrange: bronze gets 1 token per 2 s, burst 1. The retry policy's own backoff is 1 ms and it
+        // makes one retry, so the call only succeeds if the client waits the gateway's pushback. The
+        // refill is slow on purpose: every call below must find the bucket empty however slowly it
+        // arrives (at 1 token per 300 ms a busy machine could let the bucket refill in between).
+        const double perSecond = 0.5;
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
         var closed = GatewayHost.ClosedPort();
-        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers(bronzeRate: 1 / 0.3, bronzeBurst: 1));
+        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers(bronzeRate: perSecond, bronzeBurst: 1));
         var retrying = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel(RetryingChannel.Options(StatusCode.ResourceExhausted, maxAttempts: 2, TimeSpan.FromMilliseconds(1))));
         await GetBalanceAsync(retrying, GatewayHost.InitechKey);
         var noRetry = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
@@ -101,8 +104,9 @@ public class TenantRateLimitTests
 
         // Assert (coarse: the retry happened after a wait, not at the 1 ms backoff)
         Assert.Equal(StatusCode.ResourceExhausted, rejected.StatusCode);
-        Assert.InRange(long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, System.Globalization.CultureInfo.InvariantCulture), 1, 300);
-        Assert.Equal("1", rejected.Trailers.GetValue(MeshMetadata.RetryAfter));
+        var pushbackMs = long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(pushbackMs, 1, (long)(1000 / perSecond));
+        Assert.Equal(((pushbackMs + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture), rejected.Trailers.GetValue(MeshMetadata.RetryAfter));
         Assert.Equal(42, response.BalanceMinor);
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromMilliseconds(50), $"retried after {stopwatch.Elapsed}");
         Assert.Equal(2, payments.Calls.Count);

@@ -1,12 +1,12 @@
-# MeshBulkheads: `make run` starts the mesh locally, `make test` builds once and runs every test.
+# MeshBulkheads: `make run` starts the mesh locally, `make demo` shows it with and without bulkheads,
+# `make test` builds once and runs every test.
 SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIGURATION ?= Debug
 SOLUTION := MeshBulkheads.sln
 SCRIPTS := $(wildcard scripts/*.sh) .ci/run
 
-.PHONY: restore build test run deps lint-scripts format-check proto \
-	helm-lint helm-test kind-up kind-load deploy bench profile
+.PHONY: restore build test run demo deps lint-scripts format-check proto bench profile
 
 restore:
 	$(DOTNET) restore $(SOLUTION)
@@ -23,8 +23,14 @@ test: deps lint-scripts build
 run:
 	scripts/run.sh
 
+# The mesh twice from a Release build (no AppHost, no dashboard, loopback ports 28080-28193): as shipped and with
+# Mesh:Pitfalls:NoBulkheads=true, meshload's noisy-neighbor against each, a side-by-side table and one HTML report
+# (artifacts/demo/demo.html). Prints the build time and the demo time separately.
+demo:
+	scripts/demo.sh
+
 deps:
-	scripts/ensure-deps.sh apt node
+	scripts/ensure-deps.sh apt helm node
 
 lint-scripts:
 	shellcheck $(SCRIPTS)
@@ -36,15 +42,91 @@ format-check:
 proto:
 	$(DOTNET) build libs/MeshBulkheads.Contracts -c $(CONFIGURATION)
 
-# Not in `test` until their tooling exists.
-helm-lint helm-test kind-up kind-load deploy:
-	@scripts/not-implemented.sh $@ "the Helm chart (helm/) and kind deployment (k8s/kind/) have no issue filed yet; scripts/ensure-deps.sh helm installs helm"
-
-# BenchmarkDotNet: bulkhead acquire/release vs ConcurrencyLimiter; results into docs/benchmarks.md.
-# JOB=short|medium|long (default short).
+# The benchmarks of docs/benchmarks.md (gateway cost vs bare YARP/nginx/direct, isolation, overload,
+# deadlines, memory, bulkhead microbenchmark) on Release hosts on 127.0.0.1; ≤ 20 min on 2 cores.
+# ONLY=gateway|isolation|overload|deadlines|memory|bulkhead runs one part (default all);
+# BENCH_SHORT=1 scales durations down (checks the harness, not a measurement); JOB=short|medium|long
+# is the BenchmarkDotNet job. Writes docs/benchmarks.md and docs/benchmarks.json. Not part of `make test`.
 bench:
-	scripts/bench.sh $(JOB)
+	scripts/ensure-deps.sh apt
+	BENCH_JOB=$(or $(JOB),short) scripts/bench.sh $(or $(ONLY),all)
+
+# The guided tour (docs/tour.md): one step per row of the seed, each switch off and on, the numbers of
+# the metric it names. STEP=1..19 (or list); SHORT=1 for the short runs. Release hosts by default.
+TOUR_CONFIGURATION ?= Release
+.PHONY: tour tour-check
+tour:
+	scripts/ensure-deps.sh apt node
+	CONFIGURATION=$(TOUR_CONFIGURATION) TOUR_SHORT=$(or $(SHORT),0) scripts/tour.sh $(STEP)
+
+# Every step in short mode (minutes; not part of `make test`).
+tour-check:
+	scripts/ensure-deps.sh apt node
+	CONFIGURATION=$(TOUR_CONFIGURATION) TOUR_SHORT=1 scripts/tour.sh all
 
 # CPU profile of a running local service (dotnet-trace, speedscope format): make profile SERVICE=render SECONDS=10
 profile:
 	scripts/profile.sh $(SERVICE) $(SECONDS)
+
+# --- The chart and the cluster workflow (docs/kubernetes.md) ---------------------------------------
+.PHONY: helm-lint helm-test helm-readme doctor images kind-up kind-load kind-down deploy undeploy \
+	minikube-up minikube-load minikube-deploy minikube-down kind-e2e
+
+CHART := helm/meshbulkheads
+HELM := .tools/bin/helm
+CHART_TESTS := tests/MeshBulkheads.Chart.Tests
+CHART_TESTS_BIN = artifacts/bin/MeshBulkheads.Chart.Tests/$(shell echo $(CONFIGURATION) | tr A-Z a-z)/MeshBulkheads.Chart.Tests
+
+# helm lint --strict on the defaults and every ci/*-values.yaml (fast; no .NET build).
+helm-lint:
+	scripts/ensure-deps.sh helm
+	$(HELM) lint --strict $(CHART)
+	for values in $(CHART)/ci/*-values.yaml; do $(HELM) lint --strict $(CHART) -f "$$values" || exit 1; done
+
+# The chart test project alone: render at 1.30/1.35, schema, guards, strict object validation,
+# Pod Security, NetworkPolicy pairs, configuration binding, Dockerfile and script checks.
+helm-test: helm-lint
+	scripts/ensure-deps.sh helm node
+	$(DOTNET) build $(CHART_TESTS) -c $(CONFIGURATION) -v q
+	$(CHART_TESTS_BIN)
+
+# Rewrites the values table in helm/meshbulkheads/README.md from the `## @param` comments, with the
+# pinned readme-generator the chart tests use (scripts/ensure-deps.sh node installs it).
+helm-readme:
+	scripts/ensure-deps.sh node
+	tests/MeshBulkheads.Chart.Tests/node/node_modules/.bin/readme-generator -v $(CHART)/values.yaml -r $(CHART)/README.md
+
+# A cluster on your machine (Docker or Podman + kind or minikube):
+#   make doctor kind-up images kind-load deploy     (then undeploy, kind-down)
+#   make doctor PLATFORM=minikube; make minikube-up images minikube-load minikube-deploy
+doctor:
+	PLATFORM=$(or $(PLATFORM),kind) scripts/k8s.sh doctor
+
+# meshbulkheads/<name>:<chart appVersion> for gateway, payments, reporting, render (docker or podman).
+images:
+	scripts/k8s.sh images
+
+kind-up kind-load kind-down minikube-up minikube-load minikube-down:
+	scripts/k8s.sh $@
+
+# Creates the namespace labelled for the restricted Pod Security Standard, then helm upgrade --install.
+deploy:
+	PLATFORM=kind scripts/k8s.sh deploy
+
+minikube-deploy:
+	PLATFORM=minikube scripts/k8s.sh deploy
+
+undeploy:
+	scripts/k8s.sh undeploy
+
+# What CI runs on a forge with Docker (.github/workflows/kind.yaml): up, build, load, deploy, helm test, down.
+kind-e2e:
+	scripts/kind-e2e.sh
+
+# --- Autoscaling (docs/autoscaling.md) --------------------------------------------------------------
+.PHONY: check-hpa
+
+# Each custom metric as the HPA reads it (kubectl get --raw /apis/custom.metrics.k8s.io/...), CPU from
+# metrics-server, and the HPA status: NAMESPACE=meshbulkheads RELEASE=mesh by default.
+check-hpa:
+	scripts/check-hpa.sh

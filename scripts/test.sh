@@ -25,6 +25,16 @@ summary=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | awk '
   seen && $1 == "skipped:" { skipped = $2 }
   END { if (seen && passed != "") printf "%s passed, %s failed, %s skipped\n", passed, failed, skipped }')
 
+# The failed tests again, each with the first lines of its message, so that a log's tail names them.
+failures=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | awk '
+  /Test run summary/ { keep = 0 }
+  $1 == "failed" && $2 !~ /:$/ { keep = 12; count++ }
+  keep > 0 && count <= 10 { print; keep-- }')
+if [ -n "$failures" ]; then
+  echo "--- failed tests (first 10, message heads) ---"
+  echo "$failures"
+  echo "---"
+fi
 echo "dotnet test: $((SECONDS - started)) s, exit code $status"
 if [ -z "$summary" ]; then
   echo "test.sh: no test summary found in the output of dotnet test" >&2

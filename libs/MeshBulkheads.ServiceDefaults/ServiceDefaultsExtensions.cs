@@ -2,15 +2,11 @@ using System.Net;
 using Grpc.AspNetCore.Server;
 using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Hosting;
+using MeshBulkheads.ServiceDefaults.Hosting.Internal;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry;
@@ -35,7 +31,11 @@ public static class ServiceDefaultsExtensions
     private const string LiveTag = "live";
     private const string ReadyTag = "ready";
 
-    private static readonly PathString[] AdminPaths = ["/metrics", "/healthz", "/readyz"];
+    private const string LivenessPath = "/healthz";
+    private const string ReadinessPath = "/readyz";
+
+    /// <summary>The gRPC health service's path prefix (kubelet's gRPC probes, grpc-health-probe).</summary>
+    private static readonly PathString GrpcHealthPrefix = "/grpc.health.v1.Health";
 
     /// <summary>Adds the shared defaults for a process named <paramref name="serviceName"/>.</summary>
     public static WebApplicationBuilder AddServiceDefaults(
@@ -44,23 +44,32 @@ public static class ServiceDefaultsExtensions
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<MeshHostingOptions>()
-            .Configure(o =>
-            {
-                o.GrpcPort = defaultGrpcPort;
-                o.AdminPort = defaultAdminPort;
-            })
-            .BindConfiguration(MeshHostingOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        // The process's default ports first, configuration bound over them.
+        services.AddOptions<MeshHostingOptions>().Configure(o =>
+        {
+            o.GrpcPort = defaultGrpcPort;
+            o.AdminPort = defaultAdminPort;
+        });
+        services.AddValidatedOptions<MeshHostingOptions, MeshHostingOptionsValidator>(MeshHostingOptions.SectionName);
+        services.AddOptions<MeshMetricsOptions>().BindConfiguration(MeshMetricsOptions.SectionName).ValidateOnStart();
+        services.AddValidatedOptions<MeshTracingOptions, MeshTracingOptionsValidator>(MeshTracingOptions.SectionName);
 
         ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
         ConfigureOpenTelemetry(builder, serviceName);
 
-        // Every process measures thread-pool lag and labels its gRPC calls with their status code.
+        // Every process measures thread-pool lag. The server metrics interceptor is registered here and added
+        // by the host in MeshInterceptors' declared order (AddGrpc(o => o.AddMeshInterceptors())).
         services.AddHostedService<ThreadPoolLagProbe>();
         services.TryAddSingleton<GrpcServerMetricsInterceptor>();
-        services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<GrpcServerMetricsInterceptor>());
+        // No request decompression: grpc-dotnet bounds a compressed message by MaxReceiveMessageSize
+        // but inflates it without a bound (a 4 KB gzip bomb becomes megabytes before parsing). After
+        // AddGrpc's own setup, which adds gzip and deflate whenever the list is empty. A compressed
+        // request then fails UNIMPLEMENTED "Unsupported grpc-encoding value 'gzip'. Supported encodings: identity".
+        services.PostConfigure<GrpcServiceOptions>(o =>
+        {
+            o.CompressionProviders.Clear();
+            o.ResponseCompressionAlgorithm = null;
+        });
         services.AddGrpcClientMetrics();
 
         services.AddSingleton<ReadinessState>();
@@ -83,24 +92,16 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.Use(static (context, next) =>
-        {
-            var isAdmin = AdminConnection.IsAdmin(context);
-            var isAdminPath = AdminPaths.Contains(context.Request.Path);
-            // The admin port serves only the admin paths; the gRPC port serves everything but
-            // /metrics and /healthz (readyz stays, for YARP's probes).
-            if ((isAdmin && !isAdminPath) || (!isAdmin && isAdminPath && context.Request.Path != "/readyz"))
-            {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }
+        // After routing, before every endpoint: the listener and the matched endpoint decide (never the
+        // path string or Host), and a gRPC method answers only its exact, case-sensitive path.
+        app.Use(ListenerGate.InvokeAsync);
 
-            return next(context);
-        });
-
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag) });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) })
+            .WithMetadata(new AdminEndpointMetadata(ServedOnGrpcListener: false));
+        app.MapHealthChecks(ReadinessPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag) })
+            .WithMetadata(new AdminEndpointMetadata(ServedOnGrpcListener: true));
+        app.MapPrometheusScrapingEndpoint("/metrics")
+            .WithMetadata(new AdminEndpointMetadata(ServedOnGrpcListener: false));
         app.MapGrpcHealthChecksService();
         return app;
     }
@@ -157,22 +158,27 @@ public static class ServiceDefaultsExtensions
                 // request that fell into it; the Prometheus exporter shows it when scraped as OpenMetrics.
                 // Read when the provider is built, so configuration added after AddServiceDefaults counts.
                 .Deferred((sp, m) => m.SetExemplarFilter(
-                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Metrics:Exemplars", true)
+                    sp.GetRequiredService<IOptions<MeshMetricsOptions>>().Value.Exemplars
                         ? ExemplarFilterType.TraceBased
                         : ExemplarFilterType.AlwaysOff))
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .Deferred((sp, t) => t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
-                    sp.GetRequiredService<IConfiguration>().GetValue("Mesh:Tracing:SamplingRatio", 1.0)))))
+                    sp.GetRequiredService<IOptions<MeshTracingOptions>>().Value.SamplingRatio))))
                 .AddAspNetCoreInstrumentation(o =>
                 {
-                    o.Filter = context => !AdminPaths.Contains(context.Request.Path);
+                    // Probes are not traced: nothing on the admin listener (Prometheus, kubelet HTTP
+                    // probes), GET /readyz on the gRPC port (YARP's active health checks) and the
+                    // gRPC health service (kubelet gRPC probes). Runs before routing, so by path.
+                    o.Filter = static context => !IsProbe(context);
                     o.EnrichWithHttpRequest = ServerSpanEnricher.OnRequest;
                     o.EnrichWithHttpResponse = ServerSpanEnricher.OnResponse;
                 })
                 // One client span per gRPC call (with rpc.* attributes), not a second HTTP span under it.
                 .AddGrpcClientInstrumentation(o => o.SuppressDownstreamInstrumentation = true)
-                .AddHttpClientInstrumentation()
+                // The gateway marks its active health probes (MeshTelemetry.MarkHealthProbe): each would
+                // otherwise be a root client span every few seconds per destination.
+                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = static request => !MeshTelemetry.IsHealthProbe(request))
                 .AddSource(MeshTelemetry.Prefix + ".*"));
 
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -180,4 +186,9 @@ public static class ServiceDefaultsExtensions
             otel.UseOtlpExporter();
         }
     }
+
+    private static bool IsProbe(HttpContext context) =>
+        AdminConnection.IsAdmin(context)
+        || context.Request.Path.StartsWithSegments(GrpcHealthPrefix, StringComparison.Ordinal)
+        || (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(ReadinessPath, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,10 +1,9 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Payments;
 
 /// <summary>Configuration of the payments service (section <c>Payments</c>).</summary>
-public sealed class PaymentsOptions
+public sealed class PaymentsOptions : IValidatableObject
 {
     public const string SectionName = "Payments";
 
@@ -33,8 +32,14 @@ public sealed class PaymentsOptions
     public int MaxPageSize { get; set; } = 100;
 
     /// <summary>Whether demo data is seeded at start-up.</summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool Seed { get; set; } = true;
+    /// <value>
+    /// The default (unset) seeds in the Development environment only (<c>make run</c>), so a production
+    /// ledger never gets demo accounts; the Helm chart's demo profile sets it to <see langword="true"/>.
+    /// </value>
+    public bool? Seed { get; set; }
+
+    /// <summary>Whether to seed: <see cref="Seed"/>, or when unset whether the host runs in Development.</summary>
+    public bool ShouldSeed(bool isDevelopment) => Seed ?? isDevelopment;
 
     /// <summary>Comma-separated tenants that get the demo accounts <c>acct-0001</c> … <c>acct-0100</c>.</summary>
     /// <value>The default value is <c>acme,globex,initech</c>.</value>
@@ -55,6 +60,15 @@ public sealed class PaymentsOptions
 
     /// <summary>The configured currencies as a set.</summary>
     public IReadOnlySet<string> CurrencySet() => Currencies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The rules between settings; the generated <see cref="PaymentsOptionsValidator"/> calls it.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (DefaultPageSize > MaxPageSize)
+        {
+            yield return new ValidationResult("Payments:DefaultPageSize must not exceed Payments:MaxPageSize.", [nameof(DefaultPageSize)]);
+        }
+    }
 
     /// <summary>The configured seed tenants.</summary>
     public IReadOnlyList<string> SeedTenantList() => SeedTenants.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -80,6 +94,14 @@ public sealed class DatabaseOptions
     /// <value>The default value is 2 seconds; valid range 1 ms to 1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan MaxPoolWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A pooled PostgreSQL connection idle at least this long is pinged (<c>SELECT 1</c>) before it is handed out;
+    /// a dead one (e.g. after a server restart) is closed with every other idle one and replaced.
+    /// </summary>
+    /// <value>The default value is 1 second; valid range 0 (ping every time) to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ValidateIdleAfter { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

@@ -1,24 +1,20 @@
 using System.Diagnostics;
+using MeshBulkheads.Concurrency.Telemetry;
+using MeshBulkheads.ServiceDefaults.Telemetry;
 
 namespace MeshBulkheads.Payments;
 
-/// <summary>Names of the payments service's meter, activity source, spans and tags.</summary>
+/// <summary>Names of the payments service's meter, activity source, spans and its own tags (the shared ones are <see cref="MeshTelemetryTags"/>).</summary>
 public static class PaymentsTelemetry
 {
     /// <summary>The meter and activity source name (like the assembly).</summary>
-    public const string Name = "MeshBulkheads.Payments";
+    public const string Name = MeshTelemetry.Prefix + ".Payments";
 
     /// <summary>Span for the time spent waiting for a pooled connection.</summary>
     public const string PoolWaitActivity = "db.pool.wait";
 
     /// <summary>Span for the database work itself, once a connection is held.</summary>
     public const string QueryActivity = "db.query";
-
-    /// <summary>Which pool: <c>charge</c> or <c>read</c>.</summary>
-    public const string PoolTag = "meshbulkheads.pool";
-
-    /// <summary><c>sqlite</c> or <c>postgresql</c> (OpenTelemetry semantic convention).</summary>
-    public const string DbSystemTag = "db.system";
 
     /// <summary>The logical operation, e.g. <c>charge</c>.</summary>
     public const string DbOperationTag = "db.operation.name";
@@ -31,7 +27,7 @@ public static class PaymentsTelemetry
         var activity = Source.StartActivity(QueryActivity, ActivityKind.Client);
         if (activity is not null)
         {
-            activity.SetTag(DbSystemTag, dbSystem);
+            activity.SetTag(MeshTelemetryTags.DbSystem, dbSystem);
             activity.SetTag(DbOperationTag, operation);
         }
 

@@ -1,7 +1,6 @@
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
-using Microsoft.Extensions.Options;
-using static Microsoft.Extensions.DependencyInjection.ReportingServiceCollectionExtensions;
+using static MeshBulkheads.Reporting.ReportingBulkheads;
 
 namespace MeshBulkheads.Reporting;
 
@@ -27,14 +26,14 @@ public sealed class ReportingDeadlineBudgetValidation(
     {
         var settings = reporting.Value;
         var policy = options.Resolve(MethodPrefix + "BuildReport");
-        var reportQueue = bulkheads.Get(ReportsBulkhead).MaxQueueTime;
-        var fanOutQueue = bulkheads.Get(FanOutBulkhead).MaxQueueTime;
+        var reportQueue = bulkheads.Get(Reports).MaxQueueTime;
+        var fanOutQueue = bulkheads.Get(ReportingBulkheads.FanOut).MaxQueueTime;
         var needed = reportQueue + fanOutQueue + settings.DeadlineSafetyMargin + (settings.MinDownstreamBudget * DownstreamCallDepth);
         return needed < policy.Default
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(
                 $"BuildReport's default deadline ({policy.Default}, Deadlines:Methods:{MethodPrefix}:Default) must exceed " +
-                $"Bulkheads:{ReportsBulkhead}:MaxQueueTime ({reportQueue}) + Bulkheads:{FanOutBulkhead}:MaxQueueTime ({fanOutQueue}) + " +
+                $"Bulkheads:{Reports}:MaxQueueTime ({reportQueue}) + Bulkheads:{ReportingBulkheads.FanOut}:MaxQueueTime ({fanOutQueue}) + " +
                 $"Reporting:DeadlineSafetyMargin ({settings.DeadlineSafetyMargin}) + Reporting:MinDownstreamBudget ({settings.MinDownstreamBudget}) × call depth {DownstreamCallDepth} = {needed}; " +
                 "otherwise a report without grpc-timeout may never reach payments. Lower those settings or raise the default deadline.");
     }

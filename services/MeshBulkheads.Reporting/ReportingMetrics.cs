@@ -1,26 +1,31 @@
 using System.Diagnostics.Metrics;
+using MeshBulkheads.ServiceDefaults.Telemetry;
 
 namespace MeshBulkheads.Reporting;
 
 /// <summary>
-/// Meter <c>MeshBulkheads.Reporting</c>: downstream calls in flight. The cap itself, its queue and
-/// the wait for a slot are the shared bulkhead <c>reporting-fanout</c>'s metrics (meter
+/// Meter <c>MeshBulkheads.Reporting</c>: downstream calls in progress, in the bulkhead's vocabulary
+/// (<c>meshbulkheads.reporting.fanout.active_requests</c>). The cap itself, its queue and the wait for
+/// a slot are the shared bulkhead <c>reporting-fanout</c>'s metrics (meter
 /// <c>MeshBulkheads.Concurrency</c>); this counter also moves when the uncapped pitfall bypasses it.
 /// </summary>
 public sealed class ReportingMetrics
 {
-    public const string MeterName = "MeshBulkheads.Reporting";
+    public const string MeterName = MeshTelemetry.Prefix + ".Reporting";
 
-    private readonly UpDownCounter<long> _inFlight;
+    /// <summary>UpDownCounter: downstream payments calls in progress, all reports together.</summary>
+    public const string ActiveRequestsName = "meshbulkheads.reporting.fanout.active_requests";
+
+    private readonly UpDownCounter<long> _activeRequests;
 
     public ReportingMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _inFlight = meter.CreateUpDownCounter<long>(
-            "meshbulkheads.reporting.fanout.in_flight", unit: "{call}", description: "Downstream payments calls in flight, all reports together.");
+        _activeRequests = meter.CreateUpDownCounter<long>(
+            ActiveRequestsName, unit: "{request}", description: "Downstream payments calls in progress, all reports together.");
     }
 
-    public void CallStarted() => _inFlight.Add(1);
+    public void CallStarted() => _activeRequests.Add(1);
 
-    public void CallEnded() => _inFlight.Add(-1);
+    public void CallEnded() => _activeRequests.Add(-1);
 }

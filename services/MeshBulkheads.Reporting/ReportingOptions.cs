@@ -4,9 +4,10 @@ namespace MeshBulkheads.Reporting;
 
 /// <summary>
 /// Reporting limits, section <c>Reporting</c>. Every value is finite and validated at start-up
-/// (<see cref="ReportingOptionsValidator"/>); the README explains each default.
+/// (the generated <see cref="ReportingOptionsValidator"/>); the README explains each default. The process-wide cap on
+/// downstream calls is the <c>reporting-fanout</c> bulkhead's own key, <c>Bulkheads:reporting-fanout:PermitLimit</c>.
 /// </summary>
-public sealed class ReportingOptions
+public sealed class ReportingOptions : IValidatableObject
 {
     public const string SectionName = "Reporting";
 
@@ -14,26 +15,29 @@ public sealed class ReportingOptions
     [Range(1, 10_000)]
     public int MaxAccounts { get; set; } = 100;
 
-    /// <summary>The payments gRPC (h2c) address. The default is http://127.0.0.1:8081.</summary>
+    /// <summary>
+    /// The payments gRPC (h2c) address. The default is http://127.0.0.1:8081. A <c>dns:///host:port</c>
+    /// address (in Kubernetes the headless Service, <c>dns:///payments-headless:8081</c>) balances calls
+    /// round-robin over every address the name resolves to, re-resolved every
+    /// <see cref="PaymentsDnsRefreshInterval"/>, so payments pods added by the autoscaler get reporting's traffic.
+    /// </summary>
     [Required]
     public string PaymentsAddress { get; set; } = "http://127.0.0.1:8081";
+
+    /// <summary>
+    /// How often a <c>dns:</c> <see cref="PaymentsAddress"/> is resolved again. The default is 5 seconds
+    /// (the gateway's DNS refresh); grpc-dotnet's own default re-resolves only after a connection fails,
+    /// so new pods would get no traffic while the old ones stay up. Range 1 second to 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PaymentsDnsRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Downstream calls one report runs at once. The default is 4.</summary>
     [Range(1, 1_000)]
     public int MaxParallelismPerReport { get; set; } = 4;
 
-    /// <summary>
-    /// Downstream calls all in-flight reports of this process run at once: the permits of the shared
-    /// bulkhead <c>reporting-fanout</c>. The default is 16.
-    /// </summary>
-    [Range(1, 10_000)]
-    public int MaxConcurrentDownstreamCalls { get; set; } = 16;
-
-    /// <summary>
-    /// Pitfall switch: start every downstream call of a report at once, ignoring both caps.
-    /// The default is false; turn it on only to see why it is avoided.
-    /// </summary>
-    public bool UncappedFanOut { get; set; }
+    /// <summary>The pitfall switches (section <c>Reporting:Pitfalls</c>).</summary>
+    public ReportingPitfallOptions Pitfalls { get; set; } = new();
 
     /// <summary>
     /// Subtracted from the caller's remaining deadline for each downstream call, so reporting still
@@ -49,4 +53,24 @@ public sealed class ReportingOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan MinDownstreamBudget { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The rules attributes cannot express; the generated <see cref="ReportingOptionsValidator"/> calls it.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Payments.PaymentsChannel.IsValidAddress(PaymentsAddress))
+        {
+            yield return new ValidationResult($"Reporting:PaymentsAddress '{PaymentsAddress}' must be an absolute http:// or https:// URI (e.g. http://127.0.0.1:8081) or dns:///<host>:<port> (e.g. dns:///payments-headless:8081).", [nameof(PaymentsAddress)]);
+        }
+    }
+}
+
+/// <summary>Pitfall switches, section <c>Reporting:Pitfalls</c>; every one is off by default.</summary>
+public sealed class ReportingPitfallOptions
+{
+    /// <summary>
+    /// Pitfall switch, never in production: start every downstream call of a report at once, ignoring both caps
+    /// (<c>MaxParallelismPerReport</c> and the <c>reporting-fanout</c> bulkhead). The default is false; turn it on only
+    /// to see why it is avoided.
+    /// </summary>
+    public bool UncappedFanOut { get; set; }
 }

@@ -1,18 +1,7 @@
-using Microsoft.Extensions.Options;
-
 namespace MeshBulkheads.Reporting;
 
-/// <summary>Checks what attributes alone cannot: the payments address.</summary>
-public sealed class ReportingOptionsValidator : IValidateOptions<ReportingOptions>
+/// <summary>Source-generated validator for <see cref="ReportingOptions"/>: the attributes and <see cref="ReportingOptions.Validate"/>.</summary>
+[OptionsValidator]
+public sealed partial class ReportingOptionsValidator : IValidateOptions<ReportingOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ReportingOptions options)
-    {
-        var failures = new List<string>();
-        if (!Uri.TryCreate(options.PaymentsAddress, UriKind.Absolute, out var address) || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
-        {
-            failures.Add($"Reporting:PaymentsAddress '{options.PaymentsAddress}' must be an absolute http:// or https:// URI, e.g. http://127.0.0.1:8081.");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
 }

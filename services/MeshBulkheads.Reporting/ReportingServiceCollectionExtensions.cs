@@ -1,69 +1,68 @@
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Reporting;
 using MeshBulkheads.Reporting.FanOut;
+using MeshBulkheads.Reporting.Grpc;
 using MeshBulkheads.Reporting.Payments;
+using MeshBulkheads.ServiceDefaults.Grpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Registers reporting: options, the bulkheads <c>reporting</c> (BuildReport admission, via the
-/// interceptor) and <c>reporting-fanout</c> (the process-wide downstream cap), BuildReport's deadline
-/// policy, the payments client (the one retry layer) and the fan-out.
+/// Registers reporting, one method per feature (the same shape as <c>AddPayments()</c> and <c>AddRender()</c>): what
+/// every service registers the same way (<c>AddMeshService</c>: its options and gRPC server), then the bulkheads
+/// <c>reporting</c> (BuildReport admission, via the interceptor) and <c>reporting-fanout</c> (the process-wide downstream
+/// cap) with BuildReport's deadline policy, and the fan-out with the payments client (the one retry layer).
 /// </summary>
 public static class ReportingServiceCollectionExtensions
 {
-    /// <summary>The bulkhead in front of BuildReport.</summary>
-    public const string ReportsBulkhead = "reporting";
+    /// <summary>Everything reporting needs; <see cref="ReportingApp"/> calls it after <c>AddServiceDefaults</c>.</summary>
+    public static IServiceCollection AddReporting(this IServiceCollection services) =>
+        services
+            // Section Reporting, validated at start; the gRPC server with BuildReport's request checks in their slot (an
+            // invalid request never takes a deadline or a permit) and a message limit for Reporting:MaxAccounts ids of at
+            // most 64 bytes + 2 of framing each (docs/sizing.md).
+            .AddMeshService<ReportingOptions, ReportingOptionsValidator>(
+                ReportingOptions.SectionName,
+                receiveMessageKb: r => GrpcMessageLimits.KbFor(r.MaxAccounts * (AccountIdRule.MaxLength + 2L)),
+                requestChecks: checks => checks.Add<BuildReportValidationInterceptor>())
+            .AddReportingBulkheads()
+            .AddReportingFanOut();
 
-    /// <summary>The bulkhead every downstream payments call acquires: the cap shared by all reports.</summary>
-    public const string FanOutBulkhead = "reporting-fanout";
-
-    /// <summary>The gRPC method prefix routed to <see cref="ReportsBulkhead"/> and given the deadline policy.</summary>
-    public const string MethodPrefix = "/meshbulkheads.reporting.v1.ReportingService/";
-
-    /// <summary>BuildReport's default deadline: 100 accounts ÷ 4 in parallel × ≈ 20 ms ≈ 0.5 s of work, ten times over.</summary>
-    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(5);
-
-    /// <summary>The longest deadline a BuildReport caller may ask for.</summary>
-    public static readonly TimeSpan MaxDeadline = TimeSpan.FromSeconds(30);
-
-    public static IServiceCollection AddReportingServices(this IServiceCollection services)
+    /// <summary>
+    /// Both bulkheads with their code defaults (README: "Bulkheads"; <c>Bulkheads:&lt;name&gt;:*</c> overrides each value,
+    /// <c>Bulkheads:reporting-fanout:PermitLimit</c> included), BuildReport's route and deadline defaults, and the
+    /// start-up check that a default-deadline report can reach payments.
+    /// </summary>
+    public static IServiceCollection AddReportingBulkheads(this IServiceCollection services)
     {
-        services.AddOptions<ReportingOptions>()
-            .BindConfiguration(ReportingOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReportingOptions>, ReportingOptionsValidator>());
-
-        // Code defaults (README: "Bulkheads"); Bulkheads:<name> in configuration overrides them.
         services.AddBulkheads()
-            .AddBulkhead(ReportsBulkhead, o =>
+            .AddBulkhead(ReportingBulkheads.Reports, o =>
             {
                 // About 2 × the reports the fan-out cap serves at full per-report parallelism (16 ÷ 4 = 4),
                 // so the cap stays busy while reports validate and sum.
                 o.PermitLimit = 8;
                 o.QueueLimit = 16;
                 o.MaxQueueTime = TimeSpan.FromSeconds(1);
+                o.TenantMaxShare = ReportingBulkheads.DefaultTenantMaxShare;
             })
-            .AddBulkhead(FanOutBulkhead, o =>
+            .AddBulkhead(ReportingBulkheads.FanOut, o =>
             {
+                o.PermitLimit = ReportingBulkheads.DefaultFanOutPermitLimit;
                 // Admitted reports × per-report parallelism = 8 × 4 = 32 calls may want a slot at once.
                 o.QueueLimit = 32;
                 o.MaxQueueTime = TimeSpan.FromMilliseconds(500);
+                o.TenantMaxShare = ReportingBulkheads.DefaultTenantMaxShare;
             })
             // Deadline code defaults; Deadlines:Methods:<prefix>:* in configuration overrides each value.
-            .MapMethods(MethodPrefix, ReportsBulkhead, new DeadlineOptions { Default = DefaultDeadline, Max = MaxDeadline });
-
-        // Reporting:MaxConcurrentDownstreamCalls is the one key for the cap; applied after Bulkheads:reporting-fanout is bound.
-        services.AddOptions<BulkheadOptions>(FanOutBulkhead).PostConfigure<IOptions<ReportingOptions>>((bulkhead, reporting) =>
-            bulkhead.PermitLimit = reporting.Value.MaxConcurrentDownstreamCalls);
-
+            .MapMethods(ReportingBulkheads.MethodPrefix, ReportingBulkheads.Reports, new DeadlineOptions { Default = ReportingBulkheads.DefaultDeadline, Max = ReportingBulkheads.MaxDeadline });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, ReportingDeadlineBudgetValidation>());
+        return services;
+    }
 
+    /// <summary>The fan-out, its metrics, and the payments client.</summary>
+    public static IServiceCollection AddReportingFanOut(this IServiceCollection services)
+    {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ReportingMetrics>();
         services.TryAddSingleton<ReportFanOut>();
@@ -71,10 +70,7 @@ public static class ReportingServiceCollectionExtensions
         // The address is read when the channel is first created, so configuration added later
         // (a test, an environment variable) is honoured. The channel is cached per client type,
         // so the retry-throttling budget is shared by every report in the process.
-        services
-            .AddGrpcClient<PaymentsService.PaymentsServiceClient>((sp, o) =>
-                o.Address = new Uri(sp.GetRequiredService<IOptions<ReportingOptions>>().Value.PaymentsAddress))
-            .ConfigureChannel(o => o.ServiceConfig = PaymentsClientConfig.CreateServiceConfig());
+        PaymentsChannel.AddPaymentsClient(services);
         return services;
     }
 }

@@ -1,23 +1,19 @@
 using System.Net.Sockets;
-using MeshBulkheads.Gateway.Tests.Fakes;
-using MeshBulkheads.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace MeshBulkheads.Gateway.Tests;
 
 /// <summary>
-/// Starts the real gateway on Kestrel (127.0.0.1:0) with the shipped appsettings.json, read
+/// Starts the real gateway on Kestrel (127.0.0.1:0) with the shipped appsettings.json (+ the Development file's demo tenants), read
 /// explicitly and flattened into in-memory configuration, and destinations pointed at the tests' backends.
 /// </summary>
 public static class GatewayHost
 {
-    public const string AcmeKey = "acme-dev-key";
-    public const string GlobexKey = "globex-dev-key";
-    public const string InitechKey = "initech-dev-key";
-
     private static readonly Lazy<Dictionary<string, string?>> Shipped = new(() =>
         new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.json"), optional: false)
+            // The demo tenants and keys are development configuration (make run).
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "gateway.appsettings.Development.json"), optional: false)
             .Build()
             .AsEnumerable()
             // Keep KestrelHost's quiet logging defaults.
@@ -43,6 +39,13 @@ public static class GatewayHost
 
     public static Task<KestrelHost> StartAsync(Uri payments, Uri reporting, Uri render, IDictionary<string, string?>? overrides = null) =>
         KestrelHost.StartAsync(GatewayApp.Build, Settings(payments, reporting, render, overrides));
+
+    /// <summary>A gateway in front of <paramref name="payments"/> only; reporting's and render's destinations are a closed port.</summary>
+    public static Task<KestrelHost> StartPaymentsOnlyAsync(Uri payments, IDictionary<string, string?>? overrides = null)
+    {
+        var closed = ClosedPort();
+        return StartAsync(payments, closed, closed, overrides);
+    }
 
     /// <summary>The configuration key of a cluster's single destination.</summary>
     public static string Destination(string cluster) => $"ReverseProxy:Clusters:{cluster}:Destinations:d1:Address";

@@ -1,22 +1,13 @@
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MeshBulkheads.Gateway.Tests;
 
 public class RoutingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
-    private static readonly Metadata AcmeHeaders = new() { { MeshMetadata.ApiKey, GatewayHost.AcmeKey } };
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PaymentsMethods_WithKey_ReachPaymentsBackend()
     {
@@ -28,9 +19,9 @@ public class RoutingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         var list = new ListPaymentsRequest { AccountId = account, PageSize = 5 };
 
         // Act
-        var charged = await client.ChargeAsync(charge, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
-        var balanced = await client.GetBalanceAsync(balance, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
-        await client.ListPaymentsAsync(list, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        var charged = await client.ChargeAsync(charge, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        var balanced = await client.GetBalanceAsync(balance, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        await client.ListPaymentsAsync(list, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
         // Assert
         Assert.Equal("pay-" + account, charged.PaymentId);
@@ -48,7 +39,7 @@ public class RoutingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         var request = new BuildReportRequest { AccountIds = { "acct-" + Guid.NewGuid().ToString("N") } };
 
         // Act
-        var response = await client.BuildReportAsync(request, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        var response = await client.BuildReportAsync(request, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
         // Assert
         Assert.Equal(request.AccountIds[0], Assert.Single(response.Accounts).AccountId);
@@ -64,7 +55,7 @@ public class RoutingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         var request = new RenderRequest { Width = 17, Height = 19, Iterations = Random.Shared.Next(1, 1_000_000) };
 
         // Act
-        var response = await client.RenderAsync(request, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        var response = await client.RenderAsync(request, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
         // Assert
         Assert.Equal($"17x19x{request.Iterations}", response.Sha256);
@@ -85,7 +76,7 @@ public class RoutingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         {
             // Act
             var error = await Assert.ThrowsAsync<RpcException>(
-                () => client.GetBalanceAsync(request, AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout());
+                () => client.GetBalanceAsync(request, DemoTenants.AcmeHeaders, cancellationToken: Ct).ResponseAsync.DefaultTimeout());
 
             // Assert
             Assert.Equal(StatusCode.NotFound, error.StatusCode);

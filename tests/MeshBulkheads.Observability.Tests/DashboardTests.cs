@@ -47,8 +47,8 @@ public sealed class DashboardTests
         string[] required =
         [
             "meshbulkheads_bulkhead_active_requests", "meshbulkheads_bulkhead_permit_limit", "meshbulkheads_bulkhead_queued_requests",
-            "meshbulkheads_bulkhead_queue_oldest_age_seconds", "meshbulkheads_bulkhead_requests_total", "meshbulkheads_db_pool_wait_time_seconds_bucket",
-            "meshbulkheads_threadpool_lag_seconds_bucket", "meshbulkheads_gateway_rate_limit_decisions_total",
+            "meshbulkheads_bulkhead_queue_oldest_age_seconds", "meshbulkheads_bulkhead_requests_total", "meshbulkheads_db_pool_request_time_in_queue_seconds_bucket",
+            "meshbulkheads_threadpool_lag_seconds_bucket", "meshbulkheads_gateway_rate_limit_requests_total",
             "meshbulkheads_gateway_request_duration_seconds_bucket", "meshbulkheads:slo_errors:ratio_rate1h",
         ];
         using var json = JsonDocument.Parse(File.ReadAllText(ObservabilityFiles.Dashboard));
@@ -89,7 +89,7 @@ public sealed class DashboardTests
         Assert.Equal(["bar:baz:ratio", "foo_seconds_bucket"], names.Order());
     }
 
-    private static IEnumerable<string> Exprs(JsonElement element)
+    internal static IEnumerable<string> Exprs(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Object)
         {

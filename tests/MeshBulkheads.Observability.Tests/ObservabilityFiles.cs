@@ -26,6 +26,12 @@ internal static class ObservabilityFiles
 
     public static string DiagnosisDoc => Path.Combine(RepoRoot, "docs", "diagnosis.md");
 
+    public static string TourDoc => Path.Combine(RepoRoot, "docs", "tour.md");
+
+    public static string TourRows => Path.Combine(RepoRoot, "docs", "tour-rows");
+
+    public static string TourScript => Path.Combine(RepoRoot, "scripts", "tour.sh");
+
     public static YamlMappingNode LoadYaml(string path)
     {
         using var reader = new StreamReader(path);

@@ -1,13 +1,10 @@
-using System.Diagnostics;
-using MeshBulkheads.Testing;
+using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Observability.Tests;
 
 /// <summary>Runs the real promtool (Debian package `prometheus`) as a child process, bounded in time.</summary>
 internal static class Promtool
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
-
     /// <summary>The promtool executable; skips the test (fails under CI=true) when it is absent.</summary>
     public static string Require()
     {
@@ -20,35 +17,10 @@ internal static class Promtool
         return path!;
     }
 
+    /// <summary>Runs promtool in <paramref name="workingDirectory"/>; the output is its stdout then its stderr.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, CancellationToken cancellationToken, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Require())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("promtool did not start.");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Limit);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"promtool {string.Join(' ', arguments)} did not finish within {Limit}.");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await Tool.RunAsync(Require(), arguments, workingDirectory, cancellationToken: cancellationToken);
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 }

@@ -1,11 +1,6 @@
-using Grpc.Core;
 using Grpc.Core.Interceptors;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments.Tests.Ledger;
 using MeshBulkheads.ServiceDefaults.Health;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.Payments.Tests;
 

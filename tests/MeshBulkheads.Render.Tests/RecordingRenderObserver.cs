@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using MeshBulkheads.Render.Rendering;
-using MeshBulkheads.Render.Workers;
 
 namespace MeshBulkheads.Render.Tests;
 

@@ -1,5 +1,3 @@
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Render.Tests;
 
@@ -23,7 +21,7 @@ public class RenderHostTests
     public async Task Metrics_FromStartUp_ExportsRenderBulkheadFamily()
     {
         // Arrange
-        await using var host = await KestrelHost.StartAsync(RenderApp.Build, new Dictionary<string, string?> { ["Render:Workers"] = "2" });
+        await using var host = await KestrelHost.StartAsync(RenderApp.Build, new Dictionary<string, string?> { ["Render:WorkerCount"] = "2" });
         using var admin = host.CreateAdminClient();
 
         // Act
@@ -36,7 +34,7 @@ public class RenderHostTests
             && l.Contains("meshbulkheads_bulkhead=\"render\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("meshbulkheads_bulkhead_queue_oldest_age_seconds{", StringComparison.Ordinal)
             && l.Contains("meshbulkheads_bulkhead=\"render\"", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("meshbulkheads_render_workers_limit", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("meshbulkheads_render_workers_permit_limit", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -45,7 +43,7 @@ public class RenderHostTests
         // Arrange
         var configuration = new Dictionary<string, string?>
         {
-            ["Render:MaxQueueTime"] = "00:00:10",
+            ["Bulkheads:render:MaxQueueTime"] = "00:00:10",
             ["Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Default"] = "00:00:10",
         };
 
@@ -53,9 +51,36 @@ public class RenderHostTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => KestrelHost.StartAsync(RenderApp.Build, configuration));
 
         // Assert
-        // Checked by the library (render declares its method with DeclareMethods); Render:MaxQueueTime is applied
-        // as Bulkheads:render:MaxQueueTime, which the message names with the deadline key.
+        // Checked by the library (render declares its method with DeclareMethods); the message names both keys.
         Assert.Contains("Bulkheads:render:MaxQueueTime (00:00:10)", error.Message, StringComparison.Ordinal);
         Assert.Contains("Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Default (00:00:10)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_RenderPermitLimitSetDirectly_FailsNamingRenderWorkerCount()
+    {
+        // Arrange: the render bulkhead's permits are its workers; they have one key, Render:WorkerCount.
+        var configuration = new Dictionary<string, string?> { ["Bulkheads:render:PermitLimit"] = "8" };
+
+        // Act
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => KestrelHost.StartAsync(RenderApp.Build, configuration));
+
+        // Assert
+        Assert.Contains("Bulkheads:render:PermitLimit (8) is derived (one permit per render worker) and cannot be set: set Render:WorkerCount instead.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_WorkerCount_IsTheRenderBulkheadPermitLimit()
+    {
+        // Arrange
+        var configuration = new Dictionary<string, string?> { ["Render:WorkerCount"] = "3", ["Bulkheads:render:QueueLimit"] = "5" };
+
+        // Act
+        await using var host = await KestrelHost.StartAsync(RenderApp.Build, configuration);
+        var bulkhead = host.Services.GetRequiredService<MeshBulkheads.Concurrency.Bulkheads.IBulkheadProvider>().Get(RenderBulkheads.Name);
+
+        // Assert
+        Assert.Equal(3, bulkhead.Options.PermitLimit);
+        Assert.Equal(5, bulkhead.Options.QueueLimit);
     }
 }

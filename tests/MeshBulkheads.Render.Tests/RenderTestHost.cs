@@ -1,8 +1,4 @@
-using Grpc.Core;
 using MeshBulkheads.Contracts.Render.V1;
-using MeshBulkheads.Render.Workers;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.Render.Tests;
 
@@ -39,21 +35,6 @@ internal sealed class RenderTestHost : IAsyncDisposable
     /// <summary>Sends a small render, cancelled with the test unless <paramref name="cancellationToken"/> is given.</summary>
     public AsyncUnaryCall<RenderResponse> Render(CancellationToken? cancellationToken = null, DateTime? deadline = null) =>
         Client.RenderAsync(Small, deadline: deadline, cancellationToken: cancellationToken ?? TestContext.Current.CancellationToken);
-
-    /// <summary>Waits for a condition another thread makes true (bounded; polls, asserts nothing by itself).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var timeout = Task.Delay(TaskTimeoutExtensions.DefaultTimeoutSpan, TestContext.Current.CancellationToken);
-        while (!condition())
-        {
-            if (timeout.IsCompleted)
-            {
-                throw new TimeoutException("The condition did not become true in time.");
-            }
-
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
 
     public ValueTask DisposeAsync() => Host.DisposeAsync();
 }

@@ -1,7 +1,6 @@
-using Grpc.Core;
 using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.Reporting.Tests.Fakes;
-using MeshBulkheads.Testing;
+using Microsoft.AspNetCore.Builder;
 
 namespace MeshBulkheads.Reporting.Tests;
 
@@ -23,14 +22,14 @@ internal sealed class ReportingTestHost : IAsyncDisposable
 
     public ReportingService.ReportingServiceClient Client { get; }
 
-    public static async Task<ReportingTestHost> StartAsync(Dictionary<string, string?>? configuration = null)
+    public static async Task<ReportingTestHost> StartAsync(Dictionary<string, string?>? configuration = null, Action<WebApplicationBuilder>? configure = null)
     {
         var payments = await FakePaymentsServer.StartAsync();
         var settings = new Dictionary<string, string?>(configuration ?? [])
         {
             ["Reporting:PaymentsAddress"] = payments.Address.ToString(),
         };
-        var host = await KestrelHost.StartAsync(ReportingApp.Build, settings);
+        var host = await KestrelHost.StartAsync(ReportingApp.Build, settings, configure);
         return new ReportingTestHost(payments, host);
     }
 
@@ -45,6 +44,23 @@ internal sealed class ReportingTestHost : IAsyncDisposable
         return headers;
     }
 
+    /// <summary>Reporting's own 30 s default, but every downstream call needs at least 20 s: a call with 10 s left cannot fan out.</summary>
+    public static Dictionary<string, string?> MinimumBudgetAboveRemaining() => new()
+    {
+        ["Reporting:MinDownstreamBudget"] = "00:00:20",
+        ["Deadlines:Methods:/meshbulkheads.reporting.v1.ReportingService/:Default"] = "00:00:30",
+    };
+
+    /// <summary>
+    /// On a host started with <see cref="MinimumBudgetAboveRemaining"/>: a one-account report with 10 s left,
+    /// which must fail before any downstream call; returns its error.
+    /// </summary>
+    public Task<RpcException> BuildReportBelowMinimumBudgetAsync()
+    {
+        Fake.AddAccounts(1);
+        return Assert.ThrowsAsync<RpcException>(() => BuildReport(Request("acct-0001"), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+    }
+
     public static BuildReportRequest Request(params string[] accountIds)
     {
         var request = new BuildReportRequest();
@@ -56,24 +72,13 @@ internal sealed class ReportingTestHost : IAsyncDisposable
     public AsyncUnaryCall<BuildReportResponse> BuildReport(BuildReportRequest request, Metadata? headers = null, DateTime? deadline = null) =>
         Client.BuildReportAsync(request, headers ?? Tenant(), deadline, TestContext.Current.CancellationToken);
 
+    /// <summary>Sends <paramref name="count"/> reports of <paramref name="accountIds"/> at once, cancelled with the test.</summary>
+    public Task<BuildReportResponse>[] BuildReports(int count, params string[] accountIds) =>
+        [.. Enumerable.Range(0, count).Select(_ => BuildReport(Request(accountIds)).ResponseAsync)];
+
     /// <summary>Calls BuildReport with the caller's own cancellation.</summary>
     public AsyncUnaryCall<BuildReportResponse> BuildReportCancellable(BuildReportRequest request, CancellationToken cancellationToken) =>
         Client.BuildReportAsync(request, Tenant(), cancellationToken: cancellationToken);
-
-    /// <summary>Waits for a condition another thread makes true (bounded; polls, asserts nothing by itself).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var timeout = Task.Delay(TaskTimeoutExtensions.DefaultTimeoutSpan, TestContext.Current.CancellationToken);
-        while (!condition())
-        {
-            if (timeout.IsCompleted)
-            {
-                throw new TimeoutException("The condition did not become true in time.");
-            }
-
-            await Task.Delay(5, TestContext.Current.CancellationToken);
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {

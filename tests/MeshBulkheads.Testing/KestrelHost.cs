@@ -10,21 +10,14 @@ namespace MeshBulkheads.Testing;
 /// Configuration is passed explicitly: every host's appsettings.json lands in the test output and
 /// one silently overwrites the other.
 /// </summary>
-public sealed class KestrelHost : IAsyncDisposable
+public sealed class KestrelHost : InProcessHost
 {
     private readonly List<GrpcChannel> _channels = [];
 
     private KestrelHost(WebApplication app, MeshEndpoints endpoints)
-    {
-        App = app;
-        Endpoints = endpoints;
-    }
-
-    public WebApplication App { get; }
+        : base(app) => Endpoints = endpoints;
 
     public MeshEndpoints Endpoints { get; }
-
-    public IServiceProvider Services => App.Services;
 
     /// <summary>Builds and starts a host on 127.0.0.1 port 0 (gRPC and admin).</summary>
     public static async Task<KestrelHost> StartAsync(
@@ -39,6 +32,11 @@ public sealed class KestrelHost : IAsyncDisposable
             ["Mesh:BindAddress"] = "127.0.0.1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in DemoProfile.Settings)
+        {
+            settings[key] = value;
+        }
+
         if (configuration is not null)
         {
             foreach (var (key, value) in configuration)
@@ -67,14 +65,13 @@ public sealed class KestrelHost : IAsyncDisposable
     /// <summary>An HTTP/1.1 client for the admin port.</summary>
     public HttpClient CreateAdminClient() => new() { BaseAddress = Endpoints.Admin };
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         foreach (var channel in _channels)
         {
             channel.Dispose();
         }
 
-        await App.StopAsync().DefaultTimeout();
-        await App.DisposeAsync();
+        await base.DisposeAsync();
     }
 }

@@ -15,6 +15,8 @@ internal static class MeshResourceExtensions
             .WithEndpoint("grpc", e => e.Transport = "http2")
             .WithEndpoint(port: ports.Admin, targetPort: ports.Admin, scheme: "http", name: "admin", env: "Mesh__AdminPort", isProxied: false)
             .WithEnvironment("Mesh__BindAddress", "127.0.0.1")
+            // The local mesh is the development profile: demo tenants and keys, payments' demo seeding.
+            .WithEnvironment("DOTNET_ENVIRONMENT", "Development")
             .WithHttpHealthCheck("/readyz", endpointName: "admin");
 
     /// <summary>Points the gateway's YARP cluster <paramref name="cluster"/> at a service's gRPC port.</summary>

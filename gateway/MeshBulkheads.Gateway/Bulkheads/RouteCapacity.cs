@@ -5,16 +5,11 @@ namespace MeshBulkheads.Gateway.Bulkheads;
 /// <summary>
 /// The number of available (healthy or not yet probed) destinations behind each route, kept up to
 /// date by <see cref="RouteCapacityMonitor"/>; a route's bulkhead has
-/// <c>PermitsPerDestination × max(1, destinations)</c> permits.
+/// <c>PermitsPerDestination × max(1, destinations)</c> permits and <c>QueuePerDestination × max(1, destinations)</c>
+/// queue slots (<see cref="RouteBulkheadOptions"/>).
 /// </summary>
-public sealed class RouteCapacity(IConfiguration configuration)
+public sealed class RouteCapacity
 {
-    /// <summary>The configuration section of the per-route settings (<c>Gateway:RouteBulkheads:&lt;route&gt;</c>).</summary>
-    public const string SectionName = "Gateway:RouteBulkheads";
-
-    /// <summary>Default of <c>Gateway:RouteBulkheads:&lt;route&gt;:PermitsPerDestination</c>.</summary>
-    public const int DefaultPermitsPerDestination = 64;
-
     private readonly ConcurrentDictionary<string, int> _destinations = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The available destinations last seen for <paramref name="route"/> (1 before the first look).</summary>
@@ -28,12 +23,8 @@ public sealed class RouteCapacity(IConfiguration configuration)
         return previous != count;
     }
 
-    /// <summary>Concurrent calls one destination of <paramref name="route"/> may get from this gateway.</summary>
-    public int PermitsPerDestination(string route) =>
-        configuration.GetValue($"{SectionName}:{route}:PermitsPerDestination", DefaultPermitsPerDestination);
-
-    /// <summary>The permits of <paramref name="route"/>'s bulkhead now.</summary>
-    public int PermitsOf(string route) =>
+    /// <summary><paramref name="perDestination"/> scaled by the available destinations of <paramref name="route"/>.</summary>
+    public int Scale(string route, int perDestination) =>
         // With no available destination the route answers no-healthy-backend anyway; keep one destination's worth.
-        (int)Math.Min(100_000L, (long)PermitsPerDestination(route) * Math.Max(1, DestinationsOf(route)));
+        (int)Math.Min(100_000L, (long)perDestination * Math.Max(1, DestinationsOf(route)));
 }

@@ -1,56 +1,107 @@
-using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Gateway.Deadlines.Internal;
 using MeshBulkheads.Gateway.Forwarding;
-using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace MeshBulkheads.Gateway.Deadlines;
 
 /// <summary>
-/// Gives every proxied call a finite deadline when it arrives: the caller's <c>grpc-timeout</c>
-/// (parsed by the shared <see cref="GrpcTimeoutParser"/>), the route's <c>Default</c> when absent,
-/// clamped to the route's <c>Max</c>. Zero or negative → <c>DEADLINE_EXCEEDED</c>, malformed →
+/// Gives every proxied call a finite deadline when it arrives, decided by the library's
+/// <see cref="DeadlineResolver"/> (the one the services use) for the resolved <see cref="GatewayMethod"/>:
+/// the caller's <c>grpc-timeout</c>, the method's <c>Deadlines:Methods:&lt;prefix&gt;:Default</c> when absent,
+/// clamped to its <c>Max</c>. Zero or negative → <c>DEADLINE_EXCEEDED</c>, malformed →
 /// <c>INVALID_ARGUMENT</c>; neither reaches a backend. <see cref="DeadlineForwardingMiddleware"/>
-/// later forwards what is left.
+/// later forwards what is left. The deadline is enforced: the rest of the pipeline sees
+/// <c>RequestAborted</c> cancelled at the deadline, so the forwarder cancels the backend call and the
+/// route permit is returned; the caller then gets Trailers-Only <c>DEADLINE_EXCEEDED</c>
+/// (<c>deadline-exceeded</c>), or, when the backend's response had started, <c>grpc-status: 4</c> in
+/// the trailers instead of a reset.
 /// </summary>
-public sealed class DeadlineMiddleware(RequestDelegate next, GatewayPolicyMonitor policy, GatewayMetrics metrics, TimeProvider timeProvider)
+public sealed class DeadlineMiddleware(RequestDelegate next, DeadlineResolver resolver, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<DeadlineMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var arrival = timeProvider.GetTimestamp();
         var route = GatewayRoute.IdOf(context);
-        var headers = context.Request.Headers[MeshMetadata.GrpcTimeout];
-        // Two grpc-timeout headers are as malformed as one bad one.
-        var raw = headers.Count > 1 ? "," : headers.Count == 1 ? headers[0] : null;
-        var routePolicy = policy.Current.Options.DeadlineOf(route);
-        TimeSpan timeout;
-        DeadlineSource source;
-        switch (GrpcTimeoutParser.Parse(raw, out var parsed))
+        // Keyed by the resolved method, as in the services: one table of deadlines for the whole mesh.
+        var method = context.Features.Get<GatewayMethod>()?.Path ?? context.Request.Path.Value ?? "/";
+        var resolution = resolver.Resolve(method, context.Request.Headers[MeshMetadata.GrpcTimeout]);
+        if (resolution.Rejection is { } rejection)
         {
-            case GrpcTimeoutParseResult.Malformed:
-                metrics.Rejected(route, GatewayRejectReasons.MalformedGrpcTimeout);
-                await GrpcTrailersOnlyResponse.WriteAsync(
-                    context,
-                    StatusCode.InvalidArgument,
-                    $"grpc-timeout '{headers}' is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m)",
-                    StatusCodes.Status400BadRequest,
-                    [new(MeshMetadata.RejectReason, GatewayRejectReasons.MalformedGrpcTimeout)]);
-                return;
-            case GrpcTimeoutParseResult.NonPositive:
-                await DeadlineForwardingMiddleware.RejectAsync(context, metrics, route, $"grpc-timeout '{raw}' leaves no time: the deadline has already passed, so the call was not forwarded");
-                return;
-            case GrpcTimeoutParseResult.Absent:
-                (timeout, source) = (routePolicy.Default, DeadlineSource.Default);
-                break;
-            default:
-                (timeout, source) = parsed > routePolicy.Max ? (routePolicy.Max, DeadlineSource.Clamped) : (parsed, DeadlineSource.Header);
-                break;
+            await GatewayRejections.WriteAsync(context, metrics, route, rejection);
+            return;
         }
 
+        var (timeout, source) = (resolution.Timeout, resolution.Source);
+
+        // The rest of the pipeline, the forwarder included, sees RequestAborted cancelled at the deadline;
+        // the caller's own token stays here to tell "deadline" from "caller gone".
+        var caller = context.RequestAborted;
         using var deadlineCts = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, context.RequestAborted);
-        context.Features.Set<IDeadlineFeature>(new GatewayDeadlineFeature(arrival, timeout, timeProvider.GetUtcNow() + timeout, source, linked.Token));
-        await next(context);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, caller);
+        context.Features.Set<IDeadlineFeature>(new DeadlineFeature(resolution.Deadline, timeout, source, linked.Token));
+        var resetFeature = context.Features.Get<IHttpResetFeature>();
+        var heldReset = resetFeature is null ? null : new DeadlineResetFeature(resetFeature, deadlineCts.Token, caller);
+        context.Features.Set<IHttpResetFeature>(heldReset);
+        context.RequestAborted = linked.Token;
+        var cancelledByDeadline = false;
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (deadlineCts.IsCancellationRequested && !caller.IsCancellationRequested)
+        {
+            // E.g. still waiting for the request body (MessageSizeMiddleware) when the deadline fired.
+            cancelledByDeadline = true;
+        }
+        finally
+        {
+            context.RequestAborted = caller;
+            context.Features.Set(resetFeature);
+        }
+
+        // Only a call the deadline cut short (the forwarder failed, the caller is still there) is answered here.
+        // (A response that completed before the deadline fired has started and carries no forwarder error.)
+        var cutShort = cancelledByDeadline || (deadlineCts.IsCancellationRequested && !caller.IsCancellationRequested
+            && (context.Features.Get<IForwarderErrorFeature>() is not null || !context.Response.HasStarted));
+        if (!cutShort)
+        {
+            if (heldReset?.HeldBack is { } code)
+            {
+                resetFeature!.Reset(code);
+            }
+
+            return;
+        }
+
+        await DeadlineExpiredAsync(context, route, timeout, source, heldReset, resetFeature);
+    }
+
+    private async Task DeadlineExpiredAsync(HttpContext context, string route, TimeSpan timeout, DeadlineSource source, DeadlineResetFeature? heldReset, IHttpResetFeature? resetFeature)
+    {
+        var message = $"route '{route}': no answer within the deadline of {timeout.TotalMilliseconds:0} ms ({source}); the gateway cancelled the backend call";
+        if (!context.Response.HasStarted)
+        {
+            GatewayLog.DeadlineExpired(logger, route, (long)timeout.TotalMilliseconds, false);
+            await GatewayRejections.WriteAsync(context, metrics, route, DeadlineGuard.Exceeded(message));
+            return;
+        }
+
+        if (!context.Response.SupportsTrailers())
+        {
+            // Nothing better than a reset can end a started response without trailers.
+            if (heldReset?.HeldBack is { } code)
+            {
+                resetFeature!.Reset(code);
+            }
+
+            return;
+        }
+
+        // The response started (headers, maybe messages): end it with grpc-status 4 in the trailers, not a bare reset.
+        GatewayLog.DeadlineExpired(logger, route, (long)timeout.TotalMilliseconds, true);
+        await GatewayRejections.WriteAsync(context, metrics, route, DeadlineGuard.Exceeded(message));
     }
 }

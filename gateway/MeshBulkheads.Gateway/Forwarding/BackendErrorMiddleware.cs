@@ -1,4 +1,5 @@
 using Grpc.Core;
+using MeshBulkheads.ServiceDefaults.Telemetry;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Gateway.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
@@ -15,7 +16,7 @@ namespace MeshBulkheads.Gateway.Forwarding;
 /// sets. When the client went away nothing is written; when the backend's response has already
 /// started it cannot be rewritten and YARP resets the stream (the client sees the reset).
 /// </remarks>
-public sealed class BackendErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, ILogger<BackendErrorMiddleware> logger)
+public sealed class BackendErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, LogThrottle throttle, ILogger<BackendErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -32,26 +33,34 @@ public sealed class BackendErrorMiddleware(RequestDelegate next, GatewayMetrics 
         var clusterId = proxy?.Cluster?.Config.ClusterId ?? "unknown";
         var (status, httpStatus, reason, message) = error.Error switch
         {
+            ForwarderError.NoAvailableDestinations when proxy?.AllDestinations.Count == 0 => (
+                StatusCode.Unavailable,
+                StatusCodes.Status503ServiceUnavailable,
+                MeshRejectReasons.NoHealthyBackend,
+                $"no backend for route '{routeId}' (cluster '{clusterId}'): the cluster has no destinations yet (its DNS names do not resolve: no ready backend pod); retry later"),
             ForwarderError.NoAvailableDestinations => (
                 StatusCode.Unavailable,
                 StatusCodes.Status503ServiceUnavailable,
-                GatewayRejectReasons.NoHealthyBackend,
+                MeshRejectReasons.NoHealthyBackend,
                 $"no healthy backend for route '{routeId}' (cluster '{clusterId}'): every destination fails its health checks; retry later"),
             ForwarderError.RequestTimedOut => (
                 StatusCode.DeadlineExceeded,
                 StatusCodes.Status504GatewayTimeout,
-                GatewayRejectReasons.BackendTimeout,
+                MeshRejectReasons.BackendTimeout,
                 $"backend for route '{routeId}' (cluster '{clusterId}') did not answer within the gateway's activity timeout"),
             _ => (
                 StatusCode.Unavailable,
                 StatusCodes.Status502BadGateway,
-                GatewayRejectReasons.BackendUnavailable,
+                MeshRejectReasons.BackendUnavailable,
                 $"backend for route '{routeId}' (cluster '{clusterId}') is unavailable ({Describe(error)}); retry later"),
         };
 
-        GatewayLog.BackendFailure(logger, routeId, clusterId, error.Error.ToString(), status.ToString(), reason);
-        metrics.Rejected(routeId, reason);
-        await GrpcTrailersOnlyResponse.WriteAsync(context, status, message, httpStatus, [new(MeshMetadata.RejectReason, reason)]);
+        if (throttle.ShouldLog($"{routeId}|{clusterId}|{error.Error}", out var suppressed))
+        {
+            GatewayLog.BackendFailure(logger, error.Exception, routeId, clusterId, error.Error.ToString(), status.ToString(), reason, suppressed);
+        }
+
+        await GatewayRejections.WriteAsync(context, metrics, routeId, new MeshRejection(status, reason, message) { HttpStatusOverride = httpStatus });
     }
 
     /// <summary>Errors caused by the client (it cancelled or sent a broken body): nothing to explain to it.</summary>

@@ -1,30 +1,42 @@
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Gateway.Telemetry;
 
 namespace MeshBulkheads.Gateway.Forwarding;
 
 /// <summary>
-/// Sets <c>x-mesh-criticality</c> on every proxied call, overwriting a client's value: payments'
-/// <c>Charge</c> is <c>critical</c> (money moves), everything else is <c>sheddable</c>.
+/// Sets <c>x-mesh-criticality</c> on every proxied call, overwriting a client's value, from the resolved
+/// <see cref="GatewayMethod"/> and <c>Criticality:Methods:&lt;prefix&gt;</c> / <c>Criticality:Default</c>
+/// (<see cref="CriticalityOptions"/>, the services' shape; shipped: payments' <c>Charge</c> is <c>critical</c>,
+/// everything else <c>sheddable</c>). A client value that is not <c>critical</c> or <c>sheddable</c> is refused with
+/// <c>INVALID_ARGUMENT</c> (<c>invalid-criticality</c>) by the library's <see cref="CriticalityHeader.Read"/>, the parser
+/// the services use: an unknown value is never guessed.
 /// </summary>
-public sealed class GatewayCriticality(RequestDelegate next)
+public sealed class GatewayCriticality(RequestDelegate next, GatewayMetrics metrics, IOptions<CriticalityOptions> criticality)
 {
     public const string Critical = CriticalityHeader.Critical;
     public const string Sheddable = CriticalityHeader.Sheddable;
 
-    /// <summary>The gRPC methods that are critical.</summary>
-    public static IReadOnlySet<string> CriticalMethods { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "/meshbulkheads.payments.v1.PaymentsService/Charge",
-    };
-
-    /// <summary>The criticality of a gRPC path.</summary>
-    public static BulkheadCriticality Of(PathString path) =>
-        path.HasValue && CriticalMethods.Contains(path.Value!) ? BulkheadCriticality.Critical : BulkheadCriticality.Sheddable;
+    /// <summary>
+    /// The criticality this middleware stamped on the call (the value it forwards); a call it has not
+    /// stamped is sheddable.
+    /// </summary>
+    public static BulkheadCriticality Of(HttpContext context) =>
+        context.Features.Get<StampedCriticality>()?.Value ?? BulkheadCriticality.Sheddable;
 
     public Task InvokeAsync(HttpContext context)
     {
-        context.Request.Headers[MeshMetadata.Criticality] = CriticalityHeader.ToValue(Of(context.Request.Path));
+        var sent = context.Request.Headers[MeshMetadata.Criticality];
+        if (sent.Count > 0 && CriticalityHeader.Read(sent.ToString(), BulkheadCriticality.Sheddable, out _) is { } rejection)
+        {
+            return GatewayRejections.WriteAsync(context, metrics, GatewayRoute.IdOf(context), rejection);
+        }
+
+        var value = criticality.Value.Resolve(context.Features.Get<GatewayMethod>()?.Path);
+        context.Features.Set(new StampedCriticality(value));
+        context.Request.Headers[MeshMetadata.Criticality] = CriticalityHeader.ToValue(value);
         return next(context);
     }
+
+    private sealed record StampedCriticality(BulkheadCriticality Value);
 }

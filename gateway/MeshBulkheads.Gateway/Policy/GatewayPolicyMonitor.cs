@@ -1,14 +1,14 @@
 using System.Text.Json;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
 namespace MeshBulkheads.Gateway.Policy;
 
 /// <summary>
 /// Holds the gateway's current <see cref="GatewayPolicy"/> and applies configuration reloads: a
-/// reload whose policy or tenancy settings fail validation is logged, counted
+/// reload whose policy or tenancy settings fail validation or cannot be bound (a value of the wrong
+/// type, an unreadable keys file) is logged, counted
 /// (<c>meshbulkheads.gateway.config.reload_failures</c>) and ignored, so the last good policy keeps
 /// serving; an accepted one increments <see cref="GatewayPolicy.Generation"/>
 /// (<c>meshbulkheads.gateway.config.generation</c>) and raises <see cref="Changed"/>.
@@ -60,7 +60,7 @@ public sealed class GatewayPolicyMonitor : IDisposable
 
     /// <summary>What the per-tenant state depends on: the policy and each tenant's tier (never keys).</summary>
     private static string Fingerprint(GatewayPolicyOptions options, GatewayTenancyOptions tenancy) =>
-        JsonSerializer.Serialize(new { options.Tiers, options.RouteCosts, options.UnauthenticatedLimit, options.Deadlines, Tenants = tenancy.Tenants.Select(t => new { t.Id, t.Tier }) });
+        JsonSerializer.Serialize(new { options.Tiers, options.RouteCosts, options.UnauthenticatedLimit, Tenants = tenancy.Tenants.Select(t => new { t.Id, t.Tier }) });
 
     private void OnReload()
     {
@@ -74,9 +74,12 @@ public sealed class GatewayPolicyMonitor : IDisposable
                 // Tenancy has its own monitor (the key table); a bad tenancy setting still makes the reload a failure here.
                 tenancy = _tenancyFactory.Create(Options.DefaultName);
             }
-            catch (OptionsValidationException e)
+            catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or IOException or UnauthorizedAccessException or JsonException)
             {
-                var failure = string.Join(" ", e.Failures);
+                // Validation, and everything else a reload can fail with: a value the binder cannot
+                // convert ("abc" for a number), an unreadable keys file. A reload callback that throws
+                // would be lost (configuration change callbacks have no caller to report to).
+                var failure = e is OptionsValidationException validation ? string.Join(" ", validation.Failures) : $"{e.GetType().Name}: {e.Message}";
                 if (failure != _lastFailure)
                 {
                     _lastFailure = failure;

@@ -1,10 +1,9 @@
-using MeshBulkheads.Concurrency.Deadlines;
-
 namespace MeshBulkheads.Gateway.Policy;
 
 /// <summary>
 /// The gateway's traffic policy, section <c>Gateway</c>: tier rate limits, route costs and the
-/// limit for unauthenticated traffic. Validated at start and on every reload; an invalid reload is
+/// limit for unauthenticated traffic. Deadlines are not here: the gateway reads <c>Deadlines:*</c>, the
+/// services' shape, through the library's <c>DeadlineResolver</c>. Validated at start and on every reload; an invalid reload is
 /// logged and counted and the last good policy keeps serving (see <see cref="GatewayPolicyMonitor"/>).
 /// </summary>
 public sealed class GatewayPolicyOptions
@@ -34,16 +33,10 @@ public sealed class GatewayPolicyOptions
     public TokenBucketLimit UnauthenticatedLimit { get; set; } = new() { TokensPerSecond = 20, Burst = 40 };
 
     /// <summary>
-    /// Deadline policy by YARP route id (<c>Gateway:Deadlines:&lt;route&gt;:Default|Max</c>): the deadline a
-    /// call without <c>grpc-timeout</c> gets, and the longest one honoured. Routes not listed get the
-    /// shared library's defaults (5 s, 30 s).
+    /// Removed: <c>Gateway:Deadlines:&lt;route&gt;</c> became <c>Deadlines:Methods:&lt;method prefix&gt;</c>, the services' shape
+    /// (docs/migration.md). Bound only so that a stale setting fails the start instead of being silently ignored.
     /// </summary>
-    public Dictionary<string, DeadlineOptions> Deadlines { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>The deadline policy of <paramref name="routeId"/>.</summary>
-    public DeadlineOptions DeadlineOf(string routeId) => Deadlines.TryGetValue(routeId, out var policy) ? policy : DefaultDeadline;
-
-    private static readonly DeadlineOptions DefaultDeadline = new();
+    public Dictionary<string, MeshBulkheads.Concurrency.Deadlines.DeadlineOptions> Deadlines { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The cost of one call on <paramref name="routeId"/>.</summary>
     public int CostOf(string routeId) => RouteCosts.TryGetValue(routeId, out var cost) ? cost : DefaultRouteCost;

@@ -14,29 +14,17 @@ public sealed class RateLimitingOptions : IValidatableObject
     public RateLimitStore Store { get; set; } = RateLimitStore.InProcess;
 
     /// <summary>The Redis store's settings (<c>Gateway:RateLimiting:Redis</c>); required when <see cref="Store"/> is <c>Redis</c>.</summary>
+    [ValidateObjectMembers]
     public RedisRateLimitOptions Redis { get; set; } = new();
 
+    /// <summary>The cross-field rule the attributes cannot express; the generated validator calls it.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Store != RateLimitStore.Redis)
-        {
-            yield break;
-        }
-
-        if (string.IsNullOrWhiteSpace(Redis.Configuration))
+        if (Store == RateLimitStore.Redis && string.IsNullOrWhiteSpace(Redis.Configuration))
         {
             yield return new ValidationResult(
                 $"{SectionName}:Redis:Configuration is required when {SectionName}:Store is Redis (a StackExchange.Redis connection string, e.g. 'redis:6379').",
                 [nameof(Redis)]);
-        }
-
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(Redis, new ValidationContext(Redis), results, validateAllProperties: true))
-        {
-            foreach (var result in results)
-            {
-                yield return new ValidationResult($"{SectionName}:Redis: {result.ErrorMessage}", [nameof(Redis)]);
-            }
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
@@ -28,12 +30,11 @@ public sealed class TenantRateLimitMiddleware(
             return;
         }
 
-        var pushbackMs = RateLimitRejection.PushbackMs(decision.RetryAfter);
+        var pushbackMs = MeshRejection.ToPushbackMilliseconds(decision.RetryAfter);
         GatewayLog.TenantRateLimited(logger, tenant.Id, route, decision.Cost, pushbackMs);
-        metrics.Rejected(route, GatewayRejectReasons.TenantRateLimit);
         var message = string.Create(
             CultureInfo.InvariantCulture,
             $"tenant '{tenant.Id}' is over its rate limit ({tenant.Tier} tier: {decision.Limit.TokensPerSecond} tokens/s, burst {decision.Limit.Burst}); a call on route '{route}' costs {decision.Cost} tokens; retry after {pushbackMs} ms");
-        await RateLimitRejection.WriteAsync(context, GatewayRejectReasons.TenantRateLimit, message, decision.RetryAfter);
+        await GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(StatusCode.ResourceExhausted, MeshRejectReasons.TenantRateLimit, message, decision.RetryAfter));
     }
 }

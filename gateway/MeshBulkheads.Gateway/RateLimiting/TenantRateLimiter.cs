@@ -14,59 +14,33 @@ namespace MeshBulkheads.Gateway.RateLimiting;
 /// limiter until it has been idle, so a new tier rate would never reach a tenant that is always busy.
 /// Here an accepted reload starts a new generation: every tenant's next call gets a bucket with the
 /// new limits (starting full, i.e. one fresh burst per reload). Only authenticated tenants get a
-/// bucket, so the number of buckets is bounded by the configured tenants.
+/// bucket, so the number of buckets is bounded by the configured tenants. Buckets refill by elapsed
+/// <see cref="TimeProvider"/> time and own no timer: a replaced generation is simply dropped, and a
+/// bucket a call creates in it while a reload replaces it is collected with it.
 /// </remarks>
 public sealed class TenantRateLimiter : ITenantRateLimiter, IDisposable
 {
-    private readonly GatewayPolicyMonitor _monitor;
-    private volatile Generation _generation;
+    private readonly PolicyBound<Generation> _generation;
 
-    public TenantRateLimiter(GatewayPolicyMonitor monitor)
-    {
-        _monitor = monitor;
-        _generation = new Generation(monitor.Current);
-        monitor.Changed += OnPolicyChanged;
-    }
-
-    /// <summary>The generation the buckets belong to.</summary>
-    public long CurrentGeneration => _generation.Policy.Generation;
+    public TenantRateLimiter(GatewayPolicyMonitor monitor, TimeProvider timeProvider) =>
+        _generation = new PolicyBound<Generation>(monitor, policy => new Generation(policy, timeProvider));
 
     /// <summary>Takes the cost of a call on <paramref name="routeId"/> from <paramref name="tenant"/>'s bucket.</summary>
     public RateLimitDecision TryAcquire(GatewayTenant tenant, string routeId)
     {
-        while (true)
-        {
-            var generation = _generation;
-            var bucket = generation.Buckets.GetOrAdd((tenant.Id, tenant.Tier), static (key, g) => g.CreateBucket(key.Tier), generation);
-            try
-            {
-                return bucket.TryAcquire(generation.Policy.Options.CostOf(routeId));
-            }
-            catch (ObjectDisposedException) when (!ReferenceEquals(generation, _generation))
-            {
-                // A reload replaced the bucket between lookup and acquire: ask the new generation.
-            }
-        }
+        var generation = _generation.Current;
+        var bucket = generation.Buckets.GetOrAdd((tenant.Id, tenant.Tier), static (key, g) => g.CreateBucket(key.Tier), generation);
+        // A reload between lookup and acquire charges the old generation's bucket once: harmless, it is being dropped.
+        return bucket.TryAcquire(generation.Policy.Options.CostOf(routeId));
     }
 
     /// <inheritdoc />
     public ValueTask<RateLimitDecision> TryAcquireAsync(GatewayTenant tenant, string routeId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(TryAcquire(tenant, routeId));
 
-    public void Dispose()
-    {
-        _monitor.Changed -= OnPolicyChanged;
-        _generation.Dispose();
-    }
+    public void Dispose() => _generation.Dispose();
 
-    private void OnPolicyChanged(GatewayPolicy policy)
-    {
-        var previous = _generation;
-        _generation = new Generation(policy);
-        previous.Dispose();
-    }
-
-    private sealed class Generation(GatewayPolicy policy) : IDisposable
+    private sealed class Generation(GatewayPolicy policy, TimeProvider timeProvider)
     {
         public GatewayPolicy Policy { get; } = policy;
 
@@ -74,14 +48,6 @@ public sealed class TenantRateLimiter : ITenantRateLimiter, IDisposable
 
         public TokenBucket CreateBucket(string tier) =>
             // Tenancy validation admits only known tiers and policy validation requires every known tier.
-            new(Policy.Options.Tiers.TryGetValue(tier, out var limit) ? limit : Policy.Options.Tiers[TenantTiers.Bronze]);
-
-        public void Dispose()
-        {
-            foreach (var bucket in Buckets.Values)
-            {
-                bucket.Dispose();
-            }
-        }
+            new(Policy.Options.Tiers.TryGetValue(tier, out var limit) ? limit : Policy.Options.Tiers[TenantTiers.Bronze], timeProvider);
     }
 }

@@ -10,43 +10,14 @@ namespace MeshBulkheads.Gateway.RateLimiting;
 /// </summary>
 public sealed class UnauthenticatedRateLimiter : IDisposable
 {
-    private readonly GatewayPolicyMonitor _monitor;
-    private volatile TokenBucket _bucket;
+    // The bucket owns no timer (elapsed-time refill): the one a reload replaces needs no disposal.
+    private readonly PolicyBound<TokenBucket> _bucket;
 
-    public UnauthenticatedRateLimiter(GatewayPolicyMonitor monitor)
-    {
-        _monitor = monitor;
-        _bucket = new TokenBucket(monitor.Current.Options.UnauthenticatedLimit);
-        monitor.Changed += OnPolicyChanged;
-    }
+    public UnauthenticatedRateLimiter(GatewayPolicyMonitor monitor, TimeProvider timeProvider) =>
+        _bucket = new PolicyBound<TokenBucket>(monitor, policy => new TokenBucket(policy.Options.UnauthenticatedLimit, timeProvider));
 
     /// <summary>Takes one token for a call that failed (or will fail) authentication.</summary>
-    public RateLimitDecision TryAcquire()
-    {
-        while (true)
-        {
-            var bucket = _bucket;
-            try
-            {
-                return bucket.TryAcquire(1);
-            }
-            catch (ObjectDisposedException) when (!ReferenceEquals(bucket, _bucket))
-            {
-                // Replaced by a reload: use the new bucket.
-            }
-        }
-    }
+    public RateLimitDecision TryAcquire() => _bucket.Current.TryAcquire(1);
 
-    public void Dispose()
-    {
-        _monitor.Changed -= OnPolicyChanged;
-        _bucket.Dispose();
-    }
-
-    private void OnPolicyChanged(GatewayPolicy policy)
-    {
-        var previous = _bucket;
-        _bucket = new TokenBucket(policy.Options.UnauthenticatedLimit);
-        previous.Dispose();
-    }
+    public void Dispose() => _bucket.Dispose();
 }

@@ -6,9 +6,13 @@ internal static partial class GatewayLog
     [LoggerMessage(1, LogLevel.Debug, "Rejected an unauthenticated call to {Path}: {Reason}", EventName = nameof(Unauthenticated))]
     public static partial void Unauthenticated(ILogger logger, string path, string reason);
 
-    // No exception argument: YARP's HttpForwarder already logs the failure with its stack trace at Warning.
-    [LoggerMessage(2, LogLevel.Information, "Backend failure on route {RouteId} (cluster {ClusterId}): {ForwarderError}; answered {GrpcStatus} with reason {Reason}", EventName = nameof(BackendFailure))]
-    public static partial void BackendFailure(ILogger logger, string routeId, string clusterId, string forwarderError, string grpcStatus, string reason);
+    // Rate-limited by LogThrottle: the first per route, cluster and error in each interval,
+    // with the exception; the rest are counted into the next line (YARP's own per-call warning is off in appsettings.json).
+    [LoggerMessage(2, LogLevel.Warning, "Backend failure on route {RouteId} (cluster {ClusterId}): {ForwarderError}; answered {GrpcStatus} with reason {Reason}. {Suppressed} more like it since the last such line were not logged", EventName = nameof(BackendFailure))]
+    public static partial void BackendFailure(ILogger logger, Exception? exception, string routeId, string clusterId, string forwarderError, string grpcStatus, string reason, long suppressed);
+
+    [LoggerMessage(8, LogLevel.Debug, "Deadline of {TimeoutMs} ms expired on route {RouteId} before the backend answered (response started: {ResponseStarted}); backend call cancelled", EventName = nameof(DeadlineExpired))]
+    public static partial void DeadlineExpired(ILogger logger, string routeId, long timeoutMs, bool responseStarted);
 
     // The failures name settings and values, never API keys (the validators guarantee it).
     [LoggerMessage(3, LogLevel.Error, "Configuration reload refused; generation {Generation} keeps serving. {Failures}", EventName = nameof(ConfigReloadRejected))]
@@ -26,4 +30,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(7, LogLevel.Information, "Redis rate-limit store answers again: tenant limits are global across replicas", EventName = nameof(RateLimitStoreRecovered))]
     public static partial void RateLimitStoreRecovered(ILogger logger);
+
+    [LoggerMessage(9, LogLevel.Warning, "PITFALL SWITCH {Key} IS ON, never in production: the gateway's tenant rate limits are off (every call allowed) and its route bulkheads unbounded", EventName = nameof(TenantRateLimitsOff))]
+    public static partial void TenantRateLimitsOff(ILogger logger, string key);
 }

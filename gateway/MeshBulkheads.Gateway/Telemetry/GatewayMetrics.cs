@@ -1,62 +1,48 @@
+using MeshBulkheads.Concurrency.Rejections;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using MeshBulkheads.Concurrency.Telemetry;
+using MeshBulkheads.ServiceDefaults.Telemetry;
 
 namespace MeshBulkheads.Gateway.Telemetry;
 
 /// <summary>
-/// The gateway's own instruments (meter <c>MeshBulkheads.Gateway</c>). Tag values are bounded:
+/// The gateway's own instruments (meter <c>MeshBulkheads.Gateway</c>), tagged with the shared
+/// <see cref="MeshTelemetryTags"/>. Tag values are bounded:
 /// route ids and tenant ids come from configuration (a tenant becomes a tag only after it
-/// authenticated), reasons from <see cref="GatewayRejectReasons"/>, statuses from the gRPC enum.
+/// authenticated), reasons from <see cref="MeshBulkheads.Concurrency.Rejections.MeshRejectReasons"/>, statuses from the gRPC enum.
 /// </summary>
 public sealed class GatewayMetrics
 {
-    public const string MeterName = "MeshBulkheads.Gateway";
-
-    /// <summary>The YARP route id, e.g. <c>payments</c>.</summary>
-    public const string RouteTag = "meshbulkheads.route";
-
-    /// <summary>The <c>x-mesh-reject-reason</c> value.</summary>
-    public const string ReasonTag = "meshbulkheads.reject_reason";
-
-    /// <summary>The authenticated tenant id, or <see cref="NoTenant"/>.</summary>
-    public const string TenantTag = "meshbulkheads.tenant";
-
-    /// <summary><c>allowed</c> or <c>rejected</c> on <c>meshbulkheads.gateway.rate_limit.decisions</c>.</summary>
-    public const string ResultTag = "meshbulkheads.rate_limit.result";
-
-    /// <summary>The gRPC status name the caller got, e.g. <c>OK</c>, <c>ResourceExhausted</c>.</summary>
-    public const string GrpcStatusTag = "rpc.grpc.status_code";
-
-    /// <summary>The rate-limit store that failed, on <c>meshbulkheads.gateway.rate_limit.store_errors</c> (<c>redis</c>).</summary>
-    public const string StoreTag = "meshbulkheads.rate_limit.store";
-
-    /// <summary>What went wrong: <c>timeout</c>, <c>connection</c> or <c>server</c> (OpenTelemetry's <c>error.type</c>).</summary>
-    public const string ErrorTypeTag = "error.type";
+    public const string MeterName = MeshTelemetry.Prefix + ".Gateway";
 
     /// <summary>Tenant tag value for calls that did not authenticate.</summary>
     public const string NoTenant = "unauthenticated";
 
+    /// <summary>The <see cref="MeshTelemetryTags.Result"/> of an admitted call on <c>meshbulkheads.gateway.rate_limit.requests</c>.</summary>
     public const string AllowedResult = "allowed";
+
+    /// <summary>The <see cref="MeshTelemetryTags.Result"/> of a refused call on <c>meshbulkheads.gateway.rate_limit.requests</c>.</summary>
     public const string RejectedResult = "rejected";
 
     private readonly Meter _meter;
     private readonly Counter<long> _rejected;
-    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _rateLimitRequests;
     private readonly Counter<long> _reloadFailures;
     private readonly Counter<long> _storeErrors;
+    private readonly Counter<long> _resizeFailures;
+    private readonly Counter<long> _dnsFailures;
     private readonly Histogram<double> _duration;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _rejected = _meter.CreateCounter<long>(
+        _rejected = _meter.CreateRequestCounter(
             "meshbulkheads.gateway.rejected_requests",
-            unit: "{request}",
-            description: "Requests the gateway answered itself with a gRPC error instead of a backend's answer, by route and reason.");
-        _decisions = _meter.CreateCounter<long>(
-            "meshbulkheads.gateway.rate_limit.decisions",
-            unit: "{request}",
-            description: "Rate-limit decisions by tenant, route and result (allowed|rejected).");
+            "Requests the gateway answered itself with a gRPC error instead of a backend's answer, by route and reason.");
+        _rateLimitRequests = _meter.CreateRequestCounter(
+            "meshbulkheads.gateway.rate_limit.requests",
+            "Calls through the tenant rate limit by tenant, route and result (allowed|rejected).");
         _reloadFailures = _meter.CreateCounter<long>(
             "meshbulkheads.gateway.config.reload_failures",
             unit: "{reload}",
@@ -64,49 +50,43 @@ public sealed class GatewayMetrics
         _storeErrors = _meter.CreateCounter<long>(
             "meshbulkheads.gateway.rate_limit.store_errors",
             unit: "{error}",
-            description: "Rate-limit decisions the shared store (Redis) could not make; each was made by the in-process buckets instead.");
-        _duration = _meter.CreateHistogram(
+            description: "Rate-limit decisions the shared store (Redis) could not make: a timeout (outcome unknown) admits the call uncharged, any other error lets the in-process buckets decide.");
+        _resizeFailures = _meter.CreateCounter<long>(
+            "meshbulkheads.gateway.route_bulkhead.resize_failures",
+            unit: "{resize}",
+            description: "Route bulkhead options (permits from the available destinations) refused by validation; the last good options kept serving.");
+        _dnsFailures = _meter.CreateCounter<long>(
+            "meshbulkheads.gateway.dns.resolution_failures",
+            unit: "{lookup}",
+            description: "Destination host names that did not resolve at a DNS refresh, by name and socket error; the name has no destinations (or keeps its last addresses on a transient error) until a refresh resolves it.");
+        _duration = _meter.CreateSecondsHistogram(
             "meshbulkheads.gateway.request.duration",
-            unit: "s",
-            description: "Time from the gateway receiving a proxied call to its answer, by tenant, route and gRPC status.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+            "Time from the gateway receiving a proxied call to its answer, by tenant, route and gRPC status.");
     }
 
-    /// <summary>Counts one request rejected by the gateway.</summary>
-    public void Rejected(string route, string reason)
-    {
-        if (_rejected.Enabled)
-        {
-            _rejected.Add(1, new TagList { { RouteTag, route }, { ReasonTag, reason } });
-        }
-    }
+    /// <summary>Counts one request rejected by the gateway; <paramref name="reason"/> is the wire value, tagged in its metric spelling (snake_case).</summary>
+    public void Rejected(string route, string reason) =>
+        _rejected.Add(1, new TagList { { MeshTelemetryTags.Route, route }, { MeshTelemetryTags.Reason, MeshRejectReasons.ToMetricTag(reason) } });
 
     /// <summary>Counts one rate-limit decision.</summary>
-    public void RateLimitDecision(string tenant, string route, bool allowed)
-    {
-        if (_decisions.Enabled)
-        {
-            _decisions.Add(1, new TagList { { TenantTag, tenant }, { RouteTag, route }, { ResultTag, allowed ? AllowedResult : RejectedResult } });
-        }
-    }
+    public void RateLimitDecision(string tenant, string route, bool allowed) =>
+        _rateLimitRequests.Add(1, new TagList { { MeshTelemetryTags.Tenant, tenant }, { MeshTelemetryTags.Route, route }, { MeshTelemetryTags.Result, allowed ? AllowedResult : RejectedResult } });
 
     /// <summary>Counts one decision the Redis store failed to make (the in-process buckets made it).</summary>
-    public void RateLimitStoreError(string errorType)
-    {
-        if (_storeErrors.Enabled)
-        {
-            _storeErrors.Add(1, new TagList { { StoreTag, "redis" }, { ErrorTypeTag, errorType } });
-        }
-    }
+    public void RateLimitStoreError(string errorType) =>
+        _storeErrors.Add(1, new TagList { { MeshTelemetryTags.RateLimitStore, "redis" }, { MeshTelemetryTags.ErrorType, errorType } });
 
     /// <summary>Records the duration of one proxied call.</summary>
-    public void RequestDuration(TimeSpan duration, string tenant, string route, string grpcStatus)
-    {
-        if (_duration.Enabled)
-        {
-            _duration.Record(duration.TotalSeconds, new TagList { { TenantTag, tenant }, { RouteTag, route }, { GrpcStatusTag, grpcStatus } });
-        }
-    }
+    public void RequestDuration(TimeSpan duration, string tenant, string route, string grpcStatus) =>
+        _duration.RecordSeconds(duration, new TagList { { MeshTelemetryTags.Tenant, tenant }, { MeshTelemetryTags.Route, route }, { MeshTelemetryTags.GrpcStatusCode, grpcStatus } });
+
+    /// <summary>Counts one refused route bulkhead resize.</summary>
+    public void RouteResizeFailed(string route) =>
+        _resizeFailures.Add(1, new KeyValuePair<string, object?>(MeshTelemetryTags.Route, route));
+
+    /// <summary>Counts one failed lookup of a destination name (<paramref name="host"/> comes from configuration: bounded).</summary>
+    public void DnsResolutionFailed(string host, string socketError) =>
+        _dnsFailures.Add(1, new TagList { { MeshTelemetryTags.ServerAddress, host }, { MeshTelemetryTags.ErrorType, socketError } });
 
     /// <summary>Counts one refused configuration reload.</summary>
     public void ConfigReloadFailed() => _reloadFailures.Add(1);

@@ -75,21 +75,14 @@ public sealed class TenancyMiddleware(
         metrics.RateLimitDecision(GatewayMetrics.NoTenant, route, decision.Allowed);
         if (!decision.Allowed)
         {
-            metrics.Rejected(route, GatewayRejectReasons.UnauthenticatedRateLimit);
-            return RateLimitRejection.WriteAsync(
-                context,
-                GatewayRejectReasons.UnauthenticatedRateLimit,
-                string.Create(CultureInfo.InvariantCulture, $"too many calls without a valid x-api-key; retry after {RateLimitRejection.PushbackMs(decision.RetryAfter)} ms with a valid key"),
-                decision.RetryAfter);
+            return GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(
+                StatusCode.ResourceExhausted,
+                MeshRejectReasons.UnauthenticatedRateLimit,
+                string.Create(CultureInfo.InvariantCulture, $"too many calls without a valid x-api-key; retry after {MeshRejection.ToPushbackMilliseconds(decision.RetryAfter)} ms with a valid key"),
+                decision.RetryAfter));
         }
 
         GatewayLog.Unauthenticated(logger, context.Request.Path, message);
-        metrics.Rejected(route, GatewayRejectReasons.Unauthenticated);
-        return GrpcTrailersOnlyResponse.WriteAsync(
-            context,
-            StatusCode.Unauthenticated,
-            message,
-            StatusCodes.Status401Unauthorized,
-            [new(MeshMetadata.RejectReason, GatewayRejectReasons.Unauthenticated)]);
+        return GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(StatusCode.Unauthenticated, MeshRejectReasons.Unauthenticated, message));
     }
 }

@@ -1,19 +1,21 @@
+using MeshBulkheads.Concurrency.Telemetry;
+
 namespace MeshBulkheads.Concurrency.Bulkheads;
 
 /// <summary>Names and defaults shared by the bulkhead, its metrics, its configuration and its documentation.</summary>
 public static class BulkheadConstants
 {
     /// <summary>The configuration section holding one sub-section per bulkhead (<c>Bulkheads:&lt;name&gt;</c>).</summary>
-    public const string ConfigurationSection = "Bulkheads";
+    public const string SectionName = "Bulkheads";
 
     /// <summary>The meter name (like the assembly).</summary>
     public const string MeterName = "MeshBulkheads.Concurrency";
 
-    /// <summary>The attribute holding the bulkhead name; exported as the label <c>meshbulkheads_bulkhead</c>.</summary>
-    public const string BulkheadTag = "meshbulkheads.bulkhead";
+    /// <summary>The attribute holding the bulkhead name (<see cref="MeshTelemetryTags.Bulkhead"/>); exported as the label <c>meshbulkheads_bulkhead</c>.</summary>
+    public const string BulkheadTag = MeshTelemetryTags.Bulkhead;
 
-    /// <summary>The attribute holding the outcome of an acquisition on <c>meshbulkheads.bulkhead.requests</c>.</summary>
-    public const string ResultTag = "meshbulkheads.bulkhead.result";
+    /// <summary>The attribute holding the outcome of an acquisition on <c>meshbulkheads.bulkhead.requests</c> (<see cref="MeshTelemetryTags.Result"/>, shared by every primitive).</summary>
+    public const string ResultTag = MeshTelemetryTags.Result;
 
     /// <summary>The Activity tag recording how long the request waited for a permit, in seconds.</summary>
     public const string QueueTimeActivityTag = "meshbulkheads.bulkhead.queue_time_s";
@@ -39,7 +41,7 @@ public static class BulkheadConstants
     /// <summary>The longest retry pushback suggested to a rejected caller.</summary>
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
 
-    /// <summary>The result tag values of <c>meshbulkheads.bulkhead.requests</c>.</summary>
+    /// <summary>The result tag values of <c>meshbulkheads.bulkhead.requests</c>; those every primitive shares are <see cref="MeshTelemetryResults"/>'s.</summary>
     public static class Results
     {
         /// <summary>A permit was granted.</summary>
@@ -52,10 +54,10 @@ public static class BulkheadConstants
         public const string QueueTimeout = "queue_timeout";
 
         /// <summary>Rejected because of the caller's deadline (unmeetable at admission, or passed while queued).</summary>
-        public const string Deadline = "deadline";
+        public const string Deadline = MeshTelemetryResults.Deadline;
 
         /// <summary>The caller cancelled while queued.</summary>
-        public const string Canceled = "canceled";
+        public const string Canceled = MeshTelemetryResults.Canceled;
 
         /// <summary>Rejected while the adaptive limit held the permit count below the configured limit.</summary>
         public const string AdaptiveLimit = "adaptive_limit";

@@ -7,9 +7,12 @@ namespace MeshBulkheads.Concurrency.Bulkheads;
 /// The result of asking a <see cref="Bulkhead"/> for a permit. Disposing an acquired lease releases its permit.
 /// </summary>
 /// <remarks>
-/// Acquired leases are pooled per bulkhead so the uncontended path allocates nothing: dispose a lease exactly
-/// once and do not touch it afterwards (the same rule as a <see cref="ValueTask"/>). Rejected leases that carry
-/// no data are shared static instances. <see cref="RateLimitLease.TryGetMetadata(string, out object?)"/> exposes
+/// Every grant is its own lease object, so releasing is idempotent per grant: a second <see cref="IDisposable.Dispose"/>
+/// or <see cref="Abandon"/> does nothing (leases were once pooled, and a second dispose after the lease had been
+/// reissued released another holder's permit). Dispose a lease whose work ran (its hold time is a latency sample for
+/// the adaptive limit and the queue-wait estimate); <see cref="Abandon"/> one whose work did not run or failed fast. A
+/// <see cref="IsLongLived"/> lease (a stream's) is never a sample, however it is released.
+/// Rejected leases that carry no data are shared static instances. <see cref="RateLimitLease.TryGetMetadata(string, out object?)"/> exposes
 /// <see cref="MetadataName.RetryAfter"/> and <see cref="MetadataName.ReasonPhrase"/> (the kebab-case reason).
 /// </remarks>
 public sealed class BulkheadLease : RateLimitLease
@@ -18,12 +21,16 @@ public sealed class BulkheadLease : RateLimitLease
     private static readonly string[] s_reasonOnly = [MetadataName.ReasonPhrase.Name];
     private static readonly string[] s_reasonAndRetryAfter = [MetadataName.ReasonPhrase.Name, MetadataName.RetryAfter.Name];
 
-    private Bulkhead? _owner;
+    private readonly Bulkhead? _owner;
     private int _released;
 
-    internal BulkheadLease(Bulkhead owner)
+    internal BulkheadLease(Bulkhead owner, long acquiredTimestamp, TimeSpan queueTime, string? countedTenant, bool longLived = false)
     {
         _owner = owner;
+        AcquiredTimestamp = acquiredTimestamp;
+        QueueTime = queueTime;
+        CountedTenant = countedTenant;
+        IsLongLived = longLived;
     }
 
     internal BulkheadLease(BulkheadRejectionReason reason, TimeSpan queueTime, TimeSpan? retryAfter)
@@ -51,17 +58,23 @@ public sealed class BulkheadLease : RateLimitLease
     public BulkheadRejectionReason Reason { get; }
 
     /// <summary>Gets how long the request waited in the queue (zero when it did not queue).</summary>
-    public TimeSpan QueueTime { get; private set; }
+    public TimeSpan QueueTime { get; }
 
     /// <summary>Gets the suggested wait before retrying, for overload rejections; otherwise null.</summary>
     /// <value>Between 50 ms and 30 s: the time the queue needs to drain at its recent completion rate.</value>
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>
+    /// Gets whether the permit was asked for with <see cref="BulkheadRequest.LongLived"/>: its hold time is never a
+    /// service-time sample, whether it is disposed or abandoned.
+    /// </summary>
+    public bool IsLongLived { get; }
+
     /// <summary>Gets the timestamp (<see cref="TimeProvider.GetTimestamp"/>) when the permit was granted.</summary>
-    internal long AcquiredTimestamp { get; private set; }
+    internal long AcquiredTimestamp { get; }
 
     /// <summary>Gets the tenant the permit is counted against (only when tenant shares are on).</summary>
-    internal string? CountedTenant { get; private set; }
+    internal string? CountedTenant { get; }
 
     /// <inheritdoc/>
     public override IEnumerable<string> MetadataNames =>
@@ -86,23 +99,28 @@ public sealed class BulkheadLease : RateLimitLease
         return false;
     }
 
-    /// <summary>Prepares a pooled lease for a new holder.</summary>
-    internal void Reset(long acquiredTimestamp, TimeSpan queueTime, string? countedTenant)
+    /// <summary>
+    /// Releases the permit without reporting the hold time as a latency sample: for work that did not run or ended
+    /// early (a validation failure, a cancelled or failed call), whose time would mislead the adaptive limit's
+    /// baseline and the service-time estimate behind <see cref="BulkheadRejectionReason.DeadlineUnmeetable"/> and the
+    /// retry pushback. Idempotent, and a no-op after <see cref="IDisposable.Dispose"/> (the first release wins); a
+    /// later <c>Dispose</c> only disposes.
+    /// </summary>
+    public void Abandon()
     {
-        Debug.Assert(_owner is not null, "Only acquired leases are pooled.");
-        AcquiredTimestamp = acquiredTimestamp;
-        QueueTime = queueTime;
-        CountedTenant = countedTenant;
-        Volatile.Write(ref _released, 0);
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _owner?.Release(this, sample: false);
+        }
     }
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        // Exactly one release per grant even if Dispose races with itself.
+        // Exactly one release per grant, however often Dispose/Abandon are called and from how many threads.
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _owner?.Release(this);
+            _owner?.Release(this, sample: true);
         }
 
         base.Dispose(disposing);

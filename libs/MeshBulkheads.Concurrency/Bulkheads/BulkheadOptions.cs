@@ -58,16 +58,12 @@ public sealed class BulkheadOptions
     public BulkheadPitfallOptions Pitfalls { get; set; } = new();
 
     /// <summary>Returns a copy (options snapshots are immutable once applied).</summary>
-    /// <returns>The copy.</returns>
-    public BulkheadOptions Clone() => new()
+    /// <returns>The copy: the values copied as they are, the two nested options cloned.</returns>
+    public BulkheadOptions Clone()
     {
-        PermitLimit = PermitLimit,
-        QueueLimit = QueueLimit,
-        QueueProcessingOrder = QueueProcessingOrder,
-        MaxQueueTime = MaxQueueTime,
-        CongestionThreshold = CongestionThreshold,
-        TenantMaxShare = TenantMaxShare,
-        AdaptiveLimit = AdaptiveLimit.Clone(),
-        Pitfalls = Pitfalls.Clone(),
-    };
+        var copy = (BulkheadOptions)MemberwiseClone();
+        copy.AdaptiveLimit = AdaptiveLimit.Clone();
+        copy.Pitfalls = Pitfalls.Clone();
+        return copy;
+    }
 }

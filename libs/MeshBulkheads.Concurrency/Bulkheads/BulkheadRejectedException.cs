@@ -3,7 +3,7 @@ namespace MeshBulkheads.Concurrency.Bulkheads;
 /// <summary>
 /// Thrown by <see cref="Bulkhead.ExecuteAsync{T}(BulkheadRequest, Func{CancellationToken, ValueTask{T}}, CancellationToken)"/>
 /// when the bulkhead refuses the work. Map it to the wire with
-/// <see cref="Rejections.BulkheadRejectionMapper.ToRpcException(BulkheadRejectedException)"/>.
+/// <see cref="Rejections.BulkheadRejectionMapper.ToRejection(BulkheadRejectedException)"/>.
 /// </summary>
 /// <remarks>
 /// The lease API (<see cref="Bulkhead.AcquireAsync(BulkheadRequest, CancellationToken)"/>) reports a refusal

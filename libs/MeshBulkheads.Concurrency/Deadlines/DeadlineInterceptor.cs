@@ -9,21 +9,41 @@ using Microsoft.Extensions.Options;
 namespace MeshBulkheads.Concurrency.Deadlines;
 
 /// <summary>
-/// Gives every gRPC call a finite deadline from the raw <c>grpc-timeout</c> header: zero or negative →
-/// <c>DEADLINE_EXCEEDED</c> (<c>x-mesh-reject-reason: deadline-exceeded</c>), malformed → <c>INVALID_ARGUMENT</c>
-/// (<c>malformed-grpc-timeout</c>, the gateway's reasons too), absent → the method's default, above the
-/// method's maximum → clamped. Register it before <see cref="BulkheadInterceptor"/>.
+/// Gives every gRPC call a finite deadline, decided by <see cref="DeadlineResolver"/> (the same one the gateway uses)
+/// from the raw <c>grpc-timeout</c> header; a rejection goes out before the handler starts. Register it before
+/// <see cref="BulkheadInterceptor"/>.
 /// </summary>
 /// <remarks>
 /// grpc-dotnet ignores a zero or malformed <c>grpc-timeout</c>, and the call then runs with no deadline at all.
 /// The handler sees the effective deadline in <c>ServerCallContext.Deadline</c>, its <c>CancellationToken</c>
 /// fires at that deadline, and <see cref="IDeadlineFeature"/> is set in <c>HttpContext.Features</c>. The
 /// <c>IServerCallContextFeature</c> is swapped for the call so <c>EnableCallContextPropagation</c> passes the
-/// effective deadline downstream. Health and reflection are left alone.
+/// effective deadline downstream. Health and reflection are left alone. The policy is looked up by the method the
+/// call was routed to (<see cref="GrpcMethodNames.Resolve(ServerCallContext)"/>), never by the raw request path. Built
+/// by <c>AddBulkheads()</c>, it follows valid reloads of <c>Deadlines:*</c> (an invalid reload is logged, counted and
+/// ignored).
 /// </remarks>
-public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options, TimeProvider timeProvider) : Interceptor
+public sealed class DeadlineInterceptor : Interceptor
 {
     private const string HttpContextUserStateKey = "__HttpContext";
+
+    private readonly DeadlineResolver _resolver;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates an interceptor with a fixed policy (no reloads); <c>AddBulkheads()</c> registers one that follows reloads.</summary>
+    /// <param name="options">The deadline policies.</param>
+    /// <param name="timeProvider">The clock.</param>
+    public DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options, TimeProvider timeProvider)
+    {
+        _resolver = new DeadlineResolver(options, timeProvider);
+        _timeProvider = timeProvider;
+    }
+
+    internal DeadlineInterceptor(DeadlineResolver resolver)
+    {
+        _resolver = resolver;
+        _timeProvider = resolver.TimeProvider;
+    }
 
     /// <inheritdoc/>
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -55,49 +75,29 @@ public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options,
 
     private async Task<T> RunAsync<T>(ServerCallContext context, Func<ServerCallContext, Task<T>> next)
     {
-        if (UngatedMethods.IsUngated(context.Method))
+        // The method the call was routed to, not the path as the caller spelled it (routing ignores case).
+        var method = GrpcMethodNames.Resolve(context);
+        if (method is null || UngatedMethods.IsUngated(method))
         {
             return await next(context).ConfigureAwait(false);
         }
 
         var httpContext = context.GetHttpContext();
-        var headers = httpContext.Request.Headers[MeshMetadata.GrpcTimeout];
-        var policy = options.Value.Resolve(context.Method);
-        var raw = headers.Count > 1 ? "," : headers.Count == 1 ? headers[0] : null;
-        TimeSpan timeout;
-        DeadlineSource source;
-        switch (GrpcTimeoutParser.Parse(raw, out var parsed))
+        var resolution = _resolver.Resolve(method, httpContext.Request.Headers[MeshMetadata.GrpcTimeout]);
+        if (resolution.Rejection is { } rejection)
         {
-            case GrpcTimeoutParseResult.Malformed:
-                throw BulkheadRejectionMapper.ToRpcException(
-                    StatusCode.InvalidArgument,
-                    MeshRejectReasons.MalformedGrpcTimeout,
-                    $"grpc-timeout '{headers}' is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m).",
-                    retryAfter: null);
-            case GrpcTimeoutParseResult.NonPositive:
-                throw BulkheadRejectionMapper.ToRpcException(
-                    StatusCode.DeadlineExceeded,
-                    MeshRejectReasons.DeadlineExceeded,
-                    $"grpc-timeout '{raw}' leaves no time: the deadline has already passed, so the call was not started.",
-                    retryAfter: null);
-            case GrpcTimeoutParseResult.Absent:
-                timeout = policy.Default;
-                source = DeadlineSource.Default;
-                break;
-            default:
-                (timeout, source) = parsed > policy.Max ? (policy.Max, DeadlineSource.Clamped) : (parsed, DeadlineSource.Header);
-                break;
+            throw rejection.ToRpcException();
         }
 
-        var deadline = timeProvider.GetUtcNow() + timeout;
-        using var deadlineCts = new CancellationTokenSource(timeout, timeProvider);
+        var (deadline, timeout, source) = (resolution.Deadline, resolution.Timeout, resolution.Source);
+        using var deadlineCts = new CancellationTokenSource(timeout, _timeProvider);
         using var linkedCts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadlineCts.Token);
-        var wrapped = new DeadlineServerCallContext(context, deadline.UtcDateTime, linkedCts.Token);
+        var wrapped = new DeadlineServerCallContext(context, DeadlineGuard.ToGrpc(deadline), linkedCts.Token);
 
         // GetHttpContext() on a context that is not grpc-dotnet's own looks the HttpContext up in UserState.
         context.UserState[HttpContextUserStateKey] = httpContext;
         var previousCallContext = httpContext.Features.Get<IServerCallContextFeature>();
-        httpContext.Features.Set<IDeadlineFeature>(new DeadlineFeature(deadline, source, linkedCts.Token));
+        httpContext.Features.Set<IDeadlineFeature>(new DeadlineFeature(deadline, timeout, source, linkedCts.Token));
         httpContext.Features.Set<IServerCallContextFeature>(new CallContextFeature(wrapped));
         try
         {
@@ -107,8 +107,7 @@ public sealed class DeadlineInterceptor(IOptions<DeadlinePolicyOptions> options,
             && !context.CancellationToken.IsCancellationRequested
             && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
-            throw BulkheadRejectionMapper.ToRpcException(
-                StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, $"Deadline of {timeout.TotalMilliseconds:0} ms ({source}) exceeded.", retryAfter: null);
+            throw new MeshRejection(StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, $"Deadline of {timeout.TotalMilliseconds:0} ms ({source}) exceeded.").ToRpcException();
         }
         finally
         {

@@ -11,7 +11,7 @@ namespace MeshBulkheads.Concurrency.Deadlines;
 public sealed class DeadlinePolicyOptions
 {
     /// <summary>The configuration section.</summary>
-    public const string ConfigurationSection = "Deadlines";
+    public const string SectionName = "Deadlines";
 
     /// <summary>The policy for methods without a specific entry.</summary>
     /// <value>Default 5 s, Max 30 s.</value>

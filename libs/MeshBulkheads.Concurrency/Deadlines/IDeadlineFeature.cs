@@ -15,13 +15,17 @@ public enum DeadlineSource
 
 /// <summary>
 /// The effective deadline of the current gRPC call, set in <c>HttpContext.Features</c> by
-/// <see cref="DeadlineInterceptor"/>. The handler's <c>ServerCallContext.Deadline</c> and
-/// <c>CancellationToken</c> reflect it as well.
+/// <see cref="DeadlineInterceptor"/> (services) and the gateway's deadline middleware, both from
+/// <see cref="DeadlineResolver"/>. The handler's <c>ServerCallContext.Deadline</c> and
+/// <c>CancellationToken</c> reflect it as well. The one implementation is <see cref="DeadlineFeature"/>.
 /// </summary>
 public interface IDeadlineFeature
 {
     /// <summary>Gets the effective deadline (UTC, on the interceptor's <see cref="TimeProvider"/>).</summary>
     DateTimeOffset Deadline { get; }
+
+    /// <summary>Gets the whole budget granted when the call arrived (<see cref="Deadline"/> − arrival).</summary>
+    TimeSpan Timeout { get; }
 
     /// <summary>Gets where the deadline came from.</summary>
     DeadlineSource Source { get; }

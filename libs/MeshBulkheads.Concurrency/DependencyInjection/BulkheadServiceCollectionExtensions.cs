@@ -3,9 +3,11 @@ using MeshBulkheads.Concurrency.Bulkheads.Internal;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Deadlines.Internal;
 using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.Concurrency.Rejections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -16,8 +18,8 @@ public static class BulkheadServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the bulkhead services: <see cref="IBulkheadProvider"/>, metrics (meter <c>MeshBulkheads.Concurrency</c>),
-    /// <see cref="DeadlineInterceptor"/>, <see cref="BulkheadInterceptor"/> and their options
-    /// (<c>Bulkheads:Routes</c>, <c>Deadlines</c>). Safe to call more than once.
+    /// <see cref="DeadlineResolver"/>, <see cref="DeadlineInterceptor"/>, <see cref="BulkheadInterceptor"/> and their options
+    /// (<c>Bulkheads:Routes</c>, <c>Deadlines</c>, <c>Criticality</c>). Safe to call more than once.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>A builder to add named bulkheads.</returns>
@@ -36,24 +38,53 @@ public static class BulkheadServiceCollectionExtensions
             services.TryAddSingleton<BulkheadProvider>();
             services.TryAddSingleton<IBulkheadProvider>(sp => sp.GetRequiredService<BulkheadProvider>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BulkheadOptions>, BulkheadOptionsValidation>());
+            // The mesh-wide pitfall switch (Mesh:Pitfalls:NoBulkheads) lifts every bulkhead's bounds here, after every other step.
+            services.AddMeshPitfalls();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<BulkheadOptions>, NoBulkheadsPostConfigure>());
 
             services.AddOptions<BulkheadRoutingOptions>()
                 .Configure<IServiceProvider>((o, sp) =>
                 {
-                    var section = sp.GetService<IConfiguration>()?.GetSection(BulkheadConstants.ConfigurationSection);
+                    var section = sp.GetService<IConfiguration>()?.GetSection(BulkheadConstants.SectionName);
                     section?.GetSection(BulkheadRoutingOptions.RoutesKey).Bind(o.Routes);
-                    o.DefaultCriticality = section?.GetValue(BulkheadRoutingOptions.DefaultCriticalityKey, o.DefaultCriticality) ?? o.DefaultCriticality;
                 });
+            services.AddOptions<CriticalityOptions>()
+                .Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(CriticalityOptions.SectionName).Bind(o))
+                .Validate<IServiceProvider>(
+                    (_, sp) => sp.GetService<IConfiguration>()?.GetSection($"{BulkheadConstants.SectionName}:{BulkheadRoutingOptions.DefaultCriticalityKey}").Exists() != true,
+                    $"{BulkheadConstants.SectionName}:{BulkheadRoutingOptions.DefaultCriticalityKey} was removed: set {CriticalityOptions.SectionName}:Default (and {CriticalityOptions.SectionName}:Methods:<method prefix>), see docs/migration.md.")
+                .ValidateOnStart();
 
             // Code defaults first, configuration bound over them: each configured key overrides its own value.
             services.AddOptions<DeadlinePolicyOptions>().Configure(registry.ApplyDeadlineDefaults).ValidateOnStart();
-            OptionalBind<DeadlinePolicyOptions>(services, Options.Options.DefaultName, DeadlinePolicyOptions.ConfigurationSection);
+            OptionalBind<DeadlinePolicyOptions>(services, Options.Options.DefaultName, DeadlinePolicyOptions.SectionName);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeadlinePolicyOptions>, DeadlinePolicyValidation>());
-            services.TryAddSingleton<DeadlineInterceptor>();
+            services.TryAddSingleton<DeadlinePolicyMonitor>();
+            services.TryAddSingleton(sp => new DeadlineResolver(sp.GetRequiredService<DeadlinePolicyMonitor>(), sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton(sp => new DeadlineInterceptor(sp.GetRequiredService<DeadlineResolver>()));
             services.TryAddSingleton<BulkheadInterceptor>();
+
+            // Every named bulkhead (its timer, its gauges) and the deadline policies exist from host start, not
+            // from inside the first request that happens to need them.
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BulkheadStartup>());
         }
 
         return new BulkheadsBuilder(services, registry);
+    }
+
+    /// <summary>
+    /// Registers <see cref="MeshPitfallOptions"/> (section <c>Mesh:Pitfalls</c>, read at start; unbound without an
+    /// <see cref="IConfiguration"/>). <see cref="AddBulkheads"/> calls it; a feature that honours a mesh-wide switch
+    /// outside the bulkheads (the gateway's tenant rate limits) calls it too. Safe to call more than once.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddMeshPitfalls(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MeshPitfallOptions>, MeshPitfallOptionsSetup>());
+        return services;
     }
 
     /// <summary>
@@ -97,7 +128,7 @@ public static class BulkheadServiceCollectionExtensions
                 builder.Configure(configure);
             }
 
-            OptionalBind<BulkheadOptions>(Services, name, $"{BulkheadConstants.ConfigurationSection}:{name}");
+            OptionalBind<BulkheadOptions>(Services, name, $"{BulkheadConstants.SectionName}:{name}");
             builder.ValidateOnStart();
             return this;
         }

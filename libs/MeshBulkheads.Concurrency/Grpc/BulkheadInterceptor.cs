@@ -18,27 +18,37 @@ namespace MeshBulkheads.Concurrency.Grpc;
 /// Register with <c>AddGrpc(o =&gt; { o.Interceptors.Add&lt;DeadlineInterceptor&gt;(); o.Interceptors.Add&lt;BulkheadInterceptor&gt;(); })</c>.
 /// The request carries the call's effective deadline (<see cref="IDeadlineFeature"/>, else
 /// <c>ServerCallContext.Deadline</c>), tenant (<c>x-tenant-id</c>) and criticality (<c>x-mesh-criticality</c>,
-/// missing → <see cref="BulkheadRoutingOptions.DefaultCriticality"/>). The queue wait is recorded on
+/// missing → the method's <c>Criticality:Methods:&lt;prefix&gt;</c>, else <c>Criticality:Default</c>: <see cref="CriticalityOptions"/>). The queue wait is recorded on
 /// <see cref="Activity.Current"/> by <see cref="BulkheadActivity.Record"/>. Health and reflection are never gated.
+/// The route is looked up by the method the call was routed to (<see cref="GrpcMethodNames.Resolve(ServerCallContext)"/>),
+/// never by the raw request path, and cached per resolved method (bounded by the service's methods). An unknown
+/// <c>x-mesh-criticality</c> value is refused with <c>INVALID_ARGUMENT</c> before admission. A handler that
+/// completes is a latency sample; one that throws releases its permit with <see cref="BulkheadLease.Abandon"/>. A
+/// streaming call (client, server or duplex) holds one permit for the stream's life, asked for with
+/// <see cref="BulkheadRequest.LongLived"/>, so however long its peer keeps it open it never inflates the service-time
+/// estimate behind the pushback.
 /// </remarks>
-public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<BulkheadRoutingOptions> routing, TimeProvider timeProvider) : Interceptor
+public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<BulkheadRoutingOptions> routing, IOptions<CriticalityOptions> criticality) : Interceptor
 {
     private readonly ConcurrentDictionary<string, Bulkhead?> _byMethod = new(StringComparer.Ordinal);
+
+    /// <summary>How many methods have a cached route (at most the number of methods the service defines).</summary>
+    internal int CachedMethodCount => _byMethod.Count;
 
     /// <inheritdoc/>
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
-        RunAsync(context, () => continuation(request, context));
+        RunAsync(context, longLived: false, () => continuation(request, context));
 
     /// <inheritdoc/>
     public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
-        RunAsync(context, () => continuation(requestStream, context));
+        RunAsync(context, longLived: true, () => continuation(requestStream, context));
 
     /// <inheritdoc/>
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
-        RunAsync(context, async () =>
+        RunAsync(context, longLived: true, async () =>
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
             return true;
@@ -47,31 +57,32 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
     /// <inheritdoc/>
     public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
-        RunAsync(context, async () =>
+        RunAsync(context, longLived: true, async () =>
         {
             await continuation(requestStream, responseStream, context).ConfigureAwait(false);
             return true;
         });
 
-    /// <summary>Reads the caller's criticality header; anything but <c>sheddable</c> is critical.</summary>
+    /// <summary>Reads the caller's criticality header; missing → critical.</summary>
     /// <param name="headers">The request headers.</param>
     /// <returns>The criticality.</returns>
+    /// <exception cref="RpcException"><c>INVALID_ARGUMENT</c> (<c>invalid-criticality</c>): a value other than <c>critical</c> or <c>sheddable</c>.</exception>
     public static BulkheadCriticality ReadCriticality(Metadata headers) => ReadCriticality(headers, BulkheadCriticality.Critical);
 
     /// <summary>
-    /// Reads the caller's criticality header: missing or empty → <paramref name="whenMissing"/>
-    /// (<see cref="BulkheadRoutingOptions.DefaultCriticality"/>), <c>sheddable</c> → sheddable, anything else → critical.
+    /// Reads the caller's criticality header with <see cref="CriticalityHeader.Read"/> (the parser the gateway uses too):
+    /// missing or empty → <paramref name="whenMissing"/> (<see cref="CriticalityOptions.Resolve"/>).
     /// </summary>
     /// <param name="headers">The request headers.</param>
     /// <param name="whenMissing">The criticality of a request without the header.</param>
     /// <returns>The criticality.</returns>
+    /// <exception cref="RpcException"><c>INVALID_ARGUMENT</c> with <c>x-mesh-reject-reason: invalid-criticality</c> for any other value.</exception>
     public static BulkheadCriticality ReadCriticality(Metadata headers, BulkheadCriticality whenMissing)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        var value = headers.GetValue(MeshMetadata.Criticality);
-        return string.IsNullOrEmpty(value) ? whenMissing
-            : CriticalityHeader.TryParse(value, out var criticality) ? criticality
-            : BulkheadCriticality.Critical;
+        return CriticalityHeader.Read(headers.GetValue(MeshMetadata.Criticality), whenMissing, out var criticality) is { } rejection
+            ? throw rejection.ToRpcException()
+            : criticality;
     }
 
     /// <summary>
@@ -80,46 +91,65 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
     /// <c>x-mesh-criticality</c>. For code that acquires a permit itself (see <c>IBulkheadsBuilder.DeclareMethods</c>).
     /// </summary>
     /// <param name="context">The call.</param>
-    /// <param name="whenMissing">The criticality of a call without the header (<see cref="BulkheadRoutingOptions.DefaultCriticality"/>).</param>
+    /// <param name="whenMissing">The criticality of a call without the header (<see cref="CriticalityOptions.Resolve"/>).</param>
     /// <returns>The request.</returns>
+    /// <exception cref="RpcException"><c>INVALID_ARGUMENT</c>: an unknown <c>x-mesh-criticality</c> (see <see cref="ReadCriticality(Metadata, BulkheadCriticality)"/>).</exception>
     public static BulkheadRequest ReadRequest(ServerCallContext context, BulkheadCriticality whenMissing)
     {
         ArgumentNullException.ThrowIfNull(context);
-        DateTimeOffset? deadline = context.GetHttpContext().Features.Get<IDeadlineFeature>() is { } feature
-            ? feature.Deadline
-            : context.Deadline == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(context.Deadline, DateTimeKind.Utc));
-        return new BulkheadRequest(deadline, context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders, whenMissing));
+        return new BulkheadRequest(DeadlineGuard.Of(context), context.RequestHeaders.GetValue(MeshMetadata.TenantId), ReadCriticality(context.RequestHeaders, whenMissing));
     }
 
-    private async Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> next)
+    /// <summary>
+    /// What a call asks a bulkhead for, with a missing <c>x-mesh-criticality</c> read from <paramref name="criticality"/>
+    /// for the method the call was routed to.
+    /// </summary>
+    /// <param name="context">The call.</param>
+    /// <param name="criticality">The process's criticality table (<c>Criticality:*</c>).</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="RpcException"><c>INVALID_ARGUMENT</c>: an unknown <c>x-mesh-criticality</c>.</exception>
+    public static BulkheadRequest ReadRequest(ServerCallContext context, CriticalityOptions criticality)
     {
-        var bulkhead = UngatedMethods.IsUngated(context.Method) ? null : _byMethod.GetOrAdd(context.Method, Resolve);
+        ArgumentNullException.ThrowIfNull(criticality);
+        return ReadRequest(context, criticality.Resolve(GrpcMethodNames.Resolve(context)));
+    }
+
+    private async Task<T> RunAsync<T>(ServerCallContext context, bool longLived, Func<Task<T>> next)
+    {
+        // Keyed by the resolved method (one entry per method the service defines), never by the raw path.
+        var method = GrpcMethodNames.Resolve(context);
+        var bulkhead = method is null || UngatedMethods.IsUngated(method) ? null : _byMethod.GetOrAdd(method, Resolve);
         if (bulkhead is null)
         {
             return await next().ConfigureAwait(false);
         }
 
-        var request = ReadRequest(context, routing.Value.DefaultCriticality);
-        var deadline = request.Deadline;
+        // A streaming call holds its permit for the stream's life, which its peer decides: never a service-time sample.
+        var request = ReadRequest(context, criticality.Value.Resolve(method)) with { LongLived = longLived };
 
-        // Only the caller leaving cancels the wait: the bulkhead enforces the deadline itself (result `deadline`, not `canceled`).
+        // Only the caller leaving cancels the wait: the bulkhead enforces the deadline itself (result `deadline`, not
+        // `canceled`), including once more when the granted waiter resumes, so no handler starts after its deadline.
         var lease = await bulkhead.AcquireAsync(request, context.GetHttpContext().RequestAborted).ConfigureAwait(false);
         BulkheadActivity.Record(Activity.Current, bulkhead.Name, lease);
         if (!lease.IsAcquired)
         {
-            throw BulkheadRejectionMapper.ToRpcException(lease, bulkhead.Name);
+            throw BulkheadRejectionMapper.ToRejection(lease, bulkhead.Name).ToRpcException();
         }
 
-        using (lease)
+        T result;
+        try
         {
-            // Re-check after the continuation was scheduled: never start work whose deadline has passed.
-            if (deadline is { } d && timeProvider.GetUtcNow() >= d)
-            {
-                throw BulkheadRejectionMapper.ToRpcException(new BulkheadLease(BulkheadRejectionReason.DeadlineExceeded, lease.QueueTime, null), bulkhead.Name);
-            }
-
-            return await next().ConfigureAwait(false);
+            result = await next().ConfigureAwait(false);
         }
+        catch
+        {
+            // A failed call (fast validation error, cancellation, exception) is no latency sample.
+            lease.Abandon();
+            throw;
+        }
+
+        lease.Dispose();
+        return result;
     }
 
     private Bulkhead? Resolve(string method) =>

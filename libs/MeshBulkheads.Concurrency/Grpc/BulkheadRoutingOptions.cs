@@ -1,5 +1,3 @@
-using MeshBulkheads.Concurrency.Bulkheads;
-
 namespace MeshBulkheads.Concurrency.Grpc;
 
 /// <summary>Which bulkhead guards which gRPC methods; bound from <c>Bulkheads:Routes</c> (method prefix → bulkhead name).</summary>
@@ -13,9 +11,12 @@ public sealed class BulkheadRoutingOptions
     public const string RoutesKey = "Routes";
 
     /// <summary>The configuration section of the routes.</summary>
-    public const string ConfigurationSection = "Bulkheads:Routes";
+    public const string SectionName = "Bulkheads:Routes";
 
-    /// <summary>The sub-key of <c>Bulkheads</c> holding <see cref="DefaultCriticality"/>.</summary>
+    /// <summary>
+    /// The old key of the default criticality (now <c>Criticality:Default</c>, <see cref="Rejections.CriticalityOptions"/>), still
+    /// reserved so it is never taken for a bulkhead's name; a configured value fails the start naming the new key.
+    /// </summary>
     public const string DefaultCriticalityKey = "DefaultCriticality";
 
     /// <summary>The prefix that matches every method.</summary>
@@ -32,16 +33,6 @@ public sealed class BulkheadRoutingOptions
     /// </summary>
     /// <value>Empty by default; filled by <c>IBulkheadsBuilder.DeclareMethods</c>.</value>
     public Dictionary<string, string> Declared { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>How a request without <c>x-mesh-criticality</c> is treated; bound from <c>Bulkheads:DefaultCriticality</c>.</summary>
-    /// <value>The default value is <see cref="BulkheadCriticality.Critical"/>.</value>
-    /// <remarks>
-    /// The gateway sets the header on every call it forwards, so a missing header means a direct caller: an
-    /// operator, a test, a health script. Shedding those first would make the one request someone is watching
-    /// the first to fail, so the default is critical; a service whose direct callers are batch jobs may choose
-    /// <see cref="BulkheadCriticality.Sheddable"/>. Fan-out forwards the value it decided explicitly.
-    /// </remarks>
-    public BulkheadCriticality DefaultCriticality { get; set; } = BulkheadCriticality.Critical;
 
     /// <summary>Every method prefix with a bulkhead: the routes, and the declared methods a route does not already cover.</summary>
     /// <returns>Prefix → bulkhead name pairs.</returns>

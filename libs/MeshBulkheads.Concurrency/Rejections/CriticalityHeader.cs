@@ -1,3 +1,4 @@
+using Grpc.Core;
 using MeshBulkheads.Concurrency.Bulkheads;
 
 namespace MeshBulkheads.Concurrency.Rejections;
@@ -5,7 +6,7 @@ namespace MeshBulkheads.Concurrency.Rejections;
 /// <summary>The values of <c>x-mesh-criticality</c> (<see cref="MeshMetadata.Criticality"/>) and their parsing.</summary>
 /// <remarks>
 /// A missing header is not decided here: callers use <c>BulkheadRoutingOptions.DefaultCriticality</c>
-/// (<c>Bulkheads:DefaultCriticality</c>) so every component of one process reads a missing value alike.
+/// (<c>Criticality:Default</c>) so every component of one process reads a missing value alike.
 /// </remarks>
 public static class CriticalityHeader
 {
@@ -35,5 +36,30 @@ public static class CriticalityHeader
 
         criticality = BulkheadCriticality.Critical;
         return string.Equals(value, Critical, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Reads the caller's <c>x-mesh-criticality</c>, the one parser of the mesh: missing or empty →
+    /// <paramref name="whenMissing"/>, <c>critical</c> or <c>sheddable</c> (any case) → that value.
+    /// </summary>
+    /// <param name="value">The header value (several values joined with a comma, which is never valid).</param>
+    /// <param name="whenMissing">The criticality of a call without the header.</param>
+    /// <param name="criticality">The criticality when the value is valid.</param>
+    /// <returns>Null when valid; otherwise the <c>INVALID_ARGUMENT</c> rejection (<c>invalid-criticality</c>): an unknown value is
+    /// neither admitted as critical (where it could displace sheddable waiters) nor forwarded.</returns>
+    public static MeshRejection? Read(string? value, BulkheadCriticality whenMissing, out BulkheadCriticality criticality)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            criticality = whenMissing;
+            return null;
+        }
+
+        return TryParse(value, out criticality)
+            ? null
+            : new MeshRejection(
+                StatusCode.InvalidArgument,
+                MeshRejectReasons.InvalidCriticality,
+                $"'{MeshMetadata.Criticality}' must be '{Critical}' or '{Sheddable}' (sent once, or absent); got {EchoedValue.Quote(value)}.");
     }
 }

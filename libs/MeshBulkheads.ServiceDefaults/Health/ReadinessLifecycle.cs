@@ -1,7 +1,4 @@
 using MeshBulkheads.ServiceDefaults.Hosting;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.ServiceDefaults.Health;
 

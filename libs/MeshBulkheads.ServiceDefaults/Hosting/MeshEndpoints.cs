@@ -1,7 +1,5 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.ServiceDefaults.Hosting;
 
@@ -25,12 +23,4 @@ public sealed record MeshEndpoints(Uri Grpc, Uri Admin)
         var host = endPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endPoint.Address.ToString();
         return new Uri($"http://{host}:{endPoint.Port}");
     }
-}
-
-/// <summary>Holds Kestrel's listen options so the bound ports can be read after start.</summary>
-public sealed class MeshListeners
-{
-    public ListenOptions? Grpc { get; internal set; }
-
-    public ListenOptions? Admin { get; internal set; }
 }

@@ -25,7 +25,8 @@ public sealed class MeshHostingOptions
 
     /// <summary>
     /// How long the process stays up, not ready, after a stop is requested, so load balancers stop
-    /// sending before Kestrel stops. The default is 0 locally; the Helm chart sets 5 seconds.
+    /// sending before Kestrel stops. The default is 0; the Helm chart keeps 0 and uses a native
+    /// <c>preStop.sleep</c> instead (docs/kubernetes.md, "Graceful shutdown"): this is the fallback where preStop is unavailable.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;

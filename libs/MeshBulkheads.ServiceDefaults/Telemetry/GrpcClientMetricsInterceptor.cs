@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
 
 namespace MeshBulkheads.ServiceDefaults.Telemetry;
 
@@ -15,19 +16,15 @@ public sealed class GrpcClientMetricsInterceptor : Interceptor
     /// <summary>Exported as <c>meshbulkheads_rpc_client_duration_seconds</c> (with _count as the rate).</summary>
     public const string InstrumentName = "meshbulkheads.rpc.client.duration";
 
-    private readonly TimeProvider _timeProvider;
-    private readonly Histogram<double> _duration;
+    private readonly GrpcCallDuration _duration;
 
-    public GrpcClientMetricsInterceptor(IMeterFactory meterFactory, TimeProvider timeProvider)
-    {
-        _timeProvider = timeProvider;
-        _duration = GrpcMetrics.CreateDurationHistogram(meterFactory, InstrumentName, "Duration of gRPC calls made, by method and gRPC status code.");
-    }
+    public GrpcClientMetricsInterceptor(IMeterFactory meterFactory, TimeProvider timeProvider) =>
+        _duration = new GrpcCallDuration(meterFactory, timeProvider, InstrumentName, "Duration of gRPC calls made, by method and gRPC status code.");
 
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
-        var started = _timeProvider.GetTimestamp();
+        var started = _duration.Start();
         AsyncUnaryCall<TResponse> call;
         try
         {
@@ -50,7 +47,7 @@ public sealed class GrpcClientMetricsInterceptor : Interceptor
     public override TResponse BlockingUnaryCall<TRequest, TResponse>(
         TRequest request, ClientInterceptorContext<TRequest, TResponse> context, BlockingUnaryCallContinuation<TRequest, TResponse> continuation)
     {
-        var started = _timeProvider.GetTimestamp();
+        var started = _duration.Start();
         var status = StatusCode.OK;
         try
         {
@@ -97,7 +94,7 @@ public sealed class GrpcClientMetricsInterceptor : Interceptor
     {
         if (_duration.Enabled)
         {
-            _duration.Record(_timeProvider.GetElapsedTime(started).TotalSeconds, GrpcMetrics.Tags(fullMethod, status));
+            _duration.Record(started, fullMethod, status);
         }
     }
 }

@@ -1,14 +1,19 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using MeshBulkheads.Concurrency.Deadlines;
+using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
 
 namespace MeshBulkheads.ServiceDefaults.Telemetry;
 
 /// <summary>
 /// gRPC-aware RED metrics for servers. ASP.NET Core's <c>http.server.request.duration</c> records
 /// HTTP 200 for almost every gRPC error, so it cannot carry an error ratio; this one is labelled with
-/// the gRPC status code. Labels are bounded: only methods this server maps reach an interceptor.
+/// the gRPC status code. Labels are bounded: they come from the method routing resolved (the
+/// endpoint's <see cref="GrpcMethodMetadata"/>), never from the request path a caller spelled. Every call shape
+/// is measured (unary and streaming), so a stream that ends DEADLINE_EXCEEDED or is rejected is counted too.
 /// </summary>
 public sealed class GrpcServerMetricsInterceptor : Interceptor
 {
@@ -16,22 +21,46 @@ public sealed class GrpcServerMetricsInterceptor : Interceptor
     public const string InstrumentName = "meshbulkheads.rpc.server.duration";
 
     private readonly TimeProvider _timeProvider;
-    private readonly Histogram<double> _duration;
+    private readonly GrpcCallDuration _duration;
 
     public GrpcServerMetricsInterceptor(IMeterFactory meterFactory, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
-        _duration = GrpcMetrics.CreateDurationHistogram(meterFactory, InstrumentName, "Duration of gRPC calls served, by method and gRPC status code.");
+        _duration = new GrpcCallDuration(meterFactory, timeProvider, InstrumentName, "Duration of gRPC calls served, by method and gRPC status code.");
     }
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, () => continuation(request, context));
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, () => continuation(requestStream, context));
+
+    /// <summary>A server stream is measured from its arrival to its last message and status, like a unary call.</summary>
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, async () =>
+        {
+            await continuation(request, responseStream, context);
+            return true;
+        });
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        RunAsync(context, async () =>
+        {
+            await continuation(requestStream, responseStream, context);
+            return true;
+        });
+
+    private async Task<T> RunAsync<T>(ServerCallContext context, Func<Task<T>> next)
     {
-        var started = _timeProvider.GetTimestamp();
+        var started = _duration.Start();
         var status = StatusCode.OK;
         try
         {
-            return await continuation(request, context);
+            return await next();
         }
         catch (RpcException ex)
         {
@@ -40,7 +69,7 @@ public sealed class GrpcServerMetricsInterceptor : Interceptor
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            status = context.Deadline <= _timeProvider.GetUtcNow().UtcDateTime ? StatusCode.DeadlineExceeded : StatusCode.Cancelled;
+            status = DeadlineGuard.HasPassed(DeadlineGuard.FromGrpc(context.Deadline), _timeProvider) ? StatusCode.DeadlineExceeded : StatusCode.Cancelled;
             throw;
         }
         catch
@@ -52,62 +81,18 @@ public sealed class GrpcServerMetricsInterceptor : Interceptor
         {
             if (_duration.Enabled)
             {
-                var tags = GrpcMetrics.Tags(context.Method, status);
-                _duration.Record(_timeProvider.GetElapsedTime(started).TotalSeconds, tags);
+                _duration.Record(started, ResolvedMethod(context), status);
             }
         }
     }
-}
 
-/// <summary>Shared shape of the gRPC server and client metrics.</summary>
-public static class GrpcMetrics
-{
-    /// <summary>Meter for RPC metrics.</summary>
-    public const string MeterName = MeshTelemetry.Prefix + ".Rpc";
+    /// <summary>
+    /// The mapped method's full name. <see cref="ServerCallContext.Method"/> is the raw request path,
+    /// which routing matches case-insensitively; the endpoint's method is one of a fixed set.
+    /// </summary>
+    internal static string ResolvedMethod(ServerCallContext context) =>
+        GrpcMethodNames.Resolve(context) ?? UnknownMethod;
 
-    internal static Histogram<double> CreateDurationHistogram(IMeterFactory meterFactory, string name, string description) =>
-        meterFactory.Create(MeterName).CreateHistogram<double>(
-            name,
-            unit: "s",
-            description: description,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MeshTelemetry.SecondsBuckets });
-
-    /// <summary>Splits "/pkg.Service/Method" into OpenTelemetry's rpc.service and rpc.method, with the status code.</summary>
-    public static TagList Tags(string fullMethod, StatusCode status)
-    {
-        var trimmed = fullMethod.AsSpan().TrimStart('/');
-        var slash = trimmed.IndexOf('/');
-        var service = slash > 0 ? trimmed[..slash].ToString() : trimmed.ToString();
-        var method = slash > 0 ? trimmed[(slash + 1)..].ToString() : string.Empty;
-        return new TagList
-        {
-            { "rpc.system", "grpc" },
-            { "rpc.service", service },
-            { "rpc.method", method },
-            { "rpc.grpc.status_code", StatusName(status) },
-        };
-    }
-
-    /// <summary>The canonical upper-case name (OK, UNAVAILABLE, ...), a bounded label value.</summary>
-    public static string StatusName(StatusCode status) => status switch
-    {
-        StatusCode.OK => "OK",
-        StatusCode.Cancelled => "CANCELLED",
-        StatusCode.Unknown => "UNKNOWN",
-        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
-        StatusCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
-        StatusCode.NotFound => "NOT_FOUND",
-        StatusCode.AlreadyExists => "ALREADY_EXISTS",
-        StatusCode.PermissionDenied => "PERMISSION_DENIED",
-        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
-        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
-        StatusCode.Aborted => "ABORTED",
-        StatusCode.OutOfRange => "OUT_OF_RANGE",
-        StatusCode.Unimplemented => "UNIMPLEMENTED",
-        StatusCode.Internal => "INTERNAL",
-        StatusCode.Unavailable => "UNAVAILABLE",
-        StatusCode.DataLoss => "DATA_LOSS",
-        StatusCode.Unauthenticated => "UNAUTHENTICATED",
-        _ => "UNKNOWN",
-    };
+    /// <summary>The label for a call with no resolved method (not reached through a mapped gRPC endpoint).</summary>
+    internal const string UnknownMethod = "/_unknown/_unknown";
 }

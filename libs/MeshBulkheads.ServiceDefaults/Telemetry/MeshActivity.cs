@@ -1,9 +1,9 @@
-using Microsoft.AspNetCore.Http;
+using MeshBulkheads.Concurrency.Telemetry;
 
 namespace MeshBulkheads.ServiceDefaults.Telemetry;
 
 /// <summary>
-/// The attributes every server span carries (set by ServiceDefaults on the ASP.NET Core request
+/// The attributes every server span carries (keys from <see cref="MeshTelemetryTags"/>, the same as the metrics') (set by ServiceDefaults on the ASP.NET Core request
 /// span, so gateway and services need no tracing code) and the one contract a host may use to
 /// override the tenant.
 /// </summary>
@@ -16,25 +16,25 @@ namespace MeshBulkheads.ServiceDefaults.Telemetry;
 public static class MeshActivity
 {
     /// <summary>The authenticated tenant (<c>x-tenant-id</c>, or <see cref="SetTenant"/>).</summary>
-    public const string TenantTag = "meshbulkheads.tenant";
+    public const string TenantTag = MeshTelemetryTags.Tenant;
 
     /// <summary>The gRPC service short name (<c>PaymentsService</c>) or, for other endpoints, the endpoint's display name (YARP: the route id).</summary>
-    public const string RouteTag = "meshbulkheads.route";
+    public const string RouteTag = MeshTelemetryTags.Route;
 
     /// <summary>The call's criticality (<c>x-mesh-criticality</c>).</summary>
-    public const string CriticalityTag = "meshbulkheads.criticality";
+    public const string CriticalityTag = MeshTelemetryTags.Criticality;
 
     /// <summary>The caller's remaining deadline on entry in milliseconds, from the raw <c>grpc-timeout</c> header; absent when the call has no deadline.</summary>
     public const string DeadlineBudgetTag = "meshbulkheads.deadline_budget_ms";
 
     /// <summary>Why the call was shed (<c>x-mesh-reject-reason</c> of the response); the span's status is then Error.</summary>
-    public const string RejectReasonTag = "meshbulkheads.reject_reason";
+    public const string RejectReasonTag = MeshTelemetryTags.Reason;
 
     /// <summary>The span event added when the call was shed; carries <see cref="RejectReasonTag"/>.</summary>
     public const string RejectedEvent = "meshbulkheads.rejected";
 
     /// <summary>The numeric gRPC status of the call (OpenTelemetry RPC semantic conventions).</summary>
-    public const string GrpcStatusCodeTag = "rpc.grpc.status_code";
+    public const string GrpcStatusCodeTag = MeshTelemetryTags.GrpcStatusCode;
 
     /// <summary>The <see cref="HttpContext.Items"/> key <see cref="SetTenant"/> writes.</summary>
     public const string TenantItemKey = "MeshBulkheads.Tenant";

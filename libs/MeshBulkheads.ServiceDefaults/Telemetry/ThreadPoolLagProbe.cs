@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Hosting;
+using MeshBulkheads.Concurrency.Telemetry;
 
 namespace MeshBulkheads.ServiceDefaults.Telemetry;
 
@@ -28,12 +28,8 @@ public sealed class ThreadPoolLagProbe : BackgroundService
     {
         _timeProvider = timeProvider;
         _queue = queue;
-        var meter = meterFactory.Create(MeshTelemetry.Prefix + ".Runtime");
-        _lag = meter.CreateHistogram<double>(
-            InstrumentName,
-            unit: "s",
-            description: "How late a work item queued to the shared thread pool started running (sampled every 100 ms).",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MeshTelemetry.SecondsBuckets });
+        _lag = meterFactory.Create(MeshTelemetry.Prefix + ".Runtime").CreateSecondsHistogram(
+            InstrumentName, "How late a work item queued to the shared thread pool started running (sampled every 100 ms).");
     }
 
     /// <summary>How often a probe is queued.</summary>
@@ -43,7 +39,7 @@ public sealed class ThreadPoolLagProbe : BackgroundService
     public void Probe()
     {
         var queuedAt = _timeProvider.GetTimestamp();
-        _queue(() => _lag.Record(_timeProvider.GetElapsedTime(queuedAt).TotalSeconds));
+        _queue(() => _lag.RecordSeconds(_timeProvider.GetElapsedTime(queuedAt)));
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)

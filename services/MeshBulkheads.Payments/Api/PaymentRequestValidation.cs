@@ -1,24 +1,26 @@
-using System.Text.RegularExpressions;
+using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.ServiceDefaults.Grpc;
 
 namespace MeshBulkheads.Payments.Api;
 
-/// <summary>Argument checks with messages that name the field and what it accepts.</summary>
-internal static partial class PaymentRequestValidation
+/// <summary>
+/// Argument checks with messages that name the field and what it accepts. Caller input is echoed only through
+/// <see cref="EchoedValue.Quote"/> (bounded, control characters hidden).
+/// </summary>
+internal static class PaymentRequestValidation
 {
-    public const int MaxAccountIdLength = 64;
     public const int MaxIdempotencyKeyLength = 128;
 
     public static void AccountId(string accountId)
     {
         if (string.IsNullOrEmpty(accountId))
         {
-            throw GrpcErrors.InvalidArgument($"account_id is required: 1-{MaxAccountIdLength} characters of A-Z, a-z, 0-9, '.', '_' or '-'.");
+            throw GrpcErrors.InvalidArgument($"account_id is required: {AccountIdRule.Description}.");
         }
 
-        if (!AccountIdPattern().IsMatch(accountId))
+        if (!AccountIdRule.IsValid(accountId))
         {
-            throw GrpcErrors.InvalidArgument($"account_id must be 1-{MaxAccountIdLength} characters of A-Z, a-z, 0-9, '.', '_' or '-' (got {accountId.Length} characters, e.g. use 'acct-0001').");
+            throw GrpcErrors.InvalidArgument($"account_id must be {AccountIdRule.Description} (got {EchoedValue.Quote(accountId)}, {accountId.Length} characters; e.g. use 'acct-0001').");
         }
     }
 
@@ -32,6 +34,19 @@ internal static partial class PaymentRequestValidation
         if (key.Length > MaxIdempotencyKeyLength)
         {
             throw GrpcErrors.InvalidArgument($"idempotency_key must be at most {MaxIdempotencyKeyLength} characters (got {key.Length}).");
+        }
+
+        // PostgreSQL text cannot hold NUL (the insert fails as UNKNOWN); no backend should store other
+        // control characters in a key that is echoed in messages and logs either.
+        var control = key.AsSpan().IndexOfAnyInRange('\u0000', '\u001f');
+        if (control < 0)
+        {
+            control = key.AsSpan().IndexOfAnyInRange('\u007f', '\u009f');
+        }
+
+        if (control >= 0)
+        {
+            throw GrpcErrors.InvalidArgument($"idempotency_key must not contain control characters (U+{(int)key[control]:X4} at index {control} in {EchoedValue.Quote(key)}): use printable characters, e.g. a UUID.");
         }
     }
 
@@ -47,7 +62,7 @@ internal static partial class PaymentRequestValidation
     {
         if (!allowed.Contains(currency))
         {
-            var shown = currency.Length == 0 ? "empty" : $"'{(currency.Length > 8 ? currency[..8] + "…" : currency)}'";
+            var shown = currency.Length == 0 ? "empty" : EchoedValue.Quote(currency);
             throw GrpcErrors.InvalidArgument($"currency {shown} is not supported: use one of {allowedList} (upper-case ISO 4217).");
         }
     }
@@ -61,7 +76,4 @@ internal static partial class PaymentRequestValidation
 
         return pageSize == 0 ? defaultPageSize : pageSize;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
-    private static partial Regex AccountIdPattern();
 }

@@ -1,4 +1,6 @@
+using MeshBulkheads.Concurrency.Rejections;
 using Google.Protobuf.WellKnownTypes;
+using MeshBulkheads.ServiceDefaults.Telemetry;
 using Grpc.Core;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments.Database;
@@ -6,7 +8,6 @@ using MeshBulkheads.Payments.Ledger;
 using MeshBulkheads.Payments.Partitions;
 using MeshBulkheads.ServiceDefaults.Grpc;
 using MeshBulkheads.ServiceDefaults.Tenancy;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Payments.Api;
 
@@ -26,6 +27,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
     private readonly ChargePartitions _partitions;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<PaymentsService> _logger;
+    private readonly LogThrottle _logThrottle;
     private readonly IReadOnlySet<string> _currencies;
     private readonly string _currencyList;
     private readonly int _defaultPageSize;
@@ -36,12 +38,14 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         ChargePartitions partitions,
         IOptions<PaymentsOptions> options,
         TimeProvider timeProvider,
-        ILogger<PaymentsService> logger)
+        ILogger<PaymentsService> logger,
+        LogThrottle logThrottle)
     {
         _store = store;
         _partitions = partitions;
         _timeProvider = timeProvider;
         _logger = logger;
+        _logThrottle = logThrottle;
         var value = options.Value;
         _currencies = value.CurrencySet();
         _currencyList = string.Join(", ", _currencies.Order(StringComparer.Ordinal));
@@ -74,9 +78,14 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         {
             throw PaymentsRejections.Partition(ex);
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (PartitionWorkAbandonedException ex) when (!ex.WorkStarted)
         {
             throw PaymentsRejections.GoneWhileQueued(context, _timeProvider.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // Started (or unknown): the charge may have committed, so never say "not recorded".
+            throw PaymentsRejections.GoneWhileRunning(context, _timeProvider.GetUtcNow(), request.IdempotencyKey);
         }
 
         return result.Status switch
@@ -88,11 +97,11 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
                 Replayed = result.Status == ChargeStatus.Replayed,
             },
             ChargeStatus.CurrencyMismatch => throw GrpcErrors.FailedPrecondition(
-                $"Account '{request.AccountId}' is in {result.Conflicting?.Currency}; a charge in {request.Currency} cannot be recorded against it. Charge in {result.Conflicting?.Currency} or use another account."),
+                $"Account {EchoedValue.Quote(request.AccountId)} is in {result.Conflicting?.Currency}; a charge in {request.Currency} cannot be recorded against it. Charge in {result.Conflicting?.Currency} or use another account."),
             ChargeStatus.Overflow => throw GrpcErrors.FailedPrecondition(
-                $"Account '{request.AccountId}' has balance_minor {result.BalanceMinor}; adding {request.AmountMinor} would exceed the maximum {long.MaxValue}. Use another account."),
+                $"Account {EchoedValue.Quote(request.AccountId)} has balance_minor {result.BalanceMinor}; adding {request.AmountMinor} would exceed the maximum {long.MaxValue}. Use another account."),
             ChargeStatus.IdempotencyConflict => throw GrpcErrors.AlreadyExists(
-                $"idempotency_key '{request.IdempotencyKey}' was already used for a different charge (account_id '{result.Conflicting?.AccountId}', amount_minor {result.Conflicting?.AmountMinor}, currency {result.Conflicting?.Currency}); use a new key for a new charge, or resend the original payload to replay it."),
+                $"idempotency_key {EchoedValue.Quote(request.IdempotencyKey)} was already used for a different charge (account_id {EchoedValue.Quote(result.Conflicting?.AccountId)}, amount_minor {result.Conflicting?.AmountMinor}, currency {result.Conflicting?.Currency}); use a new key for a new charge, or resend the original payload to replay it."),
             _ => throw new InvalidOperationException($"Unexpected charge status {result.Status}."),
         };
     }
@@ -126,7 +135,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
             if (!PageToken.TryDecode(request.PageToken, request.AccountId, out before))
             {
                 throw GrpcErrors.InvalidArgument(
-                    $"page_token is not a token this service issued for account_id '{request.AccountId}': pass next_page_token from the previous response for the same account unchanged, or an empty token for the first page.");
+                    $"page_token is not a token this service issued for account_id {EchoedValue.Quote(request.AccountId)}: pass next_page_token from the previous response for the same account unchanged, or an empty token for the first page.");
             }
         }
 
@@ -150,7 +159,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
     }
 
     private static RpcException AccountNotFound(string accountId) =>
-        GrpcErrors.NotFound($"Account '{accountId}' does not exist for this tenant; an account is created by its first Charge.");
+        GrpcErrors.NotFound($"Account {EchoedValue.Quote(accountId)} does not exist for this tenant; an account is created by its first Charge.");
 
     private async Task<T> WithPoolAsync<T>(Func<Task<T>> call)
     {
@@ -160,9 +169,23 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         }
         catch (DbPoolTimeoutException ex)
         {
-            PaymentsLog.PoolTimeout(_logger, ex.Pool, ex.Message);
+            // One line per pool per interval, no stack trace: under overload this fires on every call.
+            if (_logThrottle.ShouldLog("pool-timeout:" + ex.Pool, out var suppressed))
+            {
+                PaymentsLog.PoolTimeout(_logger, ex.Pool, ex.Message, suppressed);
+            }
+
             // Thrown before any response header: the status and metadata go out as a Trailers-Only response.
             throw PaymentsRejections.PoolTimeout(ex);
+        }
+        catch (DbUnavailableException ex)
+        {
+            if (_logThrottle.ShouldLog("db-unavailable:" + ex.Pool, out var suppressed))
+            {
+                PaymentsLog.DatabaseUnavailable(_logger, ex.Pool, ex.Message, suppressed);
+            }
+
+            throw PaymentsRejections.DbUnavailable(ex);
         }
     }
 }

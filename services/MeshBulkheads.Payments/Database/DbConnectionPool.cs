@@ -3,6 +3,7 @@ using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Concurrency.Telemetry;
 
 namespace MeshBulkheads.Payments.Database;
 
@@ -14,7 +15,10 @@ namespace MeshBulkheads.Payments.Database;
 public sealed class DbConnectionPool : IAsyncDisposable
 {
     private readonly SemaphoreSlim _permits;
-    private readonly ConcurrentStack<DbConnection> _idle = new();
+    private static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentStack<(DbConnection Connection, long IdleSince)> _idle = new();
+    private readonly DbPoolHealth _health;
     private readonly Func<CancellationToken, Task<DbConnection>> _open;
     private readonly DbPoolMetrics _metrics;
     private readonly TimeProvider _timeProvider;
@@ -27,7 +31,8 @@ public sealed class DbConnectionPool : IAsyncDisposable
         TimeSpan maxWait,
         Func<CancellationToken, Task<DbConnection>> open,
         DbPoolMetrics metrics,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        DbPoolHealth? health = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         Name = name;
@@ -37,6 +42,7 @@ public sealed class DbConnectionPool : IAsyncDisposable
         _open = open;
         _metrics = metrics;
         _timeProvider = timeProvider;
+        _health = health ?? DbPoolHealth.None;
         _permits = new SemaphoreSlim(size, size);
         metrics.RegisterLimit(name, dbSystem, size);
     }
@@ -55,28 +61,27 @@ public sealed class DbConnectionPool : IAsyncDisposable
     /// dispose the lease to return the connection.
     /// </summary>
     /// <exception cref="DbPoolTimeoutException">No connection became free in time.</exception>
+    /// <exception cref="DbUnavailableException">No connection could be opened (the database is down or unreachable).</exception>
     public async Task<DbConnectionLease> AcquireAsync(CancellationToken cancellationToken)
     {
         var start = _timeProvider.GetTimestamp();
         using (var activity = PaymentsTelemetry.Source.StartActivity(PaymentsTelemetry.PoolWaitActivity))
         {
-            activity?.SetTag(PaymentsTelemetry.PoolTag, Name);
-            activity?.SetTag(PaymentsTelemetry.DbSystemTag, DbSystem);
+            activity?.SetTag(MeshTelemetryTags.Pool, Name);
+            activity?.SetTag(MeshTelemetryTags.DbSystem, DbSystem);
             var acquired = _permits.Wait(0, CancellationToken.None) || await WaitAsync(cancellationToken);
             _metrics.RecordWait(_timeProvider.GetElapsedTime(start), Name, DbSystem);
             if (!acquired)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, "db-pool-timeout");
                 throw new DbPoolTimeoutException(
-                    $"No '{Name}' database connection became free within {_maxWait.TotalMilliseconds:0} ms (pool size {Size}); the database is saturated, retry later.")
-                {
-                    Pool = Name,
-                    RetryAfter = BulkheadRejectionMapper.BoundRetryAfter(_maxWait),
-                };
+                    Name,
+                    $"No '{Name}' database connection became free within {_maxWait.TotalMilliseconds:0} ms (pool size {Size}); the database is saturated, retry later.",
+                    BulkheadRejectionMapper.BoundRetryAfter(_maxWait));
             }
         }
 
-        _metrics.AddInUse(1, Name, DbSystem);
+        _metrics.AddActive(1, Name, DbSystem);
         try
         {
             var connection = await TakeOrOpenAsync(cancellationToken);
@@ -100,7 +105,7 @@ public sealed class DbConnectionPool : IAsyncDisposable
         {
             if (connection.State == ConnectionState.Open)
             {
-                _idle.Push(connection);
+                _idle.Push((connection, _timeProvider.GetTimestamp()));
             }
             else
             {
@@ -108,16 +113,52 @@ public sealed class DbConnectionPool : IAsyncDisposable
             }
         }
 
-        _metrics.AddInUse(-1, Name, DbSystem);
+        _metrics.AddActive(-1, Name, DbSystem);
         _permits.Release();
     }
 
     public async ValueTask DisposeAsync()
     {
-        while (_idle.TryPop(out var connection))
+        while (_idle.TryPop(out var idle))
         {
-            await connection.DisposeAsync();
+            await idle.Connection.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// When <paramref name="exception"/> means the connection broke: closes every idle connection (after a server
+    /// restart they are all dead) and returns the <see cref="DbUnavailableException"/> to throw; otherwise null.
+    /// </summary>
+    public DbUnavailableException? ConnectionFailure(Exception exception)
+    {
+        if (exception is DbUnavailableException unavailable)
+        {
+            return unavailable;
+        }
+
+        if (!_health.IsConnectionFailure(exception))
+        {
+            return null;
+        }
+
+        EvictIdle();
+        return new DbUnavailableException(
+            Name,
+            $"The '{Name}' database connection failed ({exception.GetType().Name}: {Truncate(exception.Message)}); the database is unreachable or restarting, retry later.",
+            UnavailableRetryAfter,
+            exception);
+    }
+
+    private static string Truncate(string message) => message.Length > 120 ? message[..120] + "…" : message;
+
+    private void EvictIdle()
+    {
+        while (_idle.TryPop(out var idle))
+        {
+            idle.Connection.Dispose();
+        }
+
+        _health.OnBroken?.Invoke();
     }
 
     private async Task<bool> WaitAsync(CancellationToken cancellationToken)
@@ -138,7 +179,46 @@ public sealed class DbConnectionPool : IAsyncDisposable
     private async Task<DbConnection> TakeOrOpenAsync(CancellationToken cancellationToken)
     {
         // The permit bounds the connections, so the stack never holds more than Size.
-        return _idle.TryPop(out var connection) ? connection : await _open(cancellationToken);
+        while (_idle.TryPop(out var idle))
+        {
+            if (_timeProvider.GetElapsedTime(idle.IdleSince) < _health.ValidateIdleAfter || await IsAliveAsync(idle.Connection, cancellationToken))
+            {
+                return idle.Connection;
+            }
+
+            // Dead (e.g. the server restarted): so are its idle siblings most likely; open a fresh one.
+            await idle.Connection.DisposeAsync();
+            EvictIdle();
+        }
+
+        try
+        {
+            return await _open(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ConnectionFailure(ex) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    private static async Task<bool> IsAliveAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.State != ConnectionState.Open)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var ping = connection.CreateCommand();
+            ping.CommandText = "SELECT 1";
+            await ping.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using MeshBulkheads.Payments.Database;
-using Microsoft.Extensions.Options;
+using MeshBulkheads.Payments.Ledger.Internal;
 using Npgsql;
 
 namespace MeshBulkheads.Payments.Ledger;
@@ -31,8 +31,11 @@ public sealed class PostgresLedgerStore : SqlLedgerStore
 
         _dataSource = builder.Build();
         var maxWait = value.Database.MaxPoolWait;
-        ChargePool = new DbConnectionPool(DbPoolNames.Charge, DbPoolNames.Postgresql, value.Database.ChargePoolSize, maxWait, OpenAsync, metrics, timeProvider);
-        ReadPool = new DbConnectionPool(DbPoolNames.Read, DbPoolNames.Postgresql, value.Database.ReadPoolSize, maxWait, OpenAsync, metrics, timeProvider);
+        // Idle connections are pinged before reuse once idle ValidateIdleAfter; a broken one also clears Npgsql's
+        // own idle connectors (after a server restart they are dead too).
+        var health = Health(value.Database.ValidateIdleAfter, () => _dataSource.Clear());
+        ChargePool = new DbConnectionPool(DbPoolNames.Charge, DbPoolNames.Postgresql, value.Database.ChargePoolSize, maxWait, OpenAsync, metrics, timeProvider, health);
+        ReadPool = new DbConnectionPool(DbPoolNames.Read, DbPoolNames.Postgresql, value.Database.ReadPoolSize, maxWait, OpenAsync, metrics, timeProvider, health);
     }
 
     /// <inheritdoc/>
@@ -54,36 +57,8 @@ public sealed class PostgresLedgerStore : SqlLedgerStore
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin (pg_type unique violation):
         // replicas starting together take turns on this lock, released at commit.
-        await using (var lockCommand = Command(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", ("key", MigrationLockKey)))
-        {
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var command = Command(connection, transaction, """
-            CREATE TABLE IF NOT EXISTS accounts (
-                tenant_id text NOT NULL,
-                account_id text NOT NULL,
-                currency text NOT NULL,
-                balance_minor bigint NOT NULL,
-                payment_count bigint NOT NULL,
-                PRIMARY KEY (tenant_id, account_id));
-            CREATE TABLE IF NOT EXISTS payments (
-                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                payment_id text NOT NULL UNIQUE,
-                tenant_id text NOT NULL,
-                account_id text NOT NULL,
-                amount_minor bigint NOT NULL,
-                currency text NOT NULL,
-                idempotency_key text NOT NULL,
-                balance_after_minor bigint NOT NULL,
-                created_at_us bigint NOT NULL,
-                UNIQUE (tenant_id, idempotency_key));
-            CREATE INDEX IF NOT EXISTS payments_by_account ON payments (tenant_id, account_id, seq);
-            """))
-        {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", MigrationLockKey));
+        await ExecuteAsync(connection, transaction, LedgerStatements.CreateSchema("text", "bigint", "seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -95,6 +70,17 @@ public sealed class PostgresLedgerStore : SqlLedgerStore
     /// <inheritdoc/>
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    /// <inheritdoc/>
+    protected override bool IsConnectionFailure(Exception exception) => exception switch
+    {
+        // Class 08 (connection exception); 57P01-57P03: the server is shutting down, crashed or starting.
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState is "57P01" or "57P02" or "57P03",
+        // Npgsql's own errors that are not server errors: I/O, refused connection, a connector already broken.
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException || npgsql.Message.Contains("broken", StringComparison.OrdinalIgnoreCase),
+        InvalidOperationException when exception.Message.Contains("connection is not open", StringComparison.OrdinalIgnoreCase) => true,
+        _ => false,
+    };
 
     /// <inheritdoc/>
     protected override ValueTask DisposeBackendAsync() => _dataSource.DisposeAsync();

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using MeshBulkheads.Payments.Database;
+using MeshBulkheads.Payments.Ledger.Internal;
 
 namespace MeshBulkheads.Payments.Ledger;
 
@@ -9,6 +10,8 @@ namespace MeshBulkheads.Payments.Ledger;
 /// lock it (<see cref="LockClause"/>, or SQLite's single writer); check currency and overflow; insert
 /// the payment and update the balance. The unique index on (tenant, idempotency key) is the final
 /// arbiter across replicas: losing that race re-reads the winner and compares payloads.
+/// The SQL is in <see cref="LedgerStatements"/> and the decisions (replay, conflict, currency, overflow) in
+/// <see cref="ChargeRules"/>; this class runs them against a connection.
 /// </summary>
 public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
 {
@@ -45,18 +48,20 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     {
         using var lease = await ChargePool.AcquireAsync(cancellationToken);
         using var activity = PaymentsTelemetry.StartQuery("charge", DbSystem);
-        var connection = lease.Connection;
-        try
+        return await GuardAsync(ChargePool, lease, activity, async connection =>
         {
-            return await ChargeInTransactionAsync(connection, command, cancellationToken);
-        }
-        catch (DbException ex) when (IsUniqueViolation(ex))
-        {
-            // Another replica (or connection) recorded this key between our check and our insert.
-            var existing = await FindByKeyAsync(connection, null, command, cancellationToken)
-                ?? throw new InvalidOperationException($"Idempotency key '{command.IdempotencyKey}' violated a unique index but no payment holds it.", ex);
-            return Compare(existing, command);
-        }
+            try
+            {
+                return await ChargeInTransactionAsync(connection, command, cancellationToken);
+            }
+            catch (DbException ex) when (IsUniqueViolation(ex))
+            {
+                // Another replica (or connection) recorded this key between our check and our insert.
+                var existing = await FindByKeyAsync(connection, null, command, cancellationToken)
+                    ?? throw new InvalidOperationException($"Idempotency key '{command.IdempotencyKey}' violated a unique index but no payment holds it.", ex);
+                return ChargeRules.Replay(existing, command);
+            }
+        });
     }
 
     /// <inheritdoc/>
@@ -64,10 +69,44 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     {
         using var lease = await ReadPool.AcquireAsync(cancellationToken);
         using var activity = PaymentsTelemetry.StartQuery("get_balance", DbSystem);
+        return await GuardAsync(ReadPool, lease, activity, connection => GetBalanceAsync(connection, tenantId, accountId, cancellationToken));
+    }
+
+    /// <inheritdoc/>
+    public async Task<PaymentPage?> ListPaymentsAsync(string tenantId, string accountId, int pageSize, long? beforeSequence, CancellationToken cancellationToken)
+    {
+        using var lease = await ReadPool.AcquireAsync(cancellationToken);
+        using var activity = PaymentsTelemetry.StartQuery("list_payments", DbSystem);
+        return await GuardAsync(ReadPool, lease, activity, connection => ListPaymentsAsync(connection, tenantId, accountId, pageSize, beforeSequence, cancellationToken));
+    }
+
+    /// <summary>True when <paramref name="exception"/> means the connection or server is gone (not a failed statement).</summary>
+    protected virtual bool IsConnectionFailure(Exception exception) => false;
+
+    /// <summary>Pool health for this backend: how to recognise a broken connection, when to ping idle ones.</summary>
+    protected DbPoolHealth Health(TimeSpan validateIdleAfter, Action? onBroken = null) => new(IsConnectionFailure, validateIdleAfter, onBroken);
+
+    private static async Task<T> GuardAsync<T>(DbConnectionPool pool, DbConnectionLease lease, System.Diagnostics.Activity? activity, Func<DbConnection, Task<T>> body)
+    {
+        try
+        {
+            return await body(lease.Connection);
+        }
+        catch (Exception ex) when (pool.ConnectionFailure(ex) is { } unavailable)
+        {
+            // A broken connection is never returned to the pool; the caller gets UNAVAILABLE, not INTERNAL.
+            lease.Discard();
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "db-unavailable");
+            throw unavailable;
+        }
+    }
+
+    private static async Task<AccountBalance?> GetBalanceAsync(DbConnection connection, string tenantId, string accountId, CancellationToken cancellationToken)
+    {
         await using var command = Command(
-            lease.Connection,
+            connection,
             null,
-            "SELECT currency, balance_minor, payment_count FROM accounts WHERE tenant_id = @tenant AND account_id = @account",
+            LedgerStatements.SelectBalance,
             ("tenant", tenantId),
             ("account", accountId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -79,16 +118,12 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         return new AccountBalance(accountId, reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
-    /// <inheritdoc/>
-    public async Task<PaymentPage?> ListPaymentsAsync(string tenantId, string accountId, int pageSize, long? beforeSequence, CancellationToken cancellationToken)
+    private static async Task<PaymentPage?> ListPaymentsAsync(DbConnection connection, string tenantId, string accountId, int pageSize, long? beforeSequence, CancellationToken cancellationToken)
     {
-        using var lease = await ReadPool.AcquireAsync(cancellationToken);
-        using var activity = PaymentsTelemetry.StartQuery("list_payments", DbSystem);
-        var connection = lease.Connection;
         await using (var exists = Command(
             connection,
             null,
-            "SELECT 1 FROM accounts WHERE tenant_id = @tenant AND account_id = @account",
+            LedgerStatements.AccountExists,
             ("tenant", tenantId),
             ("account", accountId)))
         {
@@ -102,8 +137,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         await using var command = Command(
             connection,
             null,
-            "SELECT seq, payment_id, amount_minor, created_at_us FROM payments " +
-            "WHERE tenant_id = @tenant AND account_id = @account AND seq < @before ORDER BY seq DESC LIMIT @limit",
+            LedgerStatements.SelectPaymentsPage,
             ("tenant", tenantId),
             ("account", accountId),
             ("before", beforeSequence ?? long.MaxValue),
@@ -117,7 +151,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
                     reader.GetInt64(0),
                     reader.GetString(1),
                     reader.GetInt64(2),
-                    DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(3) * TimeSpan.TicksPerMicrosecond)));
+                    LedgerStatements.FromStoredTime(reader.GetInt64(3))));
             }
         }
 
@@ -141,6 +175,13 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
 
     /// <summary>Releases backend resources after the pools are closed.</summary>
     protected virtual ValueTask DisposeBackendAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Runs a statement that returns no rows, with named parameters.</summary>
+    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>Creates a command with named parameters (<c>@name</c> works on both backends).</summary>
     protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
@@ -167,28 +208,24 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         var existing = await FindByKeyAsync(connection, transaction, charge, cancellationToken);
         if (existing is not null)
         {
-            return Compare(existing, charge);
+            return ChargeRules.Replay(existing, charge);
         }
 
-        // The first charge creates the account and fixes its currency; a racing creator wins harmlessly.
-        await using (var create = Command(
+        await ExecuteAsync(
             connection,
             transaction,
-            "INSERT INTO accounts (tenant_id, account_id, currency, balance_minor, payment_count) " +
-            "VALUES (@tenant, @account, @currency, 0, 0) ON CONFLICT (tenant_id, account_id) DO NOTHING",
+            LedgerStatements.InsertAccountIfMissing,
+            cancellationToken,
             ("tenant", charge.TenantId),
             ("account", charge.AccountId),
-            ("currency", charge.Currency)))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
+            ("currency", charge.Currency));
 
         string currency;
         long balance;
         await using (var select = Command(
             connection,
             transaction,
-            "SELECT currency, balance_minor FROM accounts WHERE tenant_id = @tenant AND account_id = @account" + LockClause,
+            LedgerStatements.SelectAccountForCharge + LockClause,
             ("tenant", charge.TenantId),
             ("account", charge.AccountId)))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
@@ -203,25 +240,19 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         }
 
         // Returning without Commit rolls back, so a refused first charge leaves no account behind.
-        if (!string.Equals(currency, charge.Currency, StringComparison.Ordinal))
+        if (ChargeRules.Refusal(charge, currency, balance) is { } refusal)
         {
-            return new ChargeResult(ChargeStatus.CurrencyMismatch, BalanceMinor: balance, Conflicting: new StoredCharge(string.Empty, charge.AccountId, 0, currency, balance));
-        }
-
-        // Avoid overflow by subtraction (amounts are positive).
-        if (balance > long.MaxValue - charge.AmountMinor)
-        {
-            return new ChargeResult(ChargeStatus.Overflow, BalanceMinor: balance);
+            return refusal;
         }
 
         var newBalance = balance + charge.AmountMinor;
         var paymentId = Guid.NewGuid().ToString();
-        var createdAt = (_timeProvider.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        await using (var insert = Command(
+        var createdAt = LedgerStatements.ToStoredTime(_timeProvider.GetUtcNow());
+        await ExecuteAsync(
             connection,
             transaction,
-            "INSERT INTO payments (payment_id, tenant_id, account_id, amount_minor, currency, idempotency_key, balance_after_minor, created_at_us) " +
-            "VALUES (@id, @tenant, @account, @amount, @currency, @key, @balance, @created)",
+            LedgerStatements.InsertPayment,
+            cancellationToken,
             ("id", paymentId),
             ("tenant", charge.TenantId),
             ("account", charge.AccountId),
@@ -229,21 +260,16 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
             ("currency", charge.Currency),
             ("key", charge.IdempotencyKey),
             ("balance", newBalance),
-            ("created", createdAt)))
-        {
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
+            ("created", createdAt));
 
-        await using (var update = Command(
+        await ExecuteAsync(
             connection,
             transaction,
-            "UPDATE accounts SET balance_minor = @balance, payment_count = payment_count + 1 WHERE tenant_id = @tenant AND account_id = @account",
+            LedgerStatements.UpdateBalance,
+            cancellationToken,
             ("balance", newBalance),
             ("tenant", charge.TenantId),
-            ("account", charge.AccountId)))
-        {
-            await update.ExecuteNonQueryAsync(cancellationToken);
-        }
+            ("account", charge.AccountId));
 
         await transaction.CommitAsync(cancellationToken);
         return new ChargeResult(ChargeStatus.Recorded, paymentId, newBalance);
@@ -254,7 +280,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         await using var command = Command(
             connection,
             transaction,
-            "SELECT payment_id, account_id, amount_minor, currency, balance_after_minor FROM payments WHERE tenant_id = @tenant AND idempotency_key = @key",
+            LedgerStatements.SelectByIdempotencyKey,
             ("tenant", charge.TenantId),
             ("key", charge.IdempotencyKey));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -264,15 +290,5 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
         }
 
         return new StoredCharge(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4));
-    }
-
-    private static ChargeResult Compare(StoredCharge existing, ChargeCommand charge)
-    {
-        var samePayload = string.Equals(existing.AccountId, charge.AccountId, StringComparison.Ordinal)
-            && existing.AmountMinor == charge.AmountMinor
-            && string.Equals(existing.Currency, charge.Currency, StringComparison.Ordinal);
-        return samePayload
-            ? new ChargeResult(ChargeStatus.Replayed, existing.PaymentId, existing.BalanceAfterMinor)
-            : new ChargeResult(ChargeStatus.IdempotencyConflict, Conflicting: existing);
     }
 }

@@ -1,12 +1,13 @@
 using System.Data.Common;
 using MeshBulkheads.Payments.Database;
+using MeshBulkheads.Payments.Ledger.Internal;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Payments.Ledger;
 
 /// <summary>
-/// The embedded ledger: <c>payments.db</c> under <see cref="PaymentsOptions.DataDirectory"/>, WAL mode.
+/// The embedded ledger: <c>payments.db</c> under <see cref="PaymentsOptions.DataDirectory"/>, WAL mode,
+/// <c>synchronous=FULL</c> on the writer connection (an acknowledged charge survives power loss).
 /// SQLite has one writer at a time, so the charge pool is a single writer connection: waiting for the
 /// write lock shows up as pool wait, not as query time. Reads use a small pool of their own
 /// (WAL lets them run beside the writer). Another process on the same file is handled by
@@ -15,6 +16,11 @@ namespace MeshBulkheads.Payments.Ledger;
 public sealed class SqliteLedgerStore : SqlLedgerStore
 {
     private const int BusyTimeoutMs = 5000;
+
+    // The writer (charges, schema, seed) syncs the WAL on every commit: with NORMAL a commit acknowledged to
+    // the caller can be lost on power loss or an OS crash. Readers never commit writes, so NORMAL costs them nothing.
+    private const string ChargeSynchronous = "FULL";
+    private const string ReadSynchronous = "NORMAL";
 
     private readonly string _connectionString;
 
@@ -35,8 +41,8 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
         }.ToString();
 
         var maxWait = value.Database.MaxPoolWait;
-        ChargePool = new DbConnectionPool(DbPoolNames.Charge, DbPoolNames.Sqlite, 1, maxWait, OpenAsync, metrics, timeProvider);
-        ReadPool = new DbConnectionPool(DbPoolNames.Read, DbPoolNames.Sqlite, value.Database.ReadPoolSize, maxWait, OpenAsync, metrics, timeProvider);
+        ChargePool = new DbConnectionPool(DbPoolNames.Charge, DbPoolNames.Sqlite, 1, maxWait, ct => OpenAsync(ChargeSynchronous, ct), metrics, timeProvider);
+        ReadPool = new DbConnectionPool(DbPoolNames.Read, DbPoolNames.Sqlite, value.Database.ReadPoolSize, maxWait, ct => OpenAsync(ReadSynchronous, ct), metrics, timeProvider);
     }
 
     /// <summary>The database file.</summary>
@@ -57,33 +63,13 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
     /// <inheritdoc/>
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
+        await using var connection = await OpenAsync(ChargeSynchronous, cancellationToken);
+        await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);
 
         // BEGIN IMMEDIATE: two processes creating the schema at once take turns.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = Command(connection, transaction, """
-            CREATE TABLE IF NOT EXISTS accounts (
-                tenant_id TEXT NOT NULL,
-                account_id TEXT NOT NULL,
-                currency TEXT NOT NULL,
-                balance_minor INTEGER NOT NULL,
-                payment_count INTEGER NOT NULL,
-                PRIMARY KEY (tenant_id, account_id));
-            CREATE TABLE IF NOT EXISTS payments (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                payment_id TEXT NOT NULL UNIQUE,
-                tenant_id TEXT NOT NULL,
-                account_id TEXT NOT NULL,
-                amount_minor INTEGER NOT NULL,
-                currency TEXT NOT NULL,
-                idempotency_key TEXT NOT NULL,
-                balance_after_minor INTEGER NOT NULL,
-                created_at_us INTEGER NOT NULL,
-                UNIQUE (tenant_id, idempotency_key));
-            CREATE INDEX IF NOT EXISTS payments_by_account ON payments (tenant_id, account_id, seq);
-            """);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        // AUTOINCREMENT keeps seq monotonic (never reused).
+        await ExecuteAsync(connection, transaction, LedgerStatements.CreateSchema("TEXT", "INTEGER", "seq INTEGER PRIMARY KEY AUTOINCREMENT"), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -94,16 +80,20 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
 
     /// <inheritdoc/>
     protected override bool IsUniqueViolation(DbException exception) =>
-        exception is SqliteException { SqliteErrorCode: 19 }; // SQLITE_CONSTRAINT
+        // SQLITE_CONSTRAINT_UNIQUE only: NOT NULL, CHECK, trigger or foreign-key failures (all primary code 19,
+        // SQLITE_CONSTRAINT) are not an idempotency race and must surface as they are.
+        exception is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique };
 
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>SQLite's extended result code for a UNIQUE constraint violation.</summary>
+    private const int SqliteConstraintUnique = 2067;
+
+    private async Task<DbConnection> OpenAsync(string synchronous, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            // AUTOINCREMENT keeps seq monotonic (never reused); NORMAL is durable enough in WAL mode.
-            await ExecuteAsync(connection, $"PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous=NORMAL;", cancellationToken);
+            await ExecuteAsync(connection, null, $"PRAGMA busy_timeout={BusyTimeoutMs}; PRAGMA synchronous={synchronous};", cancellationToken);
             return connection;
         }
         catch
@@ -111,11 +101,5 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
             await connection.DisposeAsync();
             throw;
         }
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, null, sql);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

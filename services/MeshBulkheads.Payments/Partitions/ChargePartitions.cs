@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Payments.Partitions.Internal;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MeshBulkheads.Payments.Partitions;
 
@@ -30,13 +30,22 @@ public sealed class ChargePartitions : IAsyncDisposable
     private readonly PartitionMetrics _metrics;
     private readonly ChargePartitionHooks? _hooks;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private int _stopRequested;
+    private int _disposed;
 
-    public ChargePartitions(IOptions<PaymentsOptions> options, PartitionMetrics metrics, TimeProvider timeProvider, ChargePartitionHooks? hooks = null)
+    public ChargePartitions(
+        IOptions<PaymentsOptions> options,
+        PartitionMetrics metrics,
+        TimeProvider timeProvider,
+        ChargePartitionHooks? hooks = null,
+        ILogger<ChargePartitions>? logger = null)
     {
         var value = options.Value;
         _metrics = metrics;
         _timeProvider = timeProvider;
         _hooks = hooks;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         Count = value.Partitions.Count;
         GlobalQueue = value.Pitfalls.GlobalQueue;
 
@@ -48,7 +57,8 @@ public sealed class ChargePartitions : IAsyncDisposable
         {
             _queues[i] = Channel.CreateBounded<PartitionWorkItem>(new BoundedChannelOptions(QueueCapacity)
             {
-                SingleReader = !GlobalQueue,
+                // One consumer per mailbox takes work; at shutdown the stopping thread also reads, to fail what is left.
+                SingleReader = false,
                 SingleWriter = false,
                 FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: full means reject
             });
@@ -56,11 +66,15 @@ public sealed class ChargePartitions : IAsyncDisposable
         }
 
         _consumers = new Task[Count];
-        for (var consumer = 0; consumer < Count; consumer++)
+        // Long-lived loops must not capture the creator's ExecutionContext (its Activity, its logging scope).
+        using (ExecutionContext.SuppressFlow())
         {
-            var queue = GlobalQueue ? 0 : consumer;
-            var index = consumer; // the loop variable is shared by every iteration's closure
-            _consumers[consumer] = Task.Run(() => ConsumeAsync(queue, index));
+            for (var consumer = 0; consumer < Count; consumer++)
+            {
+                var queue = GlobalQueue ? 0 : consumer;
+                var index = consumer; // the loop variable is shared by every iteration's closure
+                _consumers[consumer] = Task.Run(() => ConsumeAsync(queue, index));
+            }
         }
 
         metrics.Observe(this);
@@ -106,22 +120,30 @@ public sealed class ChargePartitions : IAsyncDisposable
 
     /// <summary>
     /// Queues <paramref name="work"/> on the account's mailbox and returns its result once a consumer ran it.
+    /// The work runs under the caller's current execution context.
     /// </summary>
     /// <exception cref="PartitionRejectedException">The mailbox is full, or the process is stopping.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first (the work never starts if it was still queued).</exception>
+    /// <exception cref="PartitionWorkAbandonedException"><paramref name="cancellationToken"/> fired first; <see cref="PartitionWorkAbandonedException.WorkStarted"/> says whether the work had started (it never starts once abandoned while queued).</exception>
     public Task<T> RunAsync<T>(string tenantId, string accountId, string idempotencyKey, Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var partition = GlobalQueue ? 0 : PartitionOf(tenantId, accountId, Count);
-        var info = new PartitionWorkInfo(partition, -1, tenantId, accountId, idempotencyKey);
-        var item = new PartitionWorkItem<T>(info, _timeProvider.GetTimestamp(), work, cancellationToken);
         if (_stopping.IsCancellationRequested)
         {
             throw Rejected(PartitionRejectionReason.ShuttingDown, partition);
         }
 
+        var info = new PartitionWorkInfo(partition, -1, tenantId, accountId, idempotencyKey);
+        var item = new PartitionWorkItem<T>(info, _timeProvider.GetTimestamp(), work, ExecutionContext.Capture(), cancellationToken);
         if (!_queues[partition].Writer.TryWrite(item))
         {
+            // BeginStop sets _stopping before it completes the mailboxes: a write refused by a completed
+            // mailbox is always seen as stopping here, never as full.
+            if (_stopping.IsCancellationRequested)
+            {
+                throw Rejected(PartitionRejectionReason.ShuttingDown, partition);
+            }
+
             _metrics.Full();
             throw Rejected(PartitionRejectionReason.PartitionFull, partition);
         }
@@ -131,30 +153,65 @@ public sealed class ChargePartitions : IAsyncDisposable
         return item.Task;
     }
 
-    /// <summary>Stops the consumers; charges still queued fail with <see cref="PartitionRejectionReason.ShuttingDown"/>.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Refuses new charges and fails every queued one with <see cref="PartitionRejectionReason.ShuttingDown"/>
+    /// (never started); charges already running go on. Idempotent.
+    /// </summary>
+    public void BeginStop()
     {
-        if (_stopping.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
         {
             return;
         }
 
+        _stopping.Cancel(); // first: RunAsync must see "stopping" before any mailbox refuses a write
         foreach (var queue in _queues)
         {
             queue.Writer.TryComplete();
         }
 
-        await _stopping.CancelAsync();
-        await Task.WhenAll(_consumers).ConfigureAwait(false);
+        FailQueued();
+    }
+
+    /// <summary>
+    /// <see cref="BeginStop"/>, then waits for the running charges to finish (or <paramref name="cancellationToken"/>).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        BeginStop();
+        await Task.WhenAll(_consumers).WaitAsync(cancellationToken).ConfigureAwait(false);
+        FailQueued();
+    }
+
+    /// <summary>Stops the consumers; charges still queued fail with <see cref="PartitionRejectionReason.ShuttingDown"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Dispose();
+        }
+    }
+
+    private void FailQueued()
+    {
         for (var i = 0; i < _queues.Length; i++)
         {
             while (_queues[i].Reader.TryRead(out var item))
             {
-                item.Fail(Rejected(PartitionRejectionReason.ShuttingDown, i));
+                FailShuttingDown(item, i);
             }
         }
+    }
 
-        _stopping.Dispose();
+    private void FailShuttingDown(PartitionWorkItem item, int queue)
+    {
+        if (!item.TryAbandonForShutdown())
+        {
+            return;
+        }
+
+        item.Fail(Rejected(PartitionRejectionReason.ShuttingDown, queue));
     }
 
     private async Task ConsumeAsync(int queue, int consumer)
@@ -164,15 +221,37 @@ public sealed class ChargePartitions : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var item))
+                while (!_stopping.IsCancellationRequested && reader.TryRead(out var item))
                 {
-                    await RunOneAsync(queue, consumer, item).ConfigureAwait(false);
+                    if (_stopping.IsCancellationRequested)
+                    {
+                        FailShuttingDown(item, queue); // read just as stopping began: not started
+                        break;
+                    }
+
+                    try
+                    {
+                        await RunOneAsync(queue, consumer, item).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Never let one charge kill the mailbox's only consumer: fail that charge, log, go on.
+                        _metrics.Failed();
+                        PaymentsLog.PartitionWorkFailed(_logger, queue, consumer, ex);
+                        item.Fail(ex);
+                    }
                 }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            // Shutting down: DisposeAsync fails what is left.
+            // Shutting down: BeginStop fails what is left.
+        }
+        catch (Exception ex)
+        {
+            // Unreachable by design (each item is guarded above); if it happens, say so loudly.
+            PaymentsLog.PartitionConsumerStopped(_logger, queue, consumer, ex);
+            throw;
         }
     }
 
@@ -183,7 +262,7 @@ public sealed class ChargePartitions : IAsyncDisposable
         if (item.CancellationToken.IsCancellationRequested)
         {
             // The caller gave up (or its deadline passed) while queued: never start its work.
-            item.TrySetCanceled();
+            item.TryAbandon();
             _metrics.Skipped();
             _hooks?.Skipped?.Invoke(info);
             return;
@@ -192,13 +271,13 @@ public sealed class ChargePartitions : IAsyncDisposable
         if (_hooks?.BeforeExecuteAsync is { } gate)
         {
             await gate(info).ConfigureAwait(false);
-            if (item.CancellationToken.IsCancellationRequested)
-            {
-                item.TrySetCanceled();
-                _metrics.Skipped();
-                _hooks.Skipped?.Invoke(info);
-                return;
-            }
+        }
+
+        if (!item.TryStart())
+        {
+            _metrics.Skipped();
+            _hooks?.Skipped?.Invoke(info);
+            return;
         }
 
         var start = _timeProvider.GetTimestamp();
@@ -222,7 +301,7 @@ public sealed class ChargePartitions : IAsyncDisposable
         var retryAfter = BulkheadRejectionMapper.BoundRetryAfter(drain);
         var message = reason == PartitionRejectionReason.PartitionFull
             ? $"Charge partition {partition} is full ({QueueCapacity} charges waiting for this account's mailbox); retry after {retryAfter.TotalMilliseconds:0} ms."
-            : "Payments is shutting down; retry on another instance.";
-        return new PartitionRejectedException(message) { Reason = reason, Partition = partition, RetryAfter = retryAfter };
+            : "Payments is shutting down; the charge was not started: retry it (same idempotency_key) on another instance.";
+        return new PartitionRejectedException(reason, partition, message, retryAfter);
     }
 }

@@ -1,7 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using MeshBulkheads.Payments.Ledger;
 using MeshBulkheads.ServiceDefaults.Health;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Payments.Seeding;
 
@@ -10,7 +10,7 @@ namespace MeshBulkheads.Payments.Seeding;
 /// through the normal idempotent charge path with deterministic keys, so running it twice, or on
 /// two replicas at once, records every payment exactly once.
 /// </summary>
-public sealed class LedgerWarmup(ILedgerStore store, IOptions<PaymentsOptions> options, ILogger<LedgerWarmup> logger) : IWarmup
+public sealed class LedgerWarmup(ILedgerStore store, IOptions<PaymentsOptions> options, IHostEnvironment environment, ILogger<LedgerWarmup> logger) : IWarmup
 {
     /// <summary>Number of demo accounts per tenant.</summary>
     public const int AccountCount = 100;
@@ -18,14 +18,35 @@ public sealed class LedgerWarmup(ILedgerStore store, IOptions<PaymentsOptions> o
     /// <summary>The currency of every seeded account.</summary>
     public const string SeedCurrency = "USD";
 
+    /// <summary>The root span around schema creation and seeding: start-up is one trace, not one per statement.</summary>
+    public const string SeedActivity = "payments.seed";
+
     /// <inheritdoc/>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        // A root whatever is ambient: every db.pool.wait/db.query span of start-up becomes its child,
+        // so start-up exports one trace instead of two root spans per seed statement.
+        // (An async method's change to Activity.Current does not flow back to its caller.)
+        Activity.Current = null;
+        using var activity = PaymentsTelemetry.Source.StartActivity(SeedActivity, ActivityKind.Internal);
+        try
+        {
+            await SeedAsync(cancellationToken);
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
         PaymentsLog.SchemaReady(logger, store.DbSystem);
 
         var value = options.Value;
-        if (!value.Seed)
+        if (!value.ShouldSeed(environment.IsDevelopment()))
         {
             return;
         }

@@ -1,19 +1,21 @@
 using Google.Protobuf;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Rendering;
+using MeshBulkheads.Render.Streaming;
 using MeshBulkheads.Render.Workers;
 using MeshBulkheads.ServiceDefaults.Grpc;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Render.Grpc;
 
 /// <summary>
 /// The gRPC surface: validates the request and awaits the dispatcher. It never renders on the
-/// request thread itself (unless the <c>Render:Inline</c> pitfall switch is on).
+/// request thread itself (unless the <c>Render:Pitfalls:Inline</c> pitfall switch is on).
 /// </summary>
-public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<RenderOptions> options, IOptions<BulkheadRoutingOptions> routing) : RenderService.RenderServiceBase
+public sealed class RenderGrpcService(RenderDispatcher dispatcher, RenderRowStreamer streamer, IOptions<RenderOptions> options, IOptions<CriticalityOptions> criticality)
+    : RenderService.RenderServiceBase
 {
     public override async Task<RenderResponse> Render(RenderRequest request, ServerCallContext context)
     {
@@ -21,9 +23,17 @@ public sealed class RenderGrpcService(RenderDispatcher dispatcher, IOptions<Rend
 
         // DeadlineInterceptor has already given the call a finite deadline (the method default when the
         // caller sent none); the bulkhead uses it for deadline-aware admission.
-        var caller = BulkheadInterceptor.ReadRequest(context, routing.Value.DefaultCriticality);
+        var caller = BulkheadInterceptor.ReadRequest(context, criticality.Value);
         var result = await dispatcher.RenderAsync(parameters, caller, context.CancellationToken);
         return new RenderResponse { Png = ByteString.CopyFrom(result.Png), Sha256 = result.Sha256 };
+    }
+
+    /// <summary>The same image as rows, each written as it is computed; validated and admitted like <see cref="Render"/>.</summary>
+    public override Task RenderRows(RenderRequest request, IServerStreamWriter<RenderRow> responseStream, ServerCallContext context)
+    {
+        var parameters = Validate(request, options.Value);
+        var caller = BulkheadInterceptor.ReadRequest(context, criticality.Value);
+        return streamer.StreamAsync(parameters, caller, responseStream, context.CancellationToken);
     }
 
     /// <summary>Applies defaults for zeros and checks every field against the configured maxima.</summary>

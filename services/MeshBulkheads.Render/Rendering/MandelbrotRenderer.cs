@@ -23,40 +23,59 @@ public static class MandelbrotRenderer
     /// <returns>The number of inner-loop iterations executed: the render's cost.</returns>
     public static long Render(RenderParameters parameters, Span<byte> rgb, CancellationToken cancellationToken)
     {
-        var (width, height, maxIterations) = parameters;
+        var (width, height, _) = parameters;
         if (rgb.Length < checked(width * height * 3))
         {
             throw new ArgumentException("The pixel buffer is smaller than width × height × 3.", nameof(rgb));
+        }
+
+        long total = 0;
+        for (var y = 0; y < height; y++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            total += RenderRow(parameters, y, rgb.Slice(y * width * 3, width * 3));
+        }
+
+        return total;
+    }
+
+    /// <summary>Renders row <paramref name="y"/> alone: the same pixels <see cref="Render"/> writes for that row.</summary>
+    /// <param name="parameters">Validated sizes.</param>
+    /// <param name="y">The row, 0 at the top.</param>
+    /// <param name="row">Receives width × 3 bytes.</param>
+    /// <returns>The number of inner-loop iterations executed.</returns>
+    public static long RenderRow(RenderParameters parameters, int y, Span<byte> row)
+    {
+        var (width, height, maxIterations) = parameters;
+        ArgumentOutOfRangeException.ThrowIfNegative(y);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(y, height);
+        if (row.Length < width * 3)
+        {
+            throw new ArgumentException("The row buffer is smaller than width × 3.", nameof(row));
         }
 
         // Square pixels: the vertical extent follows the aspect ratio.
         var scale = ViewWidth / width;
         var left = CenterX - (ViewWidth / 2);
         var top = CenterY + (scale * height / 2);
+        var ci = top - (y * scale);
         long total = 0;
-
-        for (var y = 0; y < height; y++)
+        for (var x = 0; x < width; x++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var ci = top - (y * scale);
-            var row = rgb.Slice(y * width * 3, width * 3);
-            for (var x = 0; x < width; x++)
+            var cr = left + (x * scale);
+            double zr = 0, zi = 0, zr2 = 0, zi2 = 0;
+            var n = 0;
+            while (n < maxIterations && zr2 + zi2 <= BailoutSquared)
             {
-                var cr = left + (x * scale);
-                double zr = 0, zi = 0, zr2 = 0, zi2 = 0;
-                var n = 0;
-                while (n < maxIterations && zr2 + zi2 <= BailoutSquared)
-                {
-                    zi = (2 * zr * zi) + ci;
-                    zr = zr2 - zi2 + cr;
-                    zr2 = zr * zr;
-                    zi2 = zi * zi;
-                    n++;
-                }
-
-                total += n;
-                WriteColor(row.Slice(x * 3, 3), n, maxIterations, zr2 + zi2);
+                zi = (2 * zr * zi) + ci;
+                zr = zr2 - zi2 + cr;
+                zr2 = zr * zr;
+                zi2 = zi * zi;
+                n++;
             }
+
+            total += n;
+            WriteColor(row.Slice(x * 3, 3), n, maxIterations, zr2 + zi2);
         }
 
         return total;

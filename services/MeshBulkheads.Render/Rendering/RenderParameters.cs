@@ -1,10 +1,8 @@
 namespace MeshBulkheads.Render.Rendering;
 
 /// <summary>A validated render request: positive sizes within the configured maxima.</summary>
-public readonly record struct RenderParameters(int Width, int Height, int Iterations);
-
-/// <summary>An encoded image and what it cost.</summary>
-/// <param name="Png">The PNG bytes (8-bit RGB).</param>
-/// <param name="Sha256">Lowercase hex SHA-256 of <paramref name="Png"/>.</param>
-/// <param name="InnerIterations">How many escape-time iterations ran in total: the render's cost.</param>
-public sealed record RenderResult(byte[] Png, string Sha256, long InnerIterations);
+public readonly record struct RenderParameters(int Width, int Height, int Iterations)
+{
+    /// <summary>The render's cost in work units: width × height × iterations (an upper bound on the inner-loop iterations).</summary>
+    public long WorkUnits => (long)Width * Height * Iterations;
+}

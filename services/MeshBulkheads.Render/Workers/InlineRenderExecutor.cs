@@ -1,9 +1,11 @@
+using MeshBulkheads.Concurrency.Deadlines;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Render.Rendering;
 
 namespace MeshBulkheads.Render.Workers;
 
 /// <summary>
-/// Pitfall switch <c>Render:Inline</c>: renders synchronously on the request thread, which is a
+/// Pitfall switch <c>Render:Pitfalls:Inline</c>: renders synchronously on the request thread, which is a
 /// shared thread-pool thread. Under load this starves Kestrel, timers and every other async
 /// continuation in the process — the seed's "avoid" cell, kept so people can see why. Admission
 /// (the <c>render</c> bulkhead) is unchanged: only the thread the work runs on differs.
@@ -15,7 +17,7 @@ public sealed class InlineRenderExecutor(IRenderJobObserver observer, RenderMetr
         using (permit)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (RenderDeadline.HasPassed(deadline, timeProvider))
+            if (DeadlineGuard.HasPassed(deadline, timeProvider))
             {
                 return Task.FromException<RenderResult>(RenderDeadline.Exceeded());
             }
@@ -26,23 +28,43 @@ public sealed class InlineRenderExecutor(IRenderJobObserver observer, RenderMetr
             try
             {
                 var result = RenderExecutor.Execute(parameters, cancellationToken);
-                metrics.JobFinished(RenderMetrics.ResultCompleted, timeProvider.GetElapsedTime(started));
+                metrics.JobFinished(MeshTelemetryResults.Completed, timeProvider.GetElapsedTime(started));
                 return Task.FromResult(result);
             }
             catch (OperationCanceledException)
             {
-                metrics.JobFinished(RenderMetrics.ResultCanceled, timeProvider.GetElapsedTime(started));
+                var result = DeadlineGuard.HasPassed(deadline, timeProvider) ? MeshTelemetryResults.Deadline : MeshTelemetryResults.Canceled;
+                metrics.JobFinished(result, timeProvider.GetElapsedTime(started));
                 throw;
             }
             catch
             {
-                metrics.JobFinished(RenderMetrics.ResultFailed, timeProvider.GetElapsedTime(started));
+                metrics.JobFinished(MeshTelemetryResults.Failed, timeProvider.GetElapsedTime(started));
                 throw;
             }
             finally
             {
                 metrics.WorkerFinished();
             }
+        }
+    }
+
+    public Task<T> RunStreamStepAsync<T>(RenderParameters parameters, Func<CancellationToken, T> step, DateTimeOffset? deadline, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (DeadlineGuard.HasPassed(deadline, timeProvider))
+        {
+            return Task.FromException<T>(RenderDeadline.Exceeded());
+        }
+
+        metrics.WorkerStarted();
+        try
+        {
+            return Task.FromResult(step(cancellationToken));
+        }
+        finally
+        {
+            metrics.WorkerFinished();
         }
     }
 }

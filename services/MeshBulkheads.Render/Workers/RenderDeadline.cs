@@ -1,17 +1,11 @@
 using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Concurrency.Deadlines;
 
 namespace MeshBulkheads.Render.Workers;
 
-/// <summary>The last check before a render starts: its caller's deadline, read from the clock.</summary>
+/// <summary>The last check before a render starts is the library's <see cref="DeadlineGuard"/>; this is render's message for it.</summary>
 internal static class RenderDeadline
 {
-    public static bool HasPassed(DateTimeOffset? deadline, TimeProvider timeProvider) =>
-        deadline is { } d && timeProvider.GetUtcNow() >= d;
-
-    public static RpcException Exceeded() => BulkheadRejectionMapper.ToRpcException(
-        StatusCode.DeadlineExceeded,
-        MeshRejectReasons.DeadlineExceeded,
-        "The deadline passed before a render worker could start the job; it was not started.",
-        retryAfter: null);
+    public static RpcException Exceeded() =>
+        DeadlineGuard.Exceeded("The deadline passed before a render worker could start the job; it was not started.").ToRpcException();
 }

@@ -1,5 +1,6 @@
+using MeshBulkheads.Concurrency.Deadlines;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Render.Rendering;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Render.Workers;
 
@@ -13,7 +14,11 @@ namespace MeshBulkheads.Render.Workers;
 /// queue, with its limit, queue-time shedding and deadline checks. A job reaches this pool only with a
 /// permit, so the hand-off queue in front of the threads never holds more than one job per worker;
 /// it is bounded to the worker count and a job beyond that is a bug, not overload (the
-/// <c>Render:Pitfalls:UnboundedQueue</c> switch unbounds the bulkhead's queue, not this one).
+/// <c>Bulkheads:render:Pitfalls:UnboundedQueue</c> switch unbounds the bulkhead's queue, not this one).
+/// The threads are started without the creator's <see cref="ExecutionContext"/> (<c>UnsafeStart</c>): a pool
+/// created inside a request would otherwise make every later job see that request's <c>Activity</c> and
+/// <c>AsyncLocal</c>s. Each job runs under the <see cref="ExecutionContext"/> of the caller that submitted
+/// it, so its spans and log scopes parent to that caller's server span.
 /// </remarks>
 public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
 {
@@ -45,7 +50,8 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
                 IsBackground = true,
                 Priority = settings.BelowNormalPriority ? ThreadPriority.BelowNormal : ThreadPriority.Normal,
             };
-            _threads[i].Start();
+            // UnsafeStart: the thread does not capture (and keep for ever) the creator's ExecutionContext.
+            _threads[i].UnsafeStart();
         }
     }
 
@@ -63,9 +69,17 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         }
     }
 
-    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken)
+    public Task<RenderResult> ExecuteAsync(RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken) =>
+        Submit(new RenderJob<RenderResult>(this, parameters, permit, deadline, ExecutionContext.Capture(), isStreamStep: false, token => RenderExecutor.Execute(parameters, token), cancellationToken));
+
+    public Task<T> RunStreamStepAsync<T>(RenderParameters parameters, Func<CancellationToken, T> step, DateTimeOffset? deadline, CancellationToken cancellationToken) =>
+        // No permit of its own: the stream holds one for its life, and each step uses that permit's worker slot.
+        Submit(new RenderJob<T>(this, parameters, permit: null, deadline, ExecutionContext.Capture(), isStreamStep: true, step, cancellationToken));
+
+    private Task<T> Submit<T>(RenderJob<T> job)
     {
-        var job = new RenderJob(this, parameters, permit, deadline, cancellationToken);
+        // The job carries the caller's context (its Activity, AsyncLocals), restored around the job on the worker.
+        var cancellationToken = job.CancellationToken;
         // Registered before the job is queued: if cancellation wins the race, the check under the
         // lock below sees it and the job is never queued; otherwise the callback removes it.
         job.Registration = cancellationToken.UnsafeRegister(
@@ -81,11 +95,11 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         {
             if (_stopping)
             {
-                job.Completion.TrySetException(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
+                job.Fail(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
             }
             else if (cancellationToken.IsCancellationRequested)
             {
-                job.Completion.TrySetCanceled(cancellationToken);
+                job.Cancel(cancellationToken);
             }
             else if (_queue.Count >= _handOffLimit)
             {
@@ -101,7 +115,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         if (job.Node is null)
         {
             job.Registration.Dispose();
-            permit?.Dispose();
+            job.Permit?.Dispose();
             if (overflow)
             {
                 // Permits = workers, so this cannot happen unless the bulkhead's limit and the pool disagree.
@@ -111,7 +125,11 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
             return job.Completion.Task;
         }
 
-        _observer.OnJobQueued(parameters);
+        if (!job.IsStreamStep)
+        {
+            _observer.OnJobQueued(job.Parameters);
+        }
+
         return job.Completion.Task;
     }
 
@@ -135,7 +153,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         foreach (var job in abandoned)
         {
             job.Permit?.Dispose();
-            job.Completion.TrySetException(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
+            job.Fail(new ObjectDisposedException(nameof(RenderWorkerPool), "The render service is shutting down."));
         }
 
         foreach (var thread in _threads)
@@ -147,7 +165,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         _shutdown.Dispose();
     }
 
-    private void RemoveQueued(RenderJob job)
+    internal void RemoveQueued(RenderJob job)
     {
         bool removed;
         lock (_lock)
@@ -163,8 +181,11 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
         {
             // Never started: the caller went away (cancelled or deadline) while it waited for a thread.
             job.Permit?.Dispose();
-            job.Completion.TrySetCanceled(job.CancellationToken);
-            _metrics.JobCounted(RenderMetrics.ResultCanceled);
+            job.Cancel(job.CancellationToken);
+            if (!job.IsStreamStep)
+            {
+                _metrics.JobCounted(DeadlineGuard.ExplainsCancellation(job.Deadline, _timeProvider) ? MeshTelemetryResults.Deadline : MeshTelemetryResults.Canceled);
+            }
         }
     }
 
@@ -194,20 +215,39 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
             string result;
             try
             {
-                result = Run(job);
+                result = RunInCallerContext(job);
             }
             finally
             {
-                // Released here, on the worker, so the next waiter is admitted as soon as this thread is free.
+                // Released here, on the worker, so the next waiter is admitted as soon as this thread is free,
+                // and before the caller learns the outcome: a caller that sends its next render on the
+                // response finds its permit already returned.
                 job.Permit?.Dispose();
                 _metrics.WorkerFinished();
+                job.Complete();
             }
 
-            _metrics.JobFinished(result, _timeProvider.GetElapsedTime(started));
+            // A stream's step is a slice of one call, counted once when the stream ends (RenderRowStreamer).
+            if (!job.IsStreamStep)
+            {
+                _metrics.JobFinished(result, _timeProvider.GetElapsedTime(started));
+            }
         }
     }
 
-    private string Run(RenderJob job)
+    private string RunInCallerContext(RenderJob job)
+    {
+        if (job.CallerContext is not { } context)
+        {
+            // The caller suppressed flow: run with the worker's own (empty) context.
+            return Run(job);
+        }
+
+        ExecutionContext.Run(context, static state => ((RenderJob)state!).Result = ((RenderJob)state!).Pool.Run((RenderJob)state!), job);
+        return job.Result ?? MeshTelemetryResults.Failed;
+    }
+
+    internal string Run(RenderJob job)
     {
         // The removal callback is no longer needed; Dispose waits if it is running right now,
         // and it only takes the queue lock, which this thread does not hold.
@@ -218,45 +258,31 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
             linked.Token.ThrowIfCancellationRequested();
             // The deadline timer behind the token runs on the shared thread pool and can fire late
             // under load: check the clock too, so no render starts for a caller that has given up.
-            if (RenderDeadline.HasPassed(job.Deadline, _timeProvider))
+            if (DeadlineGuard.HasPassed(job.Deadline, _timeProvider))
             {
-                job.Completion.TrySetException(RenderDeadline.Exceeded());
-                return RenderMetrics.ResultCanceled;
+                job.DeferFailure(RenderDeadline.Exceeded());
+                return MeshTelemetryResults.Deadline;
             }
 
-            _observer.OnJobStarting(job.Parameters);
-            job.Completion.TrySetResult(RenderExecutor.Execute(job.Parameters, linked.Token));
-            return RenderMetrics.ResultCompleted;
+            if (!job.IsStreamStep)
+            {
+                _observer.OnJobStarting(job.Parameters);
+            }
+
+            job.Work(linked.Token);
+            return MeshTelemetryResults.Completed;
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            job.Completion.TrySetCanceled(job.CancellationToken.IsCancellationRequested ? job.CancellationToken : linked.Token);
-            return RenderMetrics.ResultCanceled;
+            var token = job.CancellationToken.IsCancellationRequested ? job.CancellationToken : linked.Token;
+            job.DeferCanceled(token);
+            // The call's token fires both when the caller leaves and when its deadline passes: the clock tells them apart.
+            return DeadlineGuard.ExplainsCancellation(job.Deadline, _timeProvider) ? MeshTelemetryResults.Deadline : MeshTelemetryResults.Canceled;
         }
         catch (Exception ex)
         {
-            job.Completion.TrySetException(ex);
-            return RenderMetrics.ResultFailed;
+            job.DeferFailure(ex);
+            return MeshTelemetryResults.Failed;
         }
-    }
-
-    private sealed class RenderJob(RenderWorkerPool pool, RenderParameters parameters, IDisposable? permit, DateTimeOffset? deadline, CancellationToken cancellationToken)
-    {
-        public RenderWorkerPool Pool { get; } = pool;
-
-        public RenderParameters Parameters { get; } = parameters;
-
-        public IDisposable? Permit { get; } = permit;
-
-        public DateTimeOffset? Deadline { get; } = deadline;
-
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-
-        // The handler awaits this; continuations must not run on (and steal) a render worker.
-        public TaskCompletionSource<RenderResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public CancellationTokenRegistration Registration { get; set; }
-
-        public LinkedListNode<RenderJob>? Node { get; set; }
     }
 }

@@ -5,11 +5,11 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// <summary>What every downstream call of one report carries from its caller.</summary>
 /// <param name="TenantId">The caller's tenant, forwarded as <c>x-tenant-id</c>.</param>
 /// <param name="Criticality">
-/// The caller's <c>x-mesh-criticality</c> (missing → the library's <c>Bulkheads:DefaultCriticality</c>), used at
+/// The caller's <c>x-mesh-criticality</c> (missing → the library's <c>Criticality:Default</c>), used at
 /// the fan-out cap and forwarded explicitly, so payments never has to guess.
 /// </param>
 /// <param name="Deadline">
 /// The caller's effective deadline (UTC): its <c>grpc-timeout</c>, or BuildReport's default deadline when it
 /// sent none (applied by <c>DeadlineInterceptor</c>).
 /// </param>
-public sealed record DownstreamCall(string TenantId, BulkheadCriticality Criticality, DateTime Deadline);
+public sealed record DownstreamCall(string TenantId, BulkheadCriticality Criticality, DateTimeOffset Deadline);

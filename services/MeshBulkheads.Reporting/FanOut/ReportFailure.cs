@@ -8,39 +8,47 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// Turns the first failed downstream call of a report into the report's own status. A rejection by
 /// the fan-out bulkhead keeps its own status, reason and pushback. Payments'
 /// trailers (in particular <c>grpc-retry-pushback-ms</c>) are never passed through: a report that
-/// a client retried on payments' pushback would multiply load on payments by its fan-out (so the
-/// library's <c>ToRpcException</c> is called without a <c>retryAfter</c>).
+/// a client retried on payments' pushback would multiply load on payments by its fan-out.
 /// </summary>
+/// <remarks>
+/// Leaving the pushback out is not enough: under gRFC A6 a client whose retry policy lists the status
+/// (typically <c>UNAVAILABLE</c>) retries after its own backoff when there is no pushback. Only a negative
+/// <c>grpc-retry-pushback-ms</c> means "do not retry", so every downstream failure (and the exhausted
+/// downstream budget, which a retry within the same deadline cannot fix) carries
+/// <c>grpc-retry-pushback-ms: -1</c>. The payments client below reporting has already retried what was
+/// worth retrying (<c>PaymentsClientConfig</c>).
+/// </remarks>
 public static class ReportFailure
 {
-    public const string BudgetExhaustedReason = "downstream-budget-exhausted";
+    public const string BudgetExhaustedReason = MeshRejectReasons.DownstreamBudgetExhausted;
 
     /// <summary>The error the report fails with after <paramref name="accountId"/>'s call failed.</summary>
     public static RpcException From(string accountId, Exception error)
     {
         switch (error)
         {
-            case FanOutRejectedException rejected:
-                // Reporting's own overload (or deadline) at its fan-out cap: passed on as the bulkhead
-                // mapped it, pushback included — retrying later relieves reporting, not payments.
-                return rejected.Rejection;
-            case DownstreamBudgetExhaustedException budget:
-                return BulkheadRejectionMapper.ToRpcException(StatusCode.DeadlineExceeded, BudgetExhaustedReason, budget.Message, retryAfter: null);
+            case MeshRejectionException rejected:
+                // Reporting's own refusal: its overload (or deadline) at the fan-out cap, passed on as the
+                // bulkhead mapped it, pushback included — retrying later relieves reporting, not payments —
+                // or the exhausted downstream budget (do-not-retry).
+                return rejected.Rejection.ToRpcException();
             case RpcException { StatusCode: StatusCode.NotFound } notFound:
                 return new RpcException(new Status(
                     StatusCode.NotFound,
-                    $"Account '{accountId}' was not found (payments: {notFound.Status.Detail}). Remove it from account_ids or create it first."));
+                    $"Account {EchoedValue.Quote(accountId)} was not found (payments: {EchoedValue.Quote(notFound.Status.Detail)}). Remove it from account_ids or create it first."));
             case RpcException downstream:
                 var code = downstream.StatusCode;
-                return BulkheadRejectionMapper.ToRpcException(
+                return new MeshRejection(
                     code,
-                    "downstream-" + ToKebab(code),
-                    $"Payments GetBalance for account '{accountId}' failed with {ToUpperSnake(code)}: {downstream.Status.Detail}. The report was abandoned and its other downstream calls cancelled.",
-                    retryAfter: null);
+                    MeshRejectReasons.Downstream(code),
+                    $"Payments GetBalance for account {EchoedValue.Quote(accountId)} failed with {ToUpperSnake(code)}: {EchoedValue.Quote(downstream.Status.Detail)}. The report was abandoned and its other downstream calls cancelled.")
+                {
+                    DoNotRetry = true,
+                }.ToRpcException();
             default:
                 return new RpcException(new Status(
                     StatusCode.Internal,
-                    $"Payments GetBalance for account '{accountId}' failed unexpectedly: {error.GetType().Name}. The report was abandoned."));
+                    $"Payments GetBalance for account {EchoedValue.Quote(accountId)} failed unexpectedly: {error.GetType().Name}. The report was abandoned."));
         }
     }
 
@@ -67,15 +75,19 @@ public static class ReportFailure
     }
 }
 
-/// <summary>The fan-out bulkhead refused a permit; <see cref="Rejection"/> is its wire form.</summary>
-public sealed class FanOutRejectedException(RpcException rejection) : Exception(rejection.Status.Detail, rejection)
-{
-    public RpcException Rejection { get; } = rejection;
-}
+/// <summary>The fan-out bulkhead refused a permit; <see cref="MeshRejectionException.Rejection"/> is its wire form.</summary>
+public sealed class FanOutRejectedException(MeshRejection rejection) : MeshRejectionException(rejection);
 
 /// <summary>The caller's remaining deadline is too short to start another downstream call.</summary>
+/// <remarks><c>DEADLINE_EXCEEDED</c> (<c>downstream-budget-exhausted</c>) with do-not-retry: a retry within the same deadline cannot fix it.</remarks>
 public sealed class DownstreamBudgetExhaustedException(string accountId, TimeSpan remaining, TimeSpan minimum)
-    : Exception($"Not enough deadline left to call payments for account '{accountId}': {Math.Max(0, (long)remaining.TotalMilliseconds)} ms remain after the safety margin, below the minimum downstream budget of {(long)minimum.TotalMilliseconds} ms. Retry with a longer deadline or fewer accounts.")
+    : MeshRejectionException(new MeshRejection(
+        StatusCode.DeadlineExceeded,
+        ReportFailure.BudgetExhaustedReason,
+        $"Not enough deadline left to call payments for account {EchoedValue.Quote(accountId)}: {Math.Max(0, (long)remaining.TotalMilliseconds)} ms remain after the safety margin, below the minimum downstream budget of {(long)minimum.TotalMilliseconds} ms. Retry with a longer deadline or fewer accounts.")
+    {
+        DoNotRetry = true,
+    })
 {
     public string AccountId { get; } = accountId;
 }

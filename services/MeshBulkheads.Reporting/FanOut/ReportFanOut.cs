@@ -1,8 +1,8 @@
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Payments.V1;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Reporting.FanOut;
 
@@ -16,9 +16,10 @@ public sealed class ReportFanOut(
     IBulkheadProvider bulkheads,
     ReportingMetrics metrics,
     IOptions<ReportingOptions> options,
-    TimeProvider timeProvider)
+    TimeProvider timeProvider,
+    ILogger<ReportFanOut> logger)
 {
-    private readonly Bulkhead _cap = bulkheads.Get(ReportingServiceCollectionExtensions.FanOutBulkhead);
+    private readonly Bulkhead _cap = bulkheads.Get(ReportingBulkheads.FanOut);
 
     /// <summary>The process-wide cap on downstream calls.</summary>
     public Bulkhead Cap => _cap;
@@ -30,6 +31,7 @@ public sealed class ReportFanOut(
         var results = new GetBalanceResponse[accountIds.Count];
         using var report = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
         RpcException? firstFailure = null;
+        Exception? firstError = null;
         var next = -1;
 
         async Task WorkerAsync()
@@ -51,6 +53,7 @@ public sealed class ReportFanOut(
                     // Only the first failure counts; the ones it causes (cancelled siblings) do not.
                     if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex), null) is null)
                     {
+                        firstError = ex;
                         await report.CancelAsync();
                     }
 
@@ -60,7 +63,7 @@ public sealed class ReportFanOut(
         }
 
         // The pitfall switch starts one worker per account: every call at once, no cap.
-        var workers = settings.UncappedFanOut ? accountIds.Count : Math.Min(settings.MaxParallelismPerReport, accountIds.Count);
+        var workers = settings.Pitfalls.UncappedFanOut ? accountIds.Count : Math.Min(settings.MaxParallelismPerReport, accountIds.Count);
         var tasks = new Task[workers];
         for (var i = 0; i < workers; i++)
         {
@@ -79,17 +82,37 @@ public sealed class ReportFanOut(
         callerToken.ThrowIfCancellationRequested();
         if (firstFailure is not null)
         {
+            LogAbandoned(accountIds.Count, firstError!, firstFailure);
             throw firstFailure;
         }
 
         return results;
     }
 
+    private void LogAbandoned(int accounts, Exception error, RpcException failure)
+    {
+        switch (error)
+        {
+            case FanOutRejectedException:
+                ReportingLog.ReportShed(logger, accounts, _cap.Name, failure.StatusCode.ToString());
+                break;
+            case DownstreamBudgetExhaustedException:
+                ReportingLog.DownstreamBudgetExhausted(logger, accounts);
+                break;
+            case RpcException downstream:
+                ReportingLog.DownstreamCallFailed(logger, accounts, downstream.StatusCode.ToString());
+                break;
+            default:
+                ReportingLog.ReportFailed(logger, accounts, error);
+                break;
+        }
+    }
+
     private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
     {
         // Checked before waiting, so a call that could never start does not take a queue slot.
         DownstreamDeadline(accountId, call.Deadline, settings);
-        using var slot = settings.UncappedFanOut ? null : await AcquireSlotAsync(call, settings, cancellationToken);
+        using var slot = settings.Pitfalls.UncappedFanOut ? null : await AcquireSlotAsync(call, settings, cancellationToken);
 
         // Checked again after the wait for a slot: the wait itself spends the caller's deadline.
         var deadline = DownstreamDeadline(accountId, call.Deadline, settings);
@@ -105,7 +128,7 @@ public sealed class ReportFanOut(
             // The deadline is set explicitly on every call (not left to context propagation) so the
             // safety margin applies; the report's token cancels it on the first failure or when the caller leaves.
             return await payments.GetBalanceAsync(
-                new GetBalanceRequest { AccountId = accountId }, headers, deadline, cancellationToken);
+                new GetBalanceRequest { AccountId = accountId }, headers, DeadlineGuard.ToGrpc(deadline), cancellationToken);
         }
         finally
         {
@@ -119,23 +142,21 @@ public sealed class ReportFanOut(
         // budget: deadline-aware admission rejects at once when the expected wait is longer, and a
         // waiter is removed when that moment passes.
         var latestStart = call.Deadline - settings.DeadlineSafetyMargin - settings.MinDownstreamBudget;
-        var request = new BulkheadRequest(
-            new DateTimeOffset(DateTime.SpecifyKind(latestStart, DateTimeKind.Utc)), call.TenantId, call.Criticality);
+        var request = new BulkheadRequest(latestStart, call.TenantId, call.Criticality);
         var lease = await _cap.AcquireAsync(request, cancellationToken);
         if (!lease.IsAcquired)
         {
-            throw new FanOutRejectedException(BulkheadRejectionMapper.ToRpcException(lease, _cap.Name));
+            throw new FanOutRejectedException(BulkheadRejectionMapper.ToRejection(lease, _cap.Name));
         }
 
         return lease;
     }
 
     /// <summary>The downstream deadline (caller's deadline − margin), or a budget failure below the minimum.</summary>
-    private DateTime DownstreamDeadline(string accountId, DateTime callerDeadline, ReportingOptions settings)
+    private DateTimeOffset DownstreamDeadline(string accountId, DateTimeOffset callerDeadline, ReportingOptions settings)
     {
-        var now = timeProvider.GetUtcNow().UtcDateTime;
         var deadline = callerDeadline - settings.DeadlineSafetyMargin;
-        var budget = deadline - now;
+        var budget = DeadlineGuard.Remaining(deadline, timeProvider);
         if (budget < settings.MinDownstreamBudget)
         {
             throw new DownstreamBudgetExhaustedException(accountId, budget, settings.MinDownstreamBudget);

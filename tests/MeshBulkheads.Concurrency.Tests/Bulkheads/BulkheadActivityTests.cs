@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MeshBulkheads.Concurrency.Bulkheads;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 

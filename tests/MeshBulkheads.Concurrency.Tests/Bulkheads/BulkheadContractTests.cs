@@ -1,6 +1,3 @@
-using MeshBulkheads.Concurrency.Bulkheads;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 
@@ -9,7 +6,47 @@ public abstract class BulkheadContractTests
 {
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    protected abstract BulkheadOptions CreateOptions(int permitLimit, int queueLimit);
+    /// <summary>The options of the flavour under test (FIFO with a fixed limit unless <see cref="ConfigureFlavour"/> says otherwise).</summary>
+    protected BulkheadOptions CreateOptions(int permitLimit, int queueLimit)
+    {
+        var options = new BulkheadOptions { PermitLimit = permitLimit, QueueLimit = queueLimit };
+        ConfigureFlavour(options);
+        return options;
+    }
+
+    /// <summary>Sets what makes the flavour under test on options that already carry the permit and queue limits.</summary>
+    protected virtual void ConfigureFlavour(BulkheadOptions options)
+    {
+    }
+
+    /// <summary>Takes the one permit, then queues an older waiter and, <paramref name="apart"/> later, a newer one.</summary>
+    protected async Task<(BulkheadLease Held, Task<BulkheadLease> Older, Task<BulkheadLease> Newer)> HoldOneQueueTwoAsync(Bulkhead bulkhead, TimeSpan apart)
+    {
+        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
+        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        Time.Advance(apart);
+        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        return (held, older, newer);
+    }
+
+    /// <summary>
+    /// With the one permit held and two waiters queued <paramref name="apart"/>, freeing the permit serves the older
+    /// waiter; the newer one still waits.
+    /// </summary>
+    protected async Task AssertServesOldestFirstAsync(TimeSpan apart)
+    {
+        // Arrange
+        using var bulkhead = Create(queueLimit: 2);
+        var (held, older, newer) = await HoldOneQueueTwoAsync(bulkhead, apart);
+
+        // Act
+        held.Dispose();
+        using var lease = await older.DefaultTimeout();
+
+        // Assert
+        Assert.True(lease.IsAcquired);
+        Assert.False(newer.IsCompleted);
+    }
 
     protected Bulkhead Create(int permitLimit = 1, int queueLimit = 2, Action<BulkheadOptions>? configure = null)
     {
@@ -322,48 +359,24 @@ public abstract class BulkheadContractTests
 
 public sealed class FifoBulkheadTests : BulkheadContractTests
 {
-    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) =>
-        new() { PermitLimit = permitLimit, QueueLimit = queueLimit };
-
     [Fact]
-    public async Task AcquireAsync_Fifo_ServesOldestFirst()
-    {
-        // Arrange
-        using var bulkhead = Create(queueLimit: 2);
-        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
-        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
-        Time.Advance(TimeSpan.FromMilliseconds(300));
-        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
-
-        // Act
-        held.Dispose();
-        using var lease = await older.DefaultTimeout();
-
-        // Assert
-        Assert.True(lease.IsAcquired);
-        Assert.False(newer.IsCompleted);
-    }
+    public Task AcquireAsync_Fifo_ServesOldestFirst() => AssertServesOldestFirstAsync(TimeSpan.FromMilliseconds(300));
 }
 
 public sealed class AdaptiveLifoBulkheadTests : BulkheadContractTests
 {
-    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) => new()
+    protected override void ConfigureFlavour(BulkheadOptions options)
     {
-        PermitLimit = permitLimit,
-        QueueLimit = queueLimit,
-        QueueProcessingOrder = BulkheadQueueOrder.AdaptiveLifo,
-        CongestionThreshold = TimeSpan.FromMilliseconds(100),
-    };
+        options.QueueProcessingOrder = BulkheadQueueOrder.AdaptiveLifo;
+        options.CongestionThreshold = TimeSpan.FromMilliseconds(100);
+    }
 
     [Fact]
     public async Task AcquireAsync_Congested_ServesNewestFirstAndShedsOldestAtMaxQueueTime()
     {
         // Arrange
         using var bulkhead = Create(queueLimit: 2);
-        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
-        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
-        Time.Advance(TimeSpan.FromMilliseconds(300));
-        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
+        var (held, older, newer) = await HoldOneQueueTwoAsync(bulkhead, TimeSpan.FromMilliseconds(300));
 
         // Act: oldest is 300 ms old > 100 ms threshold → congested → LIFO.
         held.Dispose();
@@ -377,32 +390,17 @@ public sealed class AdaptiveLifoBulkheadTests : BulkheadContractTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), shed.QueueTime);
     }
 
+    /// <summary>The oldest waiter is 50 ms old, under the 100 ms congestion threshold: still FIFO.</summary>
     [Fact]
-    public async Task AcquireAsync_NotCongested_ServesOldestFirst()
-    {
-        // Arrange
-        using var bulkhead = Create(queueLimit: 2);
-        var held = await bulkhead.AcquireAsync(BulkheadRequest.Default);
-        var older = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
-        Time.Advance(TimeSpan.FromMilliseconds(50));
-        var newer = bulkhead.AcquireAsync(BulkheadRequest.Default).AsTask();
-
-        // Act
-        held.Dispose();
-        using var lease = await older.DefaultTimeout();
-
-        // Assert
-        Assert.True(lease.IsAcquired);
-        Assert.False(newer.IsCompleted);
-    }
+    public Task AcquireAsync_NotCongested_ServesOldestFirst() => AssertServesOldestFirstAsync(TimeSpan.FromMilliseconds(50));
 }
 
 public sealed class AdaptiveLimitBulkheadTests : BulkheadContractTests
 {
-    protected override BulkheadOptions CreateOptions(int permitLimit, int queueLimit) => new()
+    protected override void ConfigureFlavour(BulkheadOptions options)
     {
-        PermitLimit = permitLimit,
-        QueueLimit = queueLimit,
-        AdaptiveLimit = { Enabled = true, MinLimit = 1, MaxLimit = 100 },
-    };
+        options.AdaptiveLimit.Enabled = true;
+        options.AdaptiveLimit.MinLimit = 1;
+        options.AdaptiveLimit.MaxLimit = 100;
+    }
 }

@@ -1,8 +1,4 @@
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 
@@ -68,14 +64,14 @@ public class BulkheadExecuteTests
     }
 
     [Fact]
-    public void ToRpcException_RejectedException_SameWireShapeAsTheRejectedLease()
+    public void ToRejection_RejectedException_SameWireShapeAsTheRejectedLease()
     {
         // Arrange
         var rejection = new BulkheadRejectedArguments("exec", BulkheadRejectionReason.QueueFull, TimeSpan.Zero, TimeSpan.FromMilliseconds(750));
-        var fromLease = BulkheadRejectionMapper.ToRpcException(new BulkheadLease(rejection.Reason, rejection.QueueTime, rejection.RetryAfter), "exec");
+        var fromLease = BulkheadRejectionMapper.ToRejection(new BulkheadLease(rejection.Reason, rejection.QueueTime, rejection.RetryAfter), "exec").ToRpcException();
 
         // Act
-        var fromException = BulkheadRejectionMapper.ToRpcException(new BulkheadRejectedException(rejection));
+        var fromException = BulkheadRejectionMapper.ToRejection(new BulkheadRejectedException(rejection)).ToRpcException();
 
         // Assert
         Assert.Equal(StatusCode.Unavailable, fromException.StatusCode);
@@ -85,8 +81,8 @@ public class BulkheadExecuteTests
     }
 
     [Fact]
-    public void ToRpcException_ExceptionWithoutRefusal_Throws()
+    public void ToRejection_ExceptionWithoutRefusal_Throws()
     {
-        Assert.Throws<ArgumentException>(() => BulkheadRejectionMapper.ToRpcException(new BulkheadRejectedException("no details")));
+        Assert.Throws<ArgumentException>(() => BulkheadRejectionMapper.ToRejection(new BulkheadRejectedException("no details")));
     }
 }

@@ -1,8 +1,3 @@
-using MeshBulkheads.Concurrency.Bulkheads;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 

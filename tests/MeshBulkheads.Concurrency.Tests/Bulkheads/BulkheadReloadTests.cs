@@ -1,7 +1,4 @@
-using MeshBulkheads.Concurrency.Bulkheads;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;

@@ -1,6 +1,3 @@
-using MeshBulkheads.Concurrency.Bulkheads;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 

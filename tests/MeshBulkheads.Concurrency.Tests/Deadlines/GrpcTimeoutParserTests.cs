@@ -30,40 +30,30 @@ public sealed class GrpcTimeoutParserTests
     }
 
     [Theory]
-    [InlineData("0S")]
-    [InlineData("0m")]
-    [InlineData("00000000n")]
-    [InlineData("-1S")]
-    [InlineData("-500m")]
-    public void Parse_ZeroOrNegative_ReturnsNonPositive(string value)
+    [InlineData("0S", GrpcTimeoutParseResult.NonPositive)]
+    [InlineData("0m", GrpcTimeoutParseResult.NonPositive)]
+    [InlineData("00000000n", GrpcTimeoutParseResult.NonPositive)]
+    [InlineData("-1S", GrpcTimeoutParseResult.NonPositive)]
+    [InlineData("-500m", GrpcTimeoutParseResult.NonPositive)]
+    [InlineData("", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("S", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("100", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("100s", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("100x", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("123456789S", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("1.5S", GrpcTimeoutParseResult.Malformed)]
+    [InlineData(" 1S", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("1 S", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("abc", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("-", GrpcTimeoutParseResult.Malformed)]
+    [InlineData("+1S", GrpcTimeoutParseResult.Malformed)]
+    public void Parse_ZeroNegativeOrGarbage_ReturnsNonPositiveOrMalformed(string value, GrpcTimeoutParseResult expected)
     {
         // Arrange / Act
         var result = GrpcTimeoutParser.Parse(value, out _);
 
         // Assert
-        Assert.Equal(GrpcTimeoutParseResult.NonPositive, result);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("S")]
-    [InlineData("100")]
-    [InlineData("100s")]
-    [InlineData("100x")]
-    [InlineData("123456789S")]
-    [InlineData("1.5S")]
-    [InlineData(" 1S")]
-    [InlineData("1 S")]
-    [InlineData("abc")]
-    [InlineData("-")]
-    [InlineData("+1S")]
-    public void Parse_Garbage_ReturnsMalformed(string value)
-    {
-        // Arrange / Act
-        var result = GrpcTimeoutParser.Parse(value, out _);
-
-        // Assert
-        Assert.Equal(GrpcTimeoutParseResult.Malformed, result);
+        Assert.Equal(expected, result);
     }
 
     [Fact]

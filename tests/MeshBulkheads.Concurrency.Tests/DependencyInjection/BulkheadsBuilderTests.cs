@@ -1,8 +1,6 @@
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Concurrency.Tests.DependencyInjection;
@@ -105,16 +103,29 @@ public sealed class BulkheadsBuilderTests
     [InlineData(null, BulkheadCriticality.Critical)]
     [InlineData("Sheddable", BulkheadCriticality.Sheddable)]
     [InlineData("Critical", BulkheadCriticality.Critical)]
-    public void DefaultCriticality_Configuration_BoundFromBulkheadsSection(string? configured, BulkheadCriticality expected)
+    public void DefaultCriticality_Configuration_BoundFromCriticalitySection(string? configured, BulkheadCriticality expected)
     {
         // Arrange
-        using var services = Build(new() { ["Bulkheads:DefaultCriticality"] = configured }, _ => { });
+        using var services = Build(new() { ["Criticality:Default"] = configured }, _ => { });
 
         // Act
-        var criticality = services.GetRequiredService<IOptions<BulkheadRoutingOptions>>().Value.DefaultCriticality;
+        var criticality = services.GetRequiredService<IOptions<MeshBulkheads.Concurrency.Rejections.CriticalityOptions>>().Value.Default;
 
         // Assert
         Assert.Equal(expected, criticality);
+    }
+
+    [Fact]
+    public void DefaultCriticality_RemovedBulkheadsKeySet_FailsNamingTheNewKey()
+    {
+        // Arrange: the old key would otherwise be ignored without a word (every call then keeps Criticality:Default).
+        using var services = Build(new() { ["Bulkheads:DefaultCriticality"] = "Sheddable" }, _ => { });
+
+        // Act
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<MeshBulkheads.Concurrency.Rejections.CriticalityOptions>>().Value);
+
+        // Assert
+        Assert.Contains("Bulkheads:DefaultCriticality was removed: set Criticality:Default", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

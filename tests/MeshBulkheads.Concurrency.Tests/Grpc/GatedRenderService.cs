@@ -1,4 +1,3 @@
-using Grpc.Core;
 using MeshBulkheads.Contracts.Render.V1;
 
 namespace MeshBulkheads.Concurrency.Tests.Grpc;

@@ -1,5 +1,3 @@
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
 
 namespace MeshBulkheads.Concurrency.Tests.Rejections;
@@ -14,13 +12,13 @@ public sealed class BulkheadRejectionMapperTests
     [InlineData(BulkheadRejectionReason.DeadlineUnmeetable, StatusCode.DeadlineExceeded, "deadline-unmeetable", false)]
     [InlineData(BulkheadRejectionReason.DeadlineExceeded, StatusCode.DeadlineExceeded, "deadline-exceeded", false)]
     [InlineData(BulkheadRejectionReason.Canceled, StatusCode.Cancelled, "canceled", false)]
-    public void ToRpcException_EachReason_MapsStatusReasonAndPushback(BulkheadRejectionReason reason, StatusCode status, string code, bool pushback)
+    public void ToRejection_EachReason_MapsStatusReasonAndPushback(BulkheadRejectionReason reason, StatusCode status, string code, bool pushback)
     {
         // Arrange
         var lease = new BulkheadLease(reason, TimeSpan.Zero, pushback ? TimeSpan.FromMilliseconds(1234.2) : null);
 
         // Act
-        var error = BulkheadRejectionMapper.ToRpcException(lease, "render");
+        var error = BulkheadRejectionMapper.ToRejection(lease, "render").ToRpcException();
 
         // Assert
         Assert.Equal(status, error.StatusCode);
@@ -39,7 +37,7 @@ public sealed class BulkheadRejectionMapperTests
         var lease = new BulkheadLease(BulkheadRejectionReason.QueueFull, TimeSpan.Zero, TimeSpan.FromSeconds(3));
 
         // Act
-        await BulkheadRejectionMapper.WriteAsync(context, lease, "render");
+        await BulkheadRejectionMapper.ToRejection(lease, "render").WriteAsync(context);
 
         // Assert
         Assert.Equal(503, context.Response.StatusCode);
@@ -56,7 +54,7 @@ public sealed class BulkheadRejectionMapperTests
         var lease = new BulkheadLease(BulkheadRejectionReason.QueueTimeout, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(200));
 
         // Act
-        await BulkheadRejectionMapper.WriteAsync(context, lease, "render");
+        await BulkheadRejectionMapper.ToRejection(lease, "render").WriteAsync(context);
 
         // Assert
         Assert.Equal(200, context.Response.StatusCode);
@@ -65,35 +63,14 @@ public sealed class BulkheadRejectionMapperTests
         Assert.Equal("queue-timeout", context.Response.Headers[MeshMetadata.RejectReason]);
     }
 
-    [Theory]
-    [InlineData(0.0, "1", "1")]
-    [InlineData(0.2, "1", "1")]
-    [InlineData(999.1, "1000", "1")]
-    [InlineData(1000.0, "1000", "1")]
-    [InlineData(1000.5, "1001", "2")]
-    [InlineData(99_995.0, "99995", "100")]
-    public void PushbackMetadata_RetryAfter_RoundsBothUpToAtLeastOne(double milliseconds, string pushbackMs, string retryAfter)
-    {
-        // Arrange
-        var wait = TimeSpan.FromMilliseconds(milliseconds);
-
-        // Act
-        var metadata = BulkheadRejectionMapper.PushbackMetadata(wait);
-
-        // Assert
-        Assert.Equal(
-            [new(MeshMetadata.RetryPushbackMs, pushbackMs), new(MeshMetadata.RetryAfter, retryAfter)],
-            metadata);
-    }
-
     [Fact]
-    public void ToMetadata_RejectReasonOverride_ReplacesOnlyTheReason()
+    public void Metadata_ReasonReplaced_ReplacesOnlyTheReason()
     {
         // Arrange
         var lease = new BulkheadLease(BulkheadRejectionReason.TenantShare, TimeSpan.Zero, TimeSpan.FromMilliseconds(300));
 
         // Act
-        var metadata = BulkheadRejectionMapper.ToMetadata(lease, "route-overloaded");
+        var metadata = (BulkheadRejectionMapper.ToRejection(lease, "route") with { Reason = "route-overloaded" }).Metadata;
 
         // Assert
         Assert.Equal(
@@ -102,47 +79,16 @@ public sealed class BulkheadRejectionMapperTests
     }
 
     [Fact]
-    public void ToMetadata_NoOverride_SendsTheLibraryReasonCode()
+    public void Metadata_NoOverride_SendsTheLibraryReasonCode()
     {
         // Arrange
         var lease = new BulkheadLease(BulkheadRejectionReason.DeadlineExceeded, TimeSpan.Zero, null);
 
         // Act
-        var metadata = BulkheadRejectionMapper.ToMetadata(lease, rejectReasonOverride: null);
+        var metadata = BulkheadRejectionMapper.ToRejection(lease, "route").Metadata;
 
         // Assert
         Assert.Equal([new(MeshMetadata.RejectReason, "deadline-exceeded")], metadata);
-    }
-
-    [Fact]
-    public void ToRpcException_ServiceReasonWithRetryAfter_SameWireShapeAsBulkheadRejection()
-    {
-        // Arrange
-        var retryAfter = TimeSpan.FromMilliseconds(1200.4);
-
-        // Act
-        var error = BulkheadRejectionMapper.ToRpcException(StatusCode.Unavailable, "db-pool-timeout", "No connection became free.", retryAfter);
-
-        // Assert
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Equal("No connection became free.", error.Status.Detail);
-        Assert.Equal("db-pool-timeout", error.Trailers.GetValue(MeshMetadata.RejectReason));
-        Assert.Equal("1201", error.Trailers.GetValue(MeshMetadata.RetryPushbackMs));
-        Assert.Equal("2", error.Trailers.GetValue(MeshMetadata.RetryAfter));
-        Assert.Equal(3, error.Trailers.Count);
-    }
-
-    [Fact]
-    public void ToRpcException_NoRetryAfter_ReasonOnlyNoPushback()
-    {
-        // Act
-        var error = BulkheadRejectionMapper.ToRpcException(StatusCode.DeadlineExceeded, "downstream-budget-exhausted", "Not enough deadline left.", retryAfter: null);
-
-        // Assert
-        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
-        var entry = Assert.Single(error.Trailers);
-        Assert.Equal(MeshMetadata.RejectReason, entry.Key);
-        Assert.Equal("downstream-budget-exhausted", entry.Value);
     }
 
     [Theory]

@@ -1,5 +1,3 @@
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Concurrency.Rejections;
 
@@ -42,7 +40,6 @@ public sealed class CriticalityHeaderTests
     [InlineData(null, BulkheadCriticality.Sheddable, BulkheadCriticality.Sheddable)]
     [InlineData("critical", BulkheadCriticality.Sheddable, BulkheadCriticality.Critical)]
     [InlineData("sheddable", BulkheadCriticality.Critical, BulkheadCriticality.Sheddable)]
-    [InlineData("urgent", BulkheadCriticality.Sheddable, BulkheadCriticality.Critical)]
     public void ReadCriticality_HeaderAndDefault_MissingUsesDefaultSentValueWins(string? header, BulkheadCriticality whenMissing, BulkheadCriticality expected)
     {
         // Arrange
@@ -57,5 +54,24 @@ public sealed class CriticalityHeaderTests
 
         // Assert
         Assert.Equal(expected, criticality);
+    }
+
+    [Theory]
+    [InlineData("urgent")]
+    [InlineData("critical ")]
+    [InlineData("0")]
+    public void ReadCriticality_UnknownValue_ThrowsInvalidArgumentNamingAllowedValues(string header)
+    {
+        // Arrange
+        var headers = new Metadata { { MeshMetadata.Criticality, header } };
+
+        // Act
+        var error = Assert.Throws<RpcException>(() => BulkheadInterceptor.ReadCriticality(headers, BulkheadCriticality.Sheddable));
+
+        // Assert: refused, not read as critical.
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("invalid-criticality", error.Trailers.GetValue(MeshMetadata.RejectReason));
+        Assert.Contains("'critical' or 'sheddable'", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains($"'{header}'", error.Status.Detail, StringComparison.Ordinal);
     }
 }

@@ -1,7 +1,5 @@
-using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using MeshBulkheads.Contracts.Reporting.V1;
 
 namespace MeshBulkheads.EndToEnd.Tests.AppHost;
 
@@ -32,7 +30,7 @@ public sealed class AppHostSmokeTests(AppHostFixture fixture) : IClassFixture<Ap
         // Arrange: one business call that crosses all three hops the AppHost wired together.
         using var channel = GrpcChannel.ForAddress(fixture.GatewayGrpc);
         var client = new ReportingService.ReportingServiceClient(channel);
-        var headers = new Metadata { { "x-api-key", "acme-dev-key" } };
+        var headers = new Metadata { { "x-api-key", DemoTenants.AcmeKey } };
 
         // Act
         var report = await client.BuildReportAsync(

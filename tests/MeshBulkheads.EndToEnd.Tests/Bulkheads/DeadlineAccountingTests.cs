@@ -1,10 +1,4 @@
-using System.Diagnostics.Metrics;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
 
@@ -36,7 +30,7 @@ public class DeadlineAccountingTests
             ["Payments:Pitfalls:ExtraQueryLatency"] = "00:00:01",
             ["Bulkheads:payments-read:PermitLimit"] = "1",
         });
-        using var requests = new MetricCollector<long>(payments.Services.GetRequiredService<IMeterFactory>(), Measurements.BulkheadMeter, Measurements.BulkheadRequests);
+        using var requests = Measurements.BulkheadRequestsOf(payments);
         var client = new PaymentsService.PaymentsServiceClient(payments.CreateChannel());
         var headers = new Metadata { { "x-tenant-id", "acme" } };
         var holder = client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, headers, DateTime.UtcNow.AddSeconds(5), TestContext.Current.CancellationToken).ResponseAsync;
@@ -52,7 +46,7 @@ public class DeadlineAccountingTests
         Assert.All(expired, e => Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode));
         Assert.Equal(
             $"deadline={Waiters} canceled=0",
-            $"deadline={Measurements.Sum(requests, (Measurements.BulkheadTag, "payments-read"), (Measurements.BulkheadResultTag, "deadline"))} "
-            + $"canceled={Measurements.Sum(requests, (Measurements.BulkheadTag, "payments-read"), (Measurements.BulkheadResultTag, "canceled"))}");
+            $"deadline={Measurements.Ended(requests, "payments-read", "deadline")} "
+            + $"canceled={Measurements.Ended(requests, "payments-read", "canceled")}");
     }
 }

@@ -1,11 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Contracts.Reporting.V1;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-
 namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
 
 /// <summary>
@@ -28,16 +20,16 @@ public class ReportingFloodTests
         // Arrange: 3 reports at a time (queue 1), 2 downstream calls per report, a fan-out cap of 2 (queue 2).
         // One or two reports fit; a wave of 8 exceeds the reports bulkhead at once, and three admitted
         // 20-account reports (2 calls each, 6 > 2 + 2) exceed the fan-out cap.
-        var settings = new BulkheadMeshSettings().WithUnlimitedGold(); // the flood tenant is never rate limited
+        var settings = new InProcessMeshSettings().WithUnlimitedGold(); // the flood tenant is never rate limited
         settings.Reporting["Bulkheads:reporting:PermitLimit"] = "3";
         settings.Reporting["Bulkheads:reporting:QueueLimit"] = "1";
         settings.Reporting["Reporting:MaxParallelismPerReport"] = "2";
-        settings.Reporting["Reporting:MaxConcurrentDownstreamCalls"] = "2";
+        settings.Reporting["Bulkheads:reporting-fanout:PermitLimit"] = "2";
         settings.Reporting["Bulkheads:reporting-fanout:QueueLimit"] = "2";
-        await using var mesh = await BulkheadMesh.StartAsync(settings);
-        using var reportingSheds = new MetricCollector<long>(mesh.Reporting.Services.GetRequiredService<IMeterFactory>(), Measurements.BulkheadMeter, Measurements.BulkheadRequests);
-        using var paymentsBulkheads = new MetricCollector<long>(mesh.Payments.Services.GetRequiredService<IMeterFactory>(), Measurements.BulkheadMeter, Measurements.BulkheadRequests);
-        using var gatewayRejections = new MetricCollector<long>(mesh.Gateway.Services.GetRequiredService<IMeterFactory>(), Measurements.GatewayMeter, "meshbulkheads.gateway.rejected_requests");
+        await using var mesh = await InProcessMesh.StartAsync(settings);
+        using var reportingSheds = Measurements.BulkheadRequestsOf(mesh.Reporting);
+        using var paymentsBulkheads = Measurements.BulkheadRequestsOf(mesh.Payments);
+        using var gatewayRejections = Measurements.GatewayCounter(mesh.Gateway, "meshbulkheads.gateway.rejected_requests");
         var reporting = new ReportingService.ReportingServiceClient(mesh.GatewayChannel);
         var payments = new PaymentsService.PaymentsServiceClient(mesh.GatewayChannel);
         var report = new BuildReportRequest();
@@ -46,13 +38,13 @@ public class ReportingFloodTests
         // Act: the flood (acme, gold) and, while it runs, a fixed number of payments calls (globex, silver:
         // 30 calls at 100/s stay inside its 50/s rate with a burst of 100), all with 10 s deadlines.
         var flood = FixedRateFlood.RunAsync(Waves, WaveSize, TimeSpan.FromMilliseconds(50), _ =>
-            reporting.BuildReportAsync(report, BulkheadMesh.As(BulkheadMesh.GoldKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+            reporting.BuildReportAsync(report, InProcessMesh.As(DemoTenants.AcmeKey, TimeSpan.FromSeconds(10))).ResponseAsync);
         var shedsBeforePayments = Shed(reportingSheds);
         var paymentOutcomes = await FixedRateFlood.RunAsync(PaymentCalls, 1, TimeSpan.FromMilliseconds(10), i => i % 2 == 0
             ? payments.ChargeAsync(
                 new ChargeRequest { AccountId = $"acct-{1 + (i % 10):D4}", AmountMinor = 100, Currency = "USD", IdempotencyKey = "flood-" + i.ToString(CultureInfo.InvariantCulture) },
-                BulkheadMesh.As(BulkheadMesh.SilverKey, TimeSpan.FromSeconds(10))).ResponseAsync
-            : payments.GetBalanceAsync(new GetBalanceRequest { AccountId = $"acct-{1 + (i % 10):D4}" }, BulkheadMesh.As(BulkheadMesh.SilverKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+                InProcessMesh.As(DemoTenants.GlobexKey, TimeSpan.FromSeconds(10))).ResponseAsync
+            : payments.GetBalanceAsync(new GetBalanceRequest { AccountId = $"acct-{1 + (i % 10):D4}" }, InProcessMesh.As(DemoTenants.GlobexKey, TimeSpan.FromSeconds(10))).ResponseAsync);
         var shedsDuringPayments = Shed(reportingSheds) - shedsBeforePayments;
         var floodOutcomes = await flood;
 
@@ -79,7 +71,7 @@ public class ReportingFloodTests
         Assert.True(Measurements.Rejected(reportingSheds, "reporting-fanout") > 0, "bulkhead 'reporting-fanout': " + Measurements.Breakdown(reportingSheds, "reporting-fanout"));
         Assert.Equal(
             failures.Count(o => o.RejectReason == "route-overloaded"),
-            Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "reporting"), ("meshbulkheads.reject_reason", "route-overloaded")));
+            Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "reporting"), ("meshbulkheads.reject_reason", "route_overloaded")));
         Assert.Equal(0, Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "payments")));
     }
 

@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
 using Grpc.AspNetCore.Server;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
 using MeshBulkheads.Concurrency.Deadlines;
-using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Rendering;
 using MeshBulkheads.Render.Workers;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
 
@@ -38,7 +35,7 @@ public sealed class StartLedger
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton<HandlerStartProbe>();
         builder.Services.AddSingleton<IRenderJobObserver, RenderStartObserver>();
-        // Configure callbacks run in registration order and the hosts call AddGrpc(o => o.AddMeshInterceptors())
+        // Configure callbacks run in registration order and the hosts call AddGrpc(o => o.AddMeshInterceptors()) in Add<Service>()
         // before `configure`: the probe is added last, so it runs after DeadlineInterceptor and BulkheadInterceptor,
         // right before the handler.
         builder.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<HandlerStartProbe>());

@@ -1,10 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Render.V1;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-
 namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
 
 /// <summary>
@@ -22,16 +15,16 @@ public class TenantFairnessTests
     public async Task BronzeFloodsRender_GoldMeanwhile_BronzeRateLimitedGoldAllSucceed()
     {
         // Arrange: the real tiers (bronze 10 tokens/s, burst 20; gold 200/s, burst 400; a render costs 10).
-        await using var mesh = await BulkheadMesh.StartAsync(new BulkheadMeshSettings());
-        using var decisions = new MetricCollector<long>(mesh.Gateway.Services.GetRequiredService<IMeterFactory>(), Measurements.GatewayMeter, "meshbulkheads.gateway.rate_limit.decisions");
+        await using var mesh = await InProcessMesh.StartAsync(new InProcessMeshSettings());
+        using var decisions = Measurements.GatewayCounter(mesh.Gateway, "meshbulkheads.gateway.rate_limit.requests");
         var client = new RenderService.RenderServiceClient(mesh.GatewayChannel);
         var small = new RenderRequest { Width = 64, Height = 64, Iterations = 50 };
 
         // Act: bronze sends 16 renders in 80 ms (160 tokens against a burst of 20); gold sends 10 meanwhile.
         var bronze = FixedRateFlood.RunAsync(BronzeCalls, 1, TimeSpan.FromMilliseconds(5), _ =>
-            client.RenderAsync(small, BulkheadMesh.As(BulkheadMesh.BronzeKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+            client.RenderAsync(small, InProcessMesh.As(DemoTenants.InitechKey, TimeSpan.FromSeconds(10))).ResponseAsync);
         var gold = FixedRateFlood.RunAsync(GoldCalls, 1, TimeSpan.FromMilliseconds(10), _ =>
-            client.RenderAsync(small, BulkheadMesh.As(BulkheadMesh.GoldKey, TimeSpan.FromSeconds(10))).ResponseAsync);
+            client.RenderAsync(small, InProcessMesh.As(DemoTenants.AcmeKey, TimeSpan.FromSeconds(10))).ResponseAsync);
         var bronzeOutcomes = await bronze;
         var goldOutcomes = await gold;
 
@@ -57,5 +50,5 @@ public class TenantFairnessTests
     }
 
     private static long Decisions(MetricCollector<long> collector, string tenant, string result) =>
-        Measurements.Sum(collector, ("meshbulkheads.tenant", tenant), ("meshbulkheads.route", "render"), ("meshbulkheads.rate_limit.result", result));
+        Measurements.Sum(collector, ("meshbulkheads.tenant", tenant), ("meshbulkheads.route", "render"), ("meshbulkheads.result", result));
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using MeshBulkheads.Testing.Postgres;
-using MeshBulkheads.Testing.Processes;
 using MeshBulkheads.Testing.Prometheus;
 
 namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
@@ -66,12 +64,7 @@ public sealed class DiagnosisMesh : IAsyncLifetime
     public void ReportOutputIfTestFailed()
     {
         _mesh?.ReportOutputIfTestFailed();
-        var context = TestContext.Current;
-        if (_prometheus is not null && context.TestOutputHelper is { } output && context.TestState?.Result is not (TestResult.Passed or TestResult.Skipped))
-        {
-            output.WriteLine("--- last output of prometheus ---");
-            output.WriteLine(_prometheus.RecentOutput);
-        }
+        _prometheus?.ReportOutputIfTestFailed();
     }
 
     public async ValueTask DisposeAsync()
@@ -98,9 +91,9 @@ public sealed class DiagnosisMesh : IAsyncLifetime
         },
         MeshProcesses.RenderProject => new()
         {
-            ["Render:Workers"] = RenderWorkers.ToString(CultureInfo.InvariantCulture),
-            ["Render:QueueLimit"] = RenderQueueLimit.ToString(CultureInfo.InvariantCulture),
-            ["Render:MaxQueueTime"] = RenderMaxQueueTime.ToString("c", CultureInfo.InvariantCulture),
+            ["Render:WorkerCount"] = RenderWorkers.ToString(CultureInfo.InvariantCulture),
+            ["Bulkheads:render:QueueLimit"] = RenderQueueLimit.ToString(CultureInfo.InvariantCulture),
+            ["Bulkheads:render:MaxQueueTime"] = RenderMaxQueueTime.ToString("c", CultureInfo.InvariantCulture),
         },
         _ => [],
     };

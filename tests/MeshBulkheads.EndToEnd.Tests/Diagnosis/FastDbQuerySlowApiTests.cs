@@ -1,14 +1,10 @@
-using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 
 /// <summary>
 /// "Fast DB query, slow API" (docs/diagnosis.md): payments on PostgreSQL with a read pool of ONE
 /// connection and a burst of concurrent reads. The API gets slower, and
-/// <c>meshbulkheads_db_pool_wait_time_seconds</c> says why: most of each call is spent waiting for a
+/// <c>meshbulkheads_db_pool_request_time_in_queue_seconds</c> says why: most of each call is spent waiting for a
 /// connection, not in the query.
 /// </summary>
 /// <remarks>
@@ -21,7 +17,7 @@ namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 [Collection(DiagnosisCollection.Name)]
 public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
 {
-    private const string PoolWaitMetric = "meshbulkheads_db_pool_wait_time_seconds";
+    private const string PoolWaitMetric = "meshbulkheads_db_pool_request_time_in_queue_seconds";
     private const string ServerDurationMetric = "meshbulkheads_rpc_server_duration_seconds";
     private const string QueryDurationMetric = "meshbulkheads_db_query_duration_seconds";
 
@@ -50,7 +46,7 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
         // Prometheus must have scraped the read-pool series once before the burst: the whole test
         // can finish inside one 1 s scrape interval, and rate() needs an increase between two scrapes.
         await fixture.Prometheus.WaitUntilAsync(
-            "meshbulkheads_db_pool_wait_time_seconds_count{service=\"payments\", meshbulkheads_pool=\"read\"}",
+            "meshbulkheads_db_pool_request_time_in_queue_seconds_count{service=\"payments\", meshbulkheads_pool=\"read\"}",
             r => r.Count == 1 && r[0].Value >= 5,
             TimeSpan.FromSeconds(20),
             ct);
@@ -93,7 +89,7 @@ public sealed class FastDbQuerySlowApiTests(DiagnosisMesh fixture) : IDisposable
             r => r.Count == 1 && r[0].Value > 2 * burst.Query,
             TimeSpan.FromSeconds(20),
             ct);
-        Assert.Equal("postgresql", (await fixture.Prometheus.QueryAsync("meshbulkheads_db_pool_limit{service=\"payments\", meshbulkheads_pool=\"read\"}", ct)).Single()["db_system"]);
+        Assert.Equal("postgresql", (await fixture.Prometheus.QueryAsync("meshbulkheads_db_pool_permit_limit{service=\"payments\", meshbulkheads_pool=\"read\"}", ct)).Single()["db_system"]);
         TestContext.Current.TestOutputHelper?.WriteLine($"recorded read-pool wait p99: {p99[0]}");
     }
 

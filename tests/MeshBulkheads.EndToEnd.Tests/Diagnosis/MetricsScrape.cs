@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 

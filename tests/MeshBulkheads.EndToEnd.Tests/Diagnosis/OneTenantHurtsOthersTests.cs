@@ -1,14 +1,11 @@
 using System.Diagnostics;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 
 /// <summary>
 /// "One tenant hurts others" (docs/diagnosis.md): bronze tenant initech floods payments reads through the
 /// gateway while gold tenant acme reads steadily. Healthy isolation, read from the gateway's telemetry:
-/// only initech's rate-limit rejections grow (<c>meshbulkheads_gateway_rate_limit_decisions_total</c>,
+/// only initech's rate-limit rejections grow (<c>meshbulkheads_gateway_rate_limit_requests_total</c>,
 /// and the recorded <c>meshbulkheads:tenant_rejections:ratio_rate5m</c>), and acme's calls all succeed.
 /// </summary>
 /// <remarks>
@@ -19,7 +16,7 @@ namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 [Collection(DiagnosisCollection.Name)]
 public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposable
 {
-    private const string Decisions = "meshbulkheads_gateway_rate_limit_decisions_total";
+    private const string Decisions = "meshbulkheads_gateway_rate_limit_requests_total";
     private const string TenantRejections = "meshbulkheads:tenant_rejections:ratio_rate5m";
 
     // Bronze: 10 tokens/s, burst 20 (gateway appsettings.json): 2 callers without pause overflow it.
@@ -48,7 +45,7 @@ public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposab
             }
         }
 
-        Assert.Equal(StatusCode.OK, await Read("acme-dev-key").DefaultTimeout());
+        Assert.Equal(StatusCode.OK, await Read(DemoTenants.AcmeKey).DefaultTimeout());
         var before = await MetricsScrape.ReadAsync(admin, ct);
         using var stop = new CancellationTokenSource();
 
@@ -58,7 +55,7 @@ public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposab
             var statuses = new List<StatusCode>();
             while (!stop.IsCancellationRequested)
             {
-                statuses.Add(await Read("initech-dev-key"));
+                statuses.Add(await Read(DemoTenants.InitechKey));
             }
 
             return statuses;
@@ -69,7 +66,7 @@ public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposab
             while (!stop.IsCancellationRequested)
             {
                 var stopwatch = Stopwatch.StartNew();
-                var status = await Read("acme-dev-key");
+                var status = await Read(DemoTenants.AcmeKey);
                 calls.Add((status, stopwatch.Elapsed));
                 await Task.Delay(AcmeInterval, CancellationToken.None);
             }
@@ -93,8 +90,8 @@ public sealed class OneTenantHurtsOthersTests(DiagnosisMesh fixture) : IDisposab
 
         // Assert
         double Delta(string tenant, string result) =>
-            after.Sum(Decisions, ("meshbulkheads_tenant", tenant), ("meshbulkheads_rate_limit_result", result))
-            - before.Sum(Decisions, ("meshbulkheads_tenant", tenant), ("meshbulkheads_rate_limit_result", result));
+            after.Sum(Decisions, ("meshbulkheads_tenant", tenant), ("meshbulkheads_result", result))
+            - before.Sum(Decisions, ("meshbulkheads_tenant", tenant), ("meshbulkheads_result", result));
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"initech: {initech.Count} calls, allowed +{Delta("initech", "allowed")}, rejected +{Delta("initech", "rejected")}; "
             + $"acme: {acme.Count} calls, allowed +{Delta("acme", "allowed")}, rejected +{Delta("acme", "rejected")}, max latency {acme.Max(c => c.Latency).TotalMilliseconds:0} ms; "

@@ -1,5 +1,3 @@
-using Grpc.Core;
-using MeshBulkheads.Contracts.Render.V1;
 
 namespace MeshBulkheads.EndToEnd.Tests.Diagnosis;
 
@@ -26,7 +24,7 @@ public sealed class PrometheusScrapeTests(DiagnosisMesh fixture) : IDisposable
     public const string RecordedShedRate = "meshbulkheads:bulkhead_shed:rate1m{service=\"render\", meshbulkheads_bulkhead=\"render\"}";
 
     private const string QueueFullSeries =
-        "meshbulkheads_bulkhead_requests_total{service=\"render\", meshbulkheads_bulkhead=\"render\", meshbulkheads_bulkhead_result=\"queue_full\"}";
+        "meshbulkheads_bulkhead_requests_total{service=\"render\", meshbulkheads_bulkhead=\"render\", meshbulkheads_result=\"queue_full\"}";
 
     // ≈ 1.5 s on one worker here (render README): the queue stands for seconds, not milliseconds.
     private static readonly RenderRequest Heavy = new() { Width = 512, Height = 512, Iterations = 2000 };
@@ -63,7 +61,7 @@ public sealed class PrometheusScrapeTests(DiagnosisMesh fixture) : IDisposable
 
         // Act 1: a spike of workers + queue + 3 renders: one runs, 16 queue, the rest are shed (queue_full).
         var firstWave = Enumerable.Range(0, DiagnosisMesh.RenderWorkers + DiagnosisMesh.RenderQueueLimit + 3)
-            .Select(_ => Outcome(client.RenderAsync(Heavy, deadline: deadline, cancellationToken: ct).ResponseAsync))
+            .Select(_ => CallStatus.OfAsync(client.RenderAsync(Heavy, deadline: deadline, cancellationToken: ct).ResponseAsync))
             .ToList();
         var age = await prometheus.WaitUntilAsync(AutoscalingQueueAge, r => r.Count == 1 && r[0].Value > 0, Bound, ct);
         var recordedAge = await prometheus.WaitUntilAsync(RecordedQueueAge, r => r.Count == 1 && r[0].Value > 0, Bound, ct);
@@ -72,10 +70,10 @@ public sealed class PrometheusScrapeTests(DiagnosisMesh fixture) : IDisposable
         // rate() needs two samples of the series: wait until Prometheus has one, then overflow again.
         await prometheus.WaitUntilAsync(QueueFullSeries, r => r.Count == 1, Bound, ct);
         var secondWave = Enumerable.Range(0, 6)
-            .Select(_ => Outcome(client.RenderAsync(Heavy, deadline: deadline, cancellationToken: ct).ResponseAsync))
+            .Select(_ => CallStatus.OfAsync(client.RenderAsync(Heavy, deadline: deadline, cancellationToken: ct).ResponseAsync))
             .ToList();
         var shed = await prometheus.WaitUntilAsync(
-            RecordedShedRate, r => r.Any(s => s["meshbulkheads_bulkhead_result"] == "queue_full" && s.Value > 0), Bound, ct);
+            RecordedShedRate, r => r.Any(s => s["meshbulkheads_result"] == "queue_full" && s.Value > 0), Bound, ct);
 
         var outcomes = await Task.WhenAll(firstWave.Concat(secondWave)).WaitAsync(TimeSpan.FromSeconds(60), ct);
         var drained = await prometheus.WaitUntilAsync(AutoscalingQueueAge, r => r.Count == 1 && r[0].Value == 0, Bound, ct);
@@ -95,17 +93,4 @@ public sealed class PrometheusScrapeTests(DiagnosisMesh fixture) : IDisposable
     }
 
     public void Dispose() => fixture.ReportOutputIfTestFailed();
-
-    private static async Task<StatusCode> Outcome(Task call)
-    {
-        try
-        {
-            await call;
-            return StatusCode.OK;
-        }
-        catch (RpcException ex)
-        {
-            return ex.StatusCode;
-        }
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using MeshBulkheads.Testing;
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.EndToEnd.Tests.InProcess;
 
@@ -25,7 +23,7 @@ public class NodeClientTests(InProcessMesh mesh)
         }
 
         var target = $"{mesh.Gateway.Endpoints.Grpc.Host}:{mesh.Gateway.Endpoints.Grpc.Port}";
-        var start = new ProcessStartInfo(node, ["smoke.mjs", target, "acme-dev-key"])
+        var start = new ProcessStartInfo(node, ["smoke.mjs", target, DemoTenants.AcmeKey])
         {
             WorkingDirectory = clientDir,
             RedirectStandardOutput = true,

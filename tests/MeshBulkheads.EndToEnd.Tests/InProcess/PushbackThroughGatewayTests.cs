@@ -1,15 +1,8 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Grpc;
-using MeshBulkheads.Contracts.Render.V1;
+using MeshBulkheads.ServiceDefaults.Grpc;
 using MeshBulkheads.Gateway;
-using MeshBulkheads.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.InProcess;
 
@@ -29,25 +22,24 @@ public class PushbackThroughGatewayTests
         {
             ["ReverseProxy:Clusters:render:Destinations:d1:Address"] = service.Endpoints.Grpc.ToString(),
         });
-        var meterFactory = service.Services.GetRequiredService<IMeterFactory>();
-        using var rejections = new MetricCollector<long>(meterFactory, "MeshBulkheads.Concurrency", "meshbulkheads.bulkhead.requests");
+        using var rejections = Measurements.BulkheadRequestsOf(service);
         var plain = new RenderService.RenderServiceClient(gateway.CreateChannel());
         // Two attempts and a 10 ms backoff: only a client that waits the server's pushback (not its own
         // backoff) retries after the permit is free again.
         var retrying = new RenderService.RenderServiceClient(gateway.CreateChannel(RetryingChannel.Options(StatusCode.Unavailable, maxAttempts: 2, TimeSpan.FromMilliseconds(10))));
 
         // The first call takes the only permit and holds it.
-        var holder = plain.RenderAsync(new RenderRequest(), InProcessMesh.As("acme-dev-key")).ResponseAsync;
+        var holder = plain.RenderAsync(new RenderRequest(), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync;
         await backend.Entered.Task.DefaultTimeout();
 
         // A second call without retries sees the rejection and its pushback.
-        var rejected = await Assert.ThrowsAsync<RpcException>(() => plain.RenderAsync(new RenderRequest(), InProcessMesh.As("acme-dev-key")).ResponseAsync);
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => plain.RenderAsync(new RenderRequest(), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
         var pushbackMs = int.Parse(rejected.Trailers.GetValue("grpc-retry-pushback-ms")!, CultureInfo.InvariantCulture);
 
         // Act: a retrying call is rejected once; as soon as that rejection is counted, free the permit.
         var rejectedSoFar = CountQueueFull(rejections);
         var stopwatch = Stopwatch.StartNew();
-        var retried = retrying.RenderAsync(new RenderRequest(), InProcessMesh.As("acme-dev-key")).ResponseAsync;
+        var retried = retrying.RenderAsync(new RenderRequest(), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync;
         while (CountQueueFull(rejections) == rejectedSoFar)
         {
             await rejections.WaitForMeasurementsAsync(rejections.GetMeasurementSnapshot().Count + 1, TestContext.Current.CancellationToken).DefaultTimeout();
@@ -68,10 +60,7 @@ public class PushbackThroughGatewayTests
         Assert.True(stopwatch.ElapsedMilliseconds >= pushbackMs * 0.8, $"retried after {stopwatch.ElapsedMilliseconds} ms; pushback was {pushbackMs} ms");
     }
 
-    private static long CountQueueFull(MetricCollector<long> collector) =>
-        collector.GetMeasurementSnapshot()
-            .Where(m => m.Tags.TryGetValue("meshbulkheads.bulkhead.result", out var result) && Equals(result, "queue_full"))
-            .Sum(m => m.Value);
+    private static long CountQueueFull(MetricCollector<long> collector) => Measurements.Ended(collector, "render", "queue_full");
 
     private static Func<string[], Action<WebApplicationBuilder>?, WebApplication> BuildGatedBackend(GatedRenderService backend) =>
         (args, configure) =>

@@ -1,10 +1,5 @@
 using System.Security.Cryptography;
-using Grpc.Core;
 using Grpc.Reflection.V1Alpha;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Contracts.Render.V1;
-using MeshBulkheads.Contracts.Reporting.V1;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.EndToEnd.Tests.InProcess;
 
@@ -12,10 +7,6 @@ namespace MeshBulkheads.EndToEnd.Tests.InProcess;
 [Collection(InProcessMeshCollection.Name)]
 public class ThroughGatewayTests(InProcessMesh mesh)
 {
-    private const string Acme = "acme-dev-key";
-    private const string Globex = "globex-dev-key";
-    private const string Initech = "initech-dev-key";
-
     private PaymentsService.PaymentsServiceClient Payments => new(mesh.GatewayChannel);
 
     private ReportingService.ReportingServiceClient Reporting => new(mesh.GatewayChannel);
@@ -29,10 +20,10 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         var account = NewAccount();
 
         // Act
-        var first = await Payments.ChargeAsync(Charge(account, 700), InProcessMesh.As(Acme));
-        var second = await Payments.ChargeAsync(Charge(account, 300), InProcessMesh.As(Acme));
-        var balance = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(Acme));
-        var list = await Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account }, InProcessMesh.As(Acme));
+        var first = await Payments.ChargeAsync(Charge(account, 700), InProcessMesh.As(DemoTenants.AcmeKey));
+        var second = await Payments.ChargeAsync(Charge(account, 300), InProcessMesh.As(DemoTenants.AcmeKey));
+        var balance = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(DemoTenants.AcmeKey));
+        var list = await Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account }, InProcessMesh.As(DemoTenants.AcmeKey));
 
         // Assert
         Assert.False(first.Replayed);
@@ -52,9 +43,9 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         var request = Charge(NewAccount(), 1250);
 
         // Act
-        var first = await Payments.ChargeAsync(request, InProcessMesh.As(Acme));
-        var replay = await Payments.ChargeAsync(request, InProcessMesh.As(Acme));
-        var balance = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = request.AccountId }, InProcessMesh.As(Acme));
+        var first = await Payments.ChargeAsync(request, InProcessMesh.As(DemoTenants.AcmeKey));
+        var replay = await Payments.ChargeAsync(request, InProcessMesh.As(DemoTenants.AcmeKey));
+        var balance = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = request.AccountId }, InProcessMesh.As(DemoTenants.AcmeKey));
 
         // Assert
         Assert.True(replay.Replayed);
@@ -70,11 +61,11 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         var balances = new List<long>();
         foreach (var id in ids)
         {
-            balances.Add((await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = id }, InProcessMesh.As(Globex))).BalanceMinor);
+            balances.Add((await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = id }, InProcessMesh.As(DemoTenants.GlobexKey))).BalanceMinor);
         }
 
         // Act
-        var report = await Reporting.BuildReportAsync(new BuildReportRequest { AccountIds = { ids } }, InProcessMesh.As(Globex));
+        var report = await Reporting.BuildReportAsync(new BuildReportRequest { AccountIds = { ids } }, InProcessMesh.As(DemoTenants.GlobexKey));
 
         // Assert
         Assert.Equal(ids, report.Accounts.Select(a => a.AccountId));
@@ -90,8 +81,8 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         var request = new RenderRequest { Width = 48, Height = 32, Iterations = 64 };
 
         // Act
-        var first = await Render.RenderAsync(request, InProcessMesh.As(Initech));
-        var second = await Render.RenderAsync(request, InProcessMesh.As(Initech));
+        var first = await Render.RenderAsync(request, InProcessMesh.As(DemoTenants.InitechKey));
+        var second = await Render.RenderAsync(request, InProcessMesh.As(DemoTenants.InitechKey));
 
         // Assert
         Assert.Equal(first.Png, second.Png);
@@ -100,9 +91,9 @@ public class ThroughGatewayTests(InProcessMesh mesh)
     }
 
     [Theory]
-    [InlineData("acme-dev-key")]
-    [InlineData("globex-dev-key")]
-    [InlineData("initech-dev-key")]
+    [InlineData(DemoTenants.AcmeKey)]
+    [InlineData(DemoTenants.GlobexKey)]
+    [InlineData(DemoTenants.InitechKey)]
     public async Task GetBalance_SeededAccountsOfEveryDemoTenant_Exist(string apiKey)
     {
         foreach (var id in new[] { "acct-0001", "acct-0050", "acct-0100" })
@@ -136,12 +127,12 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         var spoof = new Metadata { { "x-tenant-id", "acme" } };
 
         // Act
-        await Payments.ChargeAsync(Charge(account, 500), InProcessMesh.As(Globex, spoof));
+        await Payments.ChargeAsync(Charge(account, 500), InProcessMesh.As(DemoTenants.GlobexKey, spoof));
 
         // Assert: the account exists for globex, not for acme.
-        var globex = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(Globex));
+        var globex = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(DemoTenants.GlobexKey));
         Assert.Equal(500, globex.BalanceMinor);
-        var ex = await Assert.ThrowsAsync<RpcException>(() => Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(Acme)).ResponseAsync);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
     }
 
@@ -151,19 +142,19 @@ public class ThroughGatewayTests(InProcessMesh mesh)
         // Arrange: an account only acme has.
         var account = NewAccount();
         var charge = Charge(account, 900);
-        var original = await Payments.ChargeAsync(charge, InProcessMesh.As(Acme));
+        var original = await Payments.ChargeAsync(charge, InProcessMesh.As(DemoTenants.AcmeKey));
 
         // Act + Assert: globex sees nothing of it...
-        await AssertStatus(StatusCode.NotFound, Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(Globex)).ResponseAsync);
-        await AssertStatus(StatusCode.NotFound, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account }, InProcessMesh.As(Globex)).ResponseAsync);
-        await AssertStatus(StatusCode.NotFound, Reporting.BuildReportAsync(new BuildReportRequest { AccountIds = { account } }, InProcessMesh.As(Globex)).ResponseAsync);
+        await AssertStatus(StatusCode.NotFound, Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(DemoTenants.GlobexKey)).ResponseAsync);
+        await AssertStatus(StatusCode.NotFound, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account }, InProcessMesh.As(DemoTenants.GlobexKey)).ResponseAsync);
+        await AssertStatus(StatusCode.NotFound, Reporting.BuildReportAsync(new BuildReportRequest { AccountIds = { account } }, InProcessMesh.As(DemoTenants.GlobexKey)).ResponseAsync);
 
         // ...and the same id and key under globex is globex's own first charge, not a replay of acme's.
-        var globexCharge = await Payments.ChargeAsync(charge, InProcessMesh.As(Globex));
+        var globexCharge = await Payments.ChargeAsync(charge, InProcessMesh.As(DemoTenants.GlobexKey));
         Assert.False(globexCharge.Replayed);
         Assert.NotEqual(original.PaymentId, globexCharge.PaymentId);
         Assert.Equal(900, globexCharge.BalanceMinor);
-        var acme = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(Acme));
+        var acme = await Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = account }, InProcessMesh.As(DemoTenants.AcmeKey));
         Assert.Equal(900, acme.BalanceMinor);
     }
 
@@ -171,25 +162,25 @@ public class ThroughGatewayTests(InProcessMesh mesh)
     public async Task Statuses_DecidedInTheContract_ReachTheCaller()
     {
         var account = NewAccount();
-        await Payments.ChargeAsync(Charge(account, 100), InProcessMesh.As(Acme));
+        await Payments.ChargeAsync(Charge(account, 100), InProcessMesh.As(DemoTenants.AcmeKey));
 
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 0), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 10, currency: "XXX"), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(string.Empty, 10), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 10, key: string.Empty), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = -1 }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = 100_000 }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageToken = "not-a-token" }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Render.RenderAsync(new RenderRequest { Width = 1_000_000 }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Render.RenderAsync(new RenderRequest { Iterations = -1 }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.InvalidArgument, Reporting.BuildReportAsync(new BuildReportRequest(), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.NotFound, Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = NewAccount() }, InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.FailedPrecondition, Payments.ChargeAsync(Charge(account, 10, currency: "EUR"), InProcessMesh.As(Acme)).ResponseAsync);
-        await AssertStatus(StatusCode.FailedPrecondition, Payments.ChargeAsync(Charge(account, long.MaxValue), InProcessMesh.As(Acme)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 0), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 10, currency: "XXX"), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(string.Empty, 10), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ChargeAsync(Charge(account, 10, key: string.Empty), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = -1 }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = 100_000 }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Payments.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageToken = "not-a-token" }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Render.RenderAsync(new RenderRequest { Width = 1_000_000 }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Render.RenderAsync(new RenderRequest { Iterations = -1 }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.InvalidArgument, Reporting.BuildReportAsync(new BuildReportRequest(), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.NotFound, Payments.GetBalanceAsync(new GetBalanceRequest { AccountId = NewAccount() }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.FailedPrecondition, Payments.ChargeAsync(Charge(account, 10, currency: "EUR"), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+        await AssertStatus(StatusCode.FailedPrecondition, Payments.ChargeAsync(Charge(account, long.MaxValue), InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
         var reused = Charge(NewAccount(), 10);
-        await Payments.ChargeAsync(reused, InProcessMesh.As(Acme));
+        await Payments.ChargeAsync(reused, InProcessMesh.As(DemoTenants.AcmeKey));
         reused.AmountMinor = 11;
-        await AssertStatus(StatusCode.AlreadyExists, Payments.ChargeAsync(reused, InProcessMesh.As(Acme)).ResponseAsync);
+        await AssertStatus(StatusCode.AlreadyExists, Payments.ChargeAsync(reused, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.EndToEnd.Tests.Processes;
 

@@ -1,7 +1,5 @@
 using System.Net;
 using Grpc.Health.V1;
-using MeshBulkheads.Testing;
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.EndToEnd.Tests.Processes;
 

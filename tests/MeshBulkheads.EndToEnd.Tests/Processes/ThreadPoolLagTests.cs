@@ -1,15 +1,10 @@
-using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Render.V1;
-using MeshBulkheads.Testing;
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.EndToEnd.Tests.Processes;
 
 /// <summary>
 /// Thread-pool lag (<c>meshbulkheads_threadpool_lag_seconds</c>, a work item queued every 100 ms) of a
 /// real render process under a burst of heavy renders: low while the dedicated workers are saturated,
-/// higher when the same renders run inline on the request threads (the <c>Render:Inline</c> pitfall).
+/// higher when the same renders run inline on the request threads (the <c>Render:Pitfalls:Inline</c> pitfall).
 /// </summary>
 /// <remarks>
 /// Both processes get the same admission config. The worker count (= the render bulkhead's permits) is
@@ -39,13 +34,13 @@ public sealed class ThreadPoolLagTests : IAsyncDisposable
         var burst = 2 * Environment.ProcessorCount;
         var configuration = new Dictionary<string, string?>
         {
-            ["Render:Workers"] = burst.ToString(CultureInfo.InvariantCulture),
-            ["Render:QueueLimit"] = burst.ToString(CultureInfo.InvariantCulture),
+            ["Render:WorkerCount"] = burst.ToString(CultureInfo.InvariantCulture),
+            ["Bulkheads:render:QueueLimit"] = burst.ToString(CultureInfo.InvariantCulture),
         };
 
         // Act: one process after the other, so they never compete for the cores.
         var dedicated = await MeasureBurstAsync(configuration, burst);
-        var inline = await MeasureBurstAsync(new Dictionary<string, string?>(configuration) { ["Render:Inline"] = "true" }, burst);
+        var inline = await MeasureBurstAsync(new Dictionary<string, string?>(configuration) { ["Render:Pitfalls:Inline"] = "true" }, burst);
 
         // Assert
         var output = TestContext.Current.TestOutputHelper;

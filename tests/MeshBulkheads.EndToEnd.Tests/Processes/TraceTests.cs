@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 using MeshBulkheads.Testing.Otlp;
-using MeshBulkheads.Testing.Processes;
 using SpanKind = MeshBulkheads.Testing.Otlp.Proto.Trace.Span.Types.SpanKind;
 
 namespace MeshBulkheads.EndToEnd.Tests.Processes;
@@ -14,29 +11,13 @@ namespace MeshBulkheads.EndToEnd.Tests.Processes;
 /// see every host's spans and export them under its own <c>service.name</c>.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
-public sealed class TraceTests : IAsyncLifetime
+public sealed class TraceTests : TracedMeshTests
 {
     private const string Tenant = "acme";
-    private const string ApiKey = "acme-dev-key";
     private static readonly string[] Accounts = ["acct-0001", "acct-0002"];
 
     // Spans reach the receiver within a batch delay (200 ms) of ending; this bounds a slow machine.
     private static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(15);
-
-    private OtlpTraceReceiver? _receiver;
-    private MeshProcesses? _mesh;
-
-    public async ValueTask InitializeAsync()
-    {
-        _receiver = await OtlpTraceReceiver.StartAsync(TestContext.Current.CancellationToken);
-        var otlp = new Dictionary<string, string?>
-        {
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _receiver.Endpoint.ToString().TrimEnd('/'),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-        };
-        _mesh = await MeshProcesses.StartAsync(_ => otlp, TestContext.Current.CancellationToken);
-    }
 
     [Fact]
     public async Task BuildReport_ThroughGateway_IsOneTraceAcrossThreeProcesses()
@@ -46,10 +27,10 @@ public sealed class TraceTests : IAsyncLifetime
         var callerSpanId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var headers = new Metadata
         {
-            { "x-api-key", ApiKey },
+            { "x-api-key", DemoTenants.AcmeKey },
             { "traceparent", $"00-{traceId}-{callerSpanId}-01" },
         };
-        var reporting = new ReportingService.ReportingServiceClient(_mesh!.Gateway.CreateChannel());
+        var reporting = new ReportingService.ReportingServiceClient(Mesh.Gateway.CreateChannel());
         var ct = TestContext.Current.CancellationToken;
 
         // Act
@@ -58,7 +39,7 @@ public sealed class TraceTests : IAsyncLifetime
             headers,
             deadline: DateTime.UtcNow.AddSeconds(30),
             cancellationToken: ct);
-        var spans = await _receiver!.WaitForAsync(s => IsComplete(Trace(s, traceId)), ExportTimeout, ct);
+        var spans = await Receiver.WaitForAsync(s => IsComplete(Trace(s, traceId)), ExportTimeout, ct);
         var trace = Trace(spans, traceId);
         WriteTree(trace, callerSpanId);
 
@@ -109,20 +90,6 @@ public sealed class TraceTests : IAsyncLifetime
             var query = Assert.Single(below, s => s.Name == "db.query");
             Assert.NotEqual(poolWait.SpanId, query.ParentSpanId);
             Assert.Equal("read", poolWait.Attribute("meshbulkheads.pool"));
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_mesh is not null)
-        {
-            _mesh.ReportOutputIfTestFailed();
-            await _mesh.DisposeAsync();
-        }
-
-        if (_receiver is not null)
-        {
-            await _receiver.DisposeAsync();
         }
     }
 

@@ -1,10 +1,7 @@
-using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
-using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MeshBulkheads.Gateway.Tests.Deadlines;
 
@@ -14,15 +11,8 @@ public class DeadlineForwardingMiddlewareTests
     [Fact]
     public async Task InvokeAsync_1500msSpentOf10s_ForwardsExactlyTheRest()
     {
-        // Arrange
-        var time = new FakeTimeProvider();
-        var context = Context(time, TimeSpan.FromSeconds(10));
-        var forwarded = false;
-        var middleware = new DeadlineForwardingMiddleware(_ => { forwarded = true; return Task.CompletedTask; }, Metrics(), time);
-        time.Advance(TimeSpan.FromMilliseconds(1500));
-
         // Act
-        await middleware.InvokeAsync(context);
+        var (forwarded, context) = await InvokeAsync(TimeSpan.FromSeconds(10), spentInGateway: TimeSpan.FromMilliseconds(1500));
 
         // Assert
         Assert.True(forwarded);
@@ -32,29 +22,31 @@ public class DeadlineForwardingMiddlewareTests
     [Fact]
     public async Task InvokeAsync_BudgetSpentInTheGateway_DeadlineExceededNotForwarded()
     {
-        // Arrange
-        var time = new FakeTimeProvider();
-        var context = Context(time, TimeSpan.FromMilliseconds(300));
-        var forwarded = false;
-        var middleware = new DeadlineForwardingMiddleware(_ => { forwarded = true; return Task.CompletedTask; }, Metrics(), time);
-        time.Advance(TimeSpan.FromMilliseconds(300));
-
         // Act
-        await middleware.InvokeAsync(context);
+        var (forwarded, context) = await InvokeAsync(TimeSpan.FromMilliseconds(300), spentInGateway: TimeSpan.FromMilliseconds(300));
 
         // Assert
         Assert.False(forwarded);
         Assert.Equal(((int)StatusCode.DeadlineExceeded).ToString(System.Globalization.CultureInfo.InvariantCulture), context.Response.Headers["grpc-status"].ToString());
-        Assert.Equal(GatewayRejectReasons.DeadlineExceeded, context.Response.Headers[MeshMetadata.RejectReason].ToString());
+        Assert.Equal(MeshRejectReasons.DeadlineExceeded, context.Response.Headers[MeshMetadata.RejectReason].ToString());
         Assert.Contains("was spent in the gateway (300 ms)", Uri.UnescapeDataString(context.Response.Headers["grpc-message"].ToString()), StringComparison.Ordinal);
     }
 
-    private static DefaultHttpContext Context(FakeTimeProvider time, TimeSpan timeout)
+    /// <summary>
+    /// Runs the middleware on a gRPC request whose deadline was <paramref name="timeout"/> away when it arrived, after
+    /// <paramref name="spentInGateway"/> passed on the fake clock; says whether it forwarded the request.
+    /// </summary>
+    private static async Task<(bool Forwarded, DefaultHttpContext Context)> InvokeAsync(TimeSpan timeout, TimeSpan spentInGateway)
     {
+        var time = new FakeTimeProvider();
         var context = new DefaultHttpContext();
         context.Request.ContentType = "application/grpc";
-        context.Features.Set<IDeadlineFeature>(new GatewayDeadlineFeature(time.GetTimestamp(), timeout, time.GetUtcNow() + timeout, DeadlineSource.Header, CancellationToken.None));
-        return context;
+        context.Features.Set<IDeadlineFeature>(new DeadlineFeature(time.GetUtcNow() + timeout, timeout, DeadlineSource.Header, CancellationToken.None));
+        var forwarded = false;
+        var middleware = new DeadlineForwardingMiddleware(_ => { forwarded = true; return Task.CompletedTask; }, Metrics(), time);
+        time.Advance(spentInGateway);
+        await middleware.InvokeAsync(context);
+        return (forwarded, context);
     }
 
     private static GatewayMetrics Metrics() => new(new TestMeterFactory());

@@ -1,12 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
-using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Gateway.Tests.Fakes;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.Gateway.Tests.Deadlines;
 
@@ -16,16 +11,13 @@ public class DeadlineTests : IAsyncLifetime
     private FakeBackend _payments = null!;
     private KestrelHost _gateway = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public async ValueTask InitializeAsync()
     {
         _payments = await FakeBackend.StartAsync<FakePaymentsService>();
-        var closed = GatewayHost.ClosedPort();
-        _gateway = await GatewayHost.StartAsync(_payments.Address, closed, closed, new Dictionary<string, string?>
+        _gateway = await GatewayHost.StartPaymentsOnlyAsync(_payments.Address, new Dictionary<string, string?>
         {
-            ["Gateway:Deadlines:payments:Default"] = "00:00:02",
-            ["Gateway:Deadlines:payments:Max"] = "00:00:20",
+            ["Deadlines:Methods:/meshbulkheads.payments.v1.PaymentsService/:Default"] = "00:00:02",
+            ["Deadlines:Methods:/meshbulkheads.payments.v1.PaymentsService/:Max"] = "00:00:20",
         });
     }
 
@@ -73,7 +65,7 @@ public class DeadlineTests : IAsyncLifetime
         var request = new GetBalanceRequest { AccountId = "acct-" + Guid.NewGuid().ToString("N") };
 
         // Act
-        await client.GetBalanceAsync(request, Key(), deadline: DateTime.UtcNow.AddSeconds(8), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        await client.GetBalanceAsync(request, DemoTenants.AcmeHeaders, deadline: DateTime.UtcNow.AddSeconds(8), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
         // Assert
         var call = Assert.Single(_payments.CallsFor(request));
@@ -82,35 +74,22 @@ public class DeadlineTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("0m")]
-    [InlineData("0S")]
-    [InlineData("-5S")]
-    public async Task GetBalance_ZeroOrNegativeTimeout_DeadlineExceededWithoutForwarding(string grpcTimeout)
+    [InlineData("0m", StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, "leaves no time")]
+    [InlineData("0S", StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, "leaves no time")]
+    [InlineData("-5S", StatusCode.DeadlineExceeded, MeshRejectReasons.DeadlineExceeded, "leaves no time")]
+    [InlineData("abc", StatusCode.InvalidArgument, MeshRejectReasons.MalformedGrpcTimeout, "is malformed")]
+    [InlineData("5x", StatusCode.InvalidArgument, MeshRejectReasons.MalformedGrpcTimeout, "is malformed")]
+    [InlineData("123456789m", StatusCode.InvalidArgument, MeshRejectReasons.MalformedGrpcTimeout, "is malformed")]
+    [InlineData("m", StatusCode.InvalidArgument, MeshRejectReasons.MalformedGrpcTimeout, "is malformed")]
+    public async Task GetBalance_ZeroNegativeOrMalformedTimeout_RejectedWithoutForwarding(string grpcTimeout, StatusCode expectedStatus, string expectedReason, string why)
     {
         // Act
         var (status, message, reason, request) = await SendRawExpectingErrorAsync(grpcTimeout);
 
-        // Assert
-        Assert.Equal(StatusCode.DeadlineExceeded, status);
-        Assert.Equal(GatewayRejectReasons.DeadlineExceeded, reason);
-        Assert.Contains($"grpc-timeout '{grpcTimeout}' leaves no time", message, StringComparison.Ordinal);
-        Assert.Empty(_payments.CallsFor(request));
-    }
-
-    [Theory]
-    [InlineData("abc")]
-    [InlineData("5x")]
-    [InlineData("123456789m")]
-    [InlineData("m")]
-    public async Task GetBalance_MalformedTimeout_InvalidArgumentWithoutForwarding(string grpcTimeout)
-    {
-        // Act
-        var (status, message, reason, request) = await SendRawExpectingErrorAsync(grpcTimeout);
-
-        // Assert
-        Assert.Equal(StatusCode.InvalidArgument, status);
-        Assert.Equal(GatewayRejectReasons.MalformedGrpcTimeout, reason);
-        Assert.Contains($"grpc-timeout '{grpcTimeout}' is malformed", message, StringComparison.Ordinal);
+        // Assert: zero or negative leaves no time (DEADLINE_EXCEEDED); malformed is the caller's error (INVALID_ARGUMENT).
+        Assert.Equal(expectedStatus, status);
+        Assert.Equal(expectedReason, reason);
+        Assert.Contains($"grpc-timeout '{grpcTimeout}' {why}", message, StringComparison.Ordinal);
         Assert.Empty(_payments.CallsFor(request));
     }
 
@@ -119,8 +98,7 @@ public class DeadlineTests : IAsyncLifetime
     {
         // Arrange
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
-        var closed = GatewayHost.ClosedPort();
-        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed);
+        await using var gateway = await GatewayHost.StartPaymentsOnlyAsync(payments.Address);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var backendCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         payments.OnCall = async (_, context) =>
@@ -133,7 +111,7 @@ public class DeadlineTests : IAsyncLifetime
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         // Act
-        var call = client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, Key(), cancellationToken: cancel.Token).ResponseAsync;
+        var call = client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, DemoTenants.AcmeHeaders, cancellationToken: cancel.Token).ResponseAsync;
         await started.Task.DefaultTimeout();
         await cancel.CancelAsync();
 
@@ -142,8 +120,6 @@ public class DeadlineTests : IAsyncLifetime
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
         await backendCancelled.Task.DefaultTimeout();
     }
-
-    private static Metadata Key() => new() { { MeshMetadata.ApiKey, GatewayHost.AcmeKey } };
 
     /// <summary>A unary GetBalance as raw HTTP/2 (grpc-dotnet never sends a malformed grpc-timeout); returns the timeout the backend got.</summary>
     private async Task<TimeSpan> SendRawAsync(string? grpcTimeout)
@@ -169,22 +145,15 @@ public class DeadlineTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> PostAsync(IMessage request, string? grpcTimeout)
     {
-        var body = request.ToByteArray();
-        var frame = new byte[5 + body.Length];
-        frame[1] = (byte)(body.Length >> 24);
-        frame[2] = (byte)(body.Length >> 16);
-        frame[3] = (byte)(body.Length >> 8);
-        frame[4] = (byte)body.Length;
-        body.CopyTo(frame, 5);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_gateway.Endpoints.Grpc, "/meshbulkheads.payments.v1.PaymentsService/GetBalance"))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(frame),
+            Content = new ByteArrayContent(RawGrpc.Frame(request)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         message.Headers.TryAddWithoutValidation("te", "trailers");
-        message.Headers.TryAddWithoutValidation(MeshMetadata.ApiKey, GatewayHost.AcmeKey);
+        message.Headers.TryAddWithoutValidation(MeshMetadata.ApiKey, DemoTenants.AcmeKey);
         if (grpcTimeout is not null)
         {
             message.Headers.TryAddWithoutValidation(MeshMetadata.GrpcTimeout, grpcTimeout);

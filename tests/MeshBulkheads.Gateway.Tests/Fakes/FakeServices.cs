@@ -1,5 +1,3 @@
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Contracts.Reporting.V1;
 

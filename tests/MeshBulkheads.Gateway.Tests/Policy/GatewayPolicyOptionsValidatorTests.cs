@@ -1,5 +1,6 @@
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Policy.Internal;
+using Microsoft.Extensions.Configuration;
 
 namespace MeshBulkheads.Gateway.Tests.Policy;
 
@@ -40,6 +41,30 @@ public class GatewayPolicyOptionsValidatorTests
         // Assert
         Assert.Contains("Gateway:Tiers:platinum is not a known tier (gold|silver|bronze)", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Gateway:Tiers:silver is missing", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_TierGivenAPlainValue_FailsSayingItIsNotASection()
+    {
+        // Arrange: Gateway__Tiers__silver=50 (a value where TokensPerSecond and Burst are expected), bound as at start.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:Tiers:gold:TokensPerSecond"] = "100",
+            ["Gateway:Tiers:gold:Burst"] = "200",
+            ["Gateway:Tiers:silver"] = "50",
+            ["Gateway:Tiers:bronze:TokensPerSecond"] = "10",
+            ["Gateway:Tiers:bronze:Burst"] = "20",
+        }).Build();
+        var options = new GatewayPolicyOptions();
+        configuration.GetSection(GatewayPolicyOptions.SectionName).Bind(options);
+
+        // Act
+        var result = new GatewayPolicyOptionsValidator(configuration).Validate(null, options);
+
+        // Assert
+        Assert.True(result.Failed);
+        Assert.Contains("Gateway:Tiers:silver is the value '50', not a section: set Gateway:Tiers:silver:TokensPerSecond and Gateway:Tiers:silver:Burst", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("is missing", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,14 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Gateway.Telemetry;
-using MeshBulkheads.Gateway.Tests.Fakes;
-using MeshBulkheads.Testing;
 using MeshBulkheads.Testing.Redis;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Gateway.Tests.RateLimiting;
@@ -20,8 +14,6 @@ namespace MeshBulkheads.Gateway.Tests.RateLimiting;
 /// </summary>
 public class RedisRateLimitTests(RedisFixture redis)
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>Gold effectively unlimited; bronze as given; every route costs one token.</summary>
     private Dictionary<string, string?> Settings(string store, double bronzeRate, int bronzeBurst, string? configuration = null) => new()
     {
@@ -42,7 +34,7 @@ public class RedisRateLimitTests(RedisFixture redis)
 
     private static Task<GetBalanceResponse> GetBalanceAsync(KestrelHost gateway, string key) =>
         new PaymentsService.PaymentsServiceClient(gateway.CreateChannel())
-            .GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, new Metadata { { MeshMetadata.ApiKey, key } }, cancellationToken: Ct)
+            .GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, DemoTenants.Headers(key), cancellationToken: Ct)
             .ResponseAsync.DefaultTimeout();
 
     [Theory]
@@ -62,8 +54,8 @@ public class RedisRateLimitTests(RedisFixture redis)
         var outcomes = new List<Exception?>();
         for (var i = 0; i < 10; i++)
         {
-            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(first, GatewayHost.InitechKey)));
-            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(second, GatewayHost.InitechKey)));
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(first, DemoTenants.InitechKey)));
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(second, DemoTenants.InitechKey)));
         }
 
         // Assert: Redis → one global burst (5); in-process → one burst per replica (2 × 5).
@@ -71,7 +63,7 @@ public class RedisRateLimitTests(RedisFixture redis)
         Assert.All(outcomes.OfType<RpcException>(), e =>
         {
             Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
-            Assert.Equal(GatewayRejectReasons.TenantRateLimit, e.Trailers.GetValue(MeshMetadata.RejectReason));
+            Assert.Equal(MeshRejectReasons.TenantRateLimit, e.Trailers.GetValue(MeshMetadata.RejectReason));
         });
         Assert.Equal(20 - expectedSuccesses, outcomes.Count(e => e is not null));
         Assert.Equal(expectedSuccesses, payments.Calls.Count);
@@ -87,14 +79,14 @@ public class RedisRateLimitTests(RedisFixture redis)
         var settings = Settings("Redis", bronzeRate: 0.01, bronzeBurst: 1);
         await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
         await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
-        await GetBalanceAsync(first, GatewayHost.InitechKey);
+        await GetBalanceAsync(first, DemoTenants.InitechKey);
 
         // Act
-        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, DemoTenants.InitechKey));
 
         // Assert: the same rejection shape as the in-process store, pushback from the shared bucket.
         Assert.Equal(StatusCode.ResourceExhausted, rejected.StatusCode);
-        Assert.Equal(GatewayRejectReasons.TenantRateLimit, rejected.Trailers.GetValue(MeshMetadata.RejectReason));
+        Assert.Equal(MeshRejectReasons.TenantRateLimit, rejected.Trailers.GetValue(MeshMetadata.RejectReason));
         var pushbackMs = long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, CultureInfo.InvariantCulture);
         Assert.InRange(pushbackMs, 95_000, 100_000);
         Assert.Equal("100", rejected.Trailers.GetValue(MeshMetadata.RetryAfter));
@@ -114,13 +106,13 @@ public class RedisRateLimitTests(RedisFixture redis)
         var settings = Settings("Redis", bronzeRate: rate, bronzeBurst: 1);
         await using var first = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
         await using var second = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
-        await GetBalanceAsync(first, GatewayHost.InitechKey);
-        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+        await GetBalanceAsync(first, DemoTenants.InitechKey);
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(second, DemoTenants.InitechKey));
         var pushbackMs = long.Parse(rejected.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, CultureInfo.InvariantCulture);
 
         // Act: wait exactly the pushback (real time: the bucket refills by the Redis server's clock).
         await Task.Delay(TimeSpan.FromMilliseconds(pushbackMs), Ct);
-        var retried = await Record.ExceptionAsync(() => GetBalanceAsync(second, GatewayHost.InitechKey));
+        var retried = await Record.ExceptionAsync(() => GetBalanceAsync(second, DemoTenants.InitechKey));
 
         // Assert
         Assert.InRange(pushbackMs, 1, (long)(1000 / rate));
@@ -143,7 +135,7 @@ public class RedisRateLimitTests(RedisFixture redis)
         var outcomes = new List<Exception?>();
         for (var i = 0; i < 4; i++)
         {
-            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(gateway, GatewayHost.InitechKey)));
+            outcomes.Add(await Record.ExceptionAsync(() => GetBalanceAsync(gateway, DemoTenants.InitechKey)));
         }
 
         // Assert: the in-process bronze bucket decided (burst 2), every decision counted as a store error.
@@ -154,9 +146,81 @@ public class RedisRateLimitTests(RedisFixture redis)
         Assert.Equal(4, errors.Sum(m => m.Value));
         Assert.All(errors, m =>
         {
-            Assert.Equal("redis", m.Tags[GatewayMetrics.StoreTag]);
-            Assert.Contains((string)m.Tags[GatewayMetrics.ErrorTypeTag]!, new[] { "connection", "timeout" });
+            Assert.Equal("redis", m.Tags[MeshTelemetryTags.RateLimitStore]);
+            Assert.Contains((string)m.Tags[MeshTelemetryTags.ErrorType]!, new[] { "connection", "timeout" });
         });
+    }
+
+    [Fact]
+    public async Task GetBalance_RedisStopsAnsweringWithConnectionUp_AdmittedWithoutChargingTheFallbackAndCounted()
+    {
+        // Arrange: Redis behind a proxy that can hold requests; burst 1 at 0.01 tokens/s in Redis and in
+        // the fallback alike. The shared bucket is spent first, so Redis itself rejects.
+        redis.EnsureAvailable();
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        await using var proxy = new HoldingTcpProxy(redis.Port);
+        var closed = GatewayHost.ClosedPort();
+        var settings = Settings("Redis", bronzeRate: 0.01, bronzeBurst: 1, configuration: $"127.0.0.1:{proxy.Port}");
+        // 1 s: long enough to connect on a loaded machine (the same setting bounds the first connect).
+        settings["Gateway:RateLimiting:Redis:Timeout"] = "00:00:01";
+        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, settings);
+        using var storeErrors = new MetricCollector<long>(
+            gateway.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "meshbulkheads.gateway.rate_limit.store_errors");
+        await gateway.Services.GetRequiredService<MeshBulkheads.Gateway.RateLimiting.Redis.RedisTenantRateLimiter>().WaitForConnectionAsync(Ct).DefaultTimeout();
+        await GetBalanceAsync(gateway, DemoTenants.InitechKey);
+        var rejectedByRedis = await Record.ExceptionAsync(() => GetBalanceAsync(gateway, DemoTenants.InitechKey));
+        Assert.Empty(storeErrors.GetMeasurementSnapshot());
+
+        // Act: the script is sent and never answered (it may have run: the outcome is unknown).
+        proxy.Hold();
+        var duringTimeouts = new List<Exception?>();
+        for (var i = 0; i < 3; i++)
+        {
+            duringTimeouts.Add(await Record.ExceptionAsync(() => GetBalanceAsync(gateway, DemoTenants.InitechKey)));
+        }
+
+        // Assert: each timed-out decision admitted and counted as a timeout; the fallback bucket (burst 1)
+        // was not charged, or the second and third would have been rejected by it.
+        Assert.Equal(StatusCode.ResourceExhausted, Assert.IsType<RpcException>(rejectedByRedis).StatusCode);
+        Assert.All(duringTimeouts, Assert.Null);
+        Assert.Equal(4, payments.Calls.Count);
+        var errors = storeErrors.GetMeasurementSnapshot();
+        Assert.Equal(3, errors.Sum(m => m.Value));
+        Assert.All(errors, m => Assert.Equal("timeout", m.Tags[MeshTelemetryTags.ErrorType]));
+    }
+
+    [Fact]
+    public async Task TryAcquire_RedisStoreForTwoAndAHalfSeconds_AdmitsTheRateWithinTenPercent()
+    {
+        // Arrange: the one real-time check (the script's own logic is tested with written state):
+        // bronze 40 tokens/s, asked every 2 ms through the gateway's Redis limiter. Burst 40 (1 s), drained
+        // first: it never fills between two asks, so no refill is lost to the cap even on a loaded machine.
+        redis.EnsureAvailable();
+        const double rate = 40;
+        var closed = GatewayHost.ClosedPort();
+        await using var gateway = await GatewayHost.StartAsync(closed, closed, closed, Settings("Redis", bronzeRate: rate, bronzeBurst: 40));
+        var limiter = gateway.Services.GetRequiredService<MeshBulkheads.Gateway.RateLimiting.ITenantRateLimiter>();
+        var tenant = new MeshBulkheads.Gateway.Tenancy.GatewayTenant("initech", "bronze");
+        var time = TimeProvider.System;
+        while ((await limiter.TryAcquireAsync(tenant, "payments", Ct)).Allowed)
+        {
+        }
+
+        var start = time.GetTimestamp();
+        var admitted = 0;
+
+        // Act
+        while (time.GetElapsedTime(start) < TimeSpan.FromSeconds(2.5))
+        {
+            admitted += (await limiter.TryAcquireAsync(tenant, "payments", Ct)).Allowed ? 1 : 0;
+            await Task.Delay(2, Ct);
+        }
+
+        var elapsed = time.GetElapsedTime(start);
+
+        // Assert: the rate × the elapsed time, ±10 %.
+        var expected = rate * elapsed.TotalSeconds;
+        Assert.InRange(admitted, expected * 0.9, expected * 1.1);
     }
 
     [Fact]

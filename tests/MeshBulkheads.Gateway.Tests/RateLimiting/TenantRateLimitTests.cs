@@ -1,22 +1,15 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Gateway.Telemetry;
-using MeshBulkheads.Gateway.Tests.Fakes;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace MeshBulkheads.Gateway.Tests.RateLimiting;
 
 /// <summary>Per-tenant token buckets through the real gateway (real Kestrel, real gRPC clients).</summary>
 public class TenantRateLimitTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>Gold effectively unlimited; bronze one call per 100 s after a burst of <paramref name="bronzeBurst"/>.</summary>
     private static Dictionary<string, string?> Tiers(double bronzeRate = 0.01, int bronzeBurst = 2) => new()
     {
@@ -32,7 +25,7 @@ public class TenantRateLimitTests
     };
 
     private static Task<GetBalanceResponse> GetBalanceAsync(PaymentsService.PaymentsServiceClient client, string key) =>
-        client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, new Metadata { { MeshMetadata.ApiKey, key } }, cancellationToken: Ct)
+        client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, DemoTenants.Headers(key), cancellationToken: Ct)
             .ResponseAsync.DefaultTimeout();
 
     [Fact]
@@ -40,18 +33,17 @@ public class TenantRateLimitTests
     {
         // Arrange: bronze refills one token per 100 s, so its pushback is ≈ 100 s whatever the timing.
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
-        var closed = GatewayHost.ClosedPort();
-        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers());
+        await using var gateway = await GatewayHost.StartPaymentsOnlyAsync(payments.Address, Tiers());
         using var decisions = new MetricCollector<long>(
-            gateway.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "meshbulkheads.gateway.rate_limit.decisions");
+            gateway.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "meshbulkheads.gateway.rate_limit.requests");
         var client = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
 
         // Act: bronze and gold interleave, 20 calls each.
         var bronze = new List<Exception?>();
         for (var i = 0; i < 20; i++)
         {
-            await GetBalanceAsync(client, GatewayHost.AcmeKey);
-            bronze.Add(await Record.ExceptionAsync(() => GetBalanceAsync(client, GatewayHost.InitechKey)));
+            await GetBalanceAsync(client, DemoTenants.AcmeKey);
+            bronze.Add(await Record.ExceptionAsync(() => GetBalanceAsync(client, DemoTenants.InitechKey)));
         }
 
         // Assert
@@ -60,7 +52,7 @@ public class TenantRateLimitTests
         Assert.Equal(18, rejections.Count);
         var first = rejections[0];
         Assert.Equal(StatusCode.ResourceExhausted, first.StatusCode);
-        Assert.Equal(GatewayRejectReasons.TenantRateLimit, first.Trailers.GetValue(MeshMetadata.RejectReason));
+        Assert.Equal(MeshRejectReasons.TenantRateLimit, first.Trailers.GetValue(MeshMetadata.RejectReason));
         var pushbackMs = long.Parse(first.Trailers.GetValue(MeshMetadata.RetryPushbackMs)!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(pushbackMs, 90_000, 100_000);
         Assert.Equal("100", first.Trailers.GetValue(MeshMetadata.RetryAfter));
@@ -70,7 +62,7 @@ public class TenantRateLimitTests
         Assert.Equal(20, payments.Calls.Count(c => c.Values(MeshMetadata.TenantId).SequenceEqual(["acme"])));
 
         var byTag = decisions.GetMeasurementSnapshot()
-            .GroupBy(m => ((string)m.Tags[GatewayMetrics.TenantTag]!, (string)m.Tags[GatewayMetrics.ResultTag]!, (string)m.Tags[GatewayMetrics.RouteTag]!))
+            .GroupBy(m => ((string)m.Tags[MeshTelemetryTags.Tenant]!, (string)m.Tags[MeshTelemetryTags.Result]!, (string)m.Tags[MeshTelemetryTags.Route]!))
             .ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
         Assert.Equal(
             new Dictionary<(string, string, string), long>
@@ -82,6 +74,37 @@ public class TenantRateLimitTests
             byTag);
     }
 
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 18)]
+    public async Task GetBalance_BronzeOverItsBurst_NoBulkheadsSwitchAllowsEveryCallOffByDefaultRejects(bool noBulkheads, int rejected)
+    {
+        // Arrange: bronze's burst is 2 and it refills one token per 100 s.
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var settings = Tiers();
+        if (noBulkheads)
+        {
+            settings[MeshPitfallOptions.NoBulkheadsKey] = "true";
+        }
+
+        await using var gateway = await GatewayHost.StartPaymentsOnlyAsync(payments.Address, settings);
+        var client = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
+
+        // Act
+        var bronze = new List<Exception?>();
+        for (var i = 0; i < 20; i++)
+        {
+            bronze.Add(await Record.ExceptionAsync(() => GetBalanceAsync(client, DemoTenants.InitechKey)));
+        }
+
+        // Assert: the switch also lifts the route bulkhead (it is a bulkhead like any other).
+        Assert.Equal(rejected, bronze.OfType<RpcException>().Count(e => e.StatusCode == StatusCode.ResourceExhausted));
+        Assert.Equal(20 - rejected, bronze.Count(e => e is null));
+        Assert.Equal(20 - rejected, payments.Calls.Count);
+        var route = gateway.Services.GetRequiredService<IBulkheadProvider>().Get("gateway-payments");
+        Assert.Equal(noBulkheads, route.PermitLimit == MeshPitfallOptions.UnboundedLimit);
+    }
+
     [Fact]
     public async Task GetBalance_RetryPolicyOnResourceExhausted_WaitsThePushbackThenSucceeds()
     {
@@ -91,16 +114,15 @@ public class TenantRateLimitTests
         // arrives (at 1 token per 300 ms a busy machine could let the bucket refill in between).
         const double perSecond = 0.5;
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
-        var closed = GatewayHost.ClosedPort();
-        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers(bronzeRate: perSecond, bronzeBurst: 1));
+        await using var gateway = await GatewayHost.StartPaymentsOnlyAsync(payments.Address, Tiers(bronzeRate: perSecond, bronzeBurst: 1));
         var retrying = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel(RetryingChannel.Options(StatusCode.ResourceExhausted, maxAttempts: 2, TimeSpan.FromMilliseconds(1))));
-        await GetBalanceAsync(retrying, GatewayHost.InitechKey);
+        await GetBalanceAsync(retrying, DemoTenants.InitechKey);
         var noRetry = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
-        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(noRetry, GatewayHost.InitechKey));
+        var rejected = await Assert.ThrowsAsync<RpcException>(() => GetBalanceAsync(noRetry, DemoTenants.InitechKey));
 
         // Act
         var stopwatch = Stopwatch.StartNew();
-        var response = await GetBalanceAsync(retrying, GatewayHost.InitechKey);
+        var response = await GetBalanceAsync(retrying, DemoTenants.InitechKey);
 
         // Assert (coarse: the retry happened after a wait, not at the 1 ms backoff)
         Assert.Equal(StatusCode.ResourceExhausted, rejected.StatusCode);
@@ -117,8 +139,7 @@ public class TenantRateLimitTests
     {
         // Arrange
         await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
-        var closed = GatewayHost.ClosedPort();
-        await using var gateway = await GatewayHost.StartAsync(payments.Address, closed, closed, Tiers(bronzeBurst: 1));
+        await using var gateway = await GatewayHost.StartPaymentsOnlyAsync(payments.Address, Tiers(bronzeBurst: 1));
         using var http = new HttpClient();
         HttpRequestMessage Request()
         {
@@ -128,7 +149,7 @@ public class TenantRateLimitTests
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
                 Content = new StringContent("{}"),
             };
-            request.Headers.Add(MeshMetadata.ApiKey, GatewayHost.InitechKey);
+            request.Headers.Add(MeshMetadata.ApiKey, DemoTenants.InitechKey);
             return request;
         }
 
@@ -145,7 +166,7 @@ public class TenantRateLimitTests
         // Assert
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(100), response.Headers.RetryAfter?.Delta);
-        Assert.Equal(GatewayRejectReasons.TenantRateLimit, response.Headers.GetValues(MeshMetadata.RejectReason).Single());
+        Assert.Equal(MeshRejectReasons.TenantRateLimit, response.Headers.GetValues(MeshMetadata.RejectReason).Single());
     }
 
     [Fact]
@@ -169,14 +190,14 @@ public class TenantRateLimitTests
         }
 
         var missingKey = await Assert.ThrowsAsync<RpcException>(() => client.GetBalanceAsync(new GetBalanceRequest(), cancellationToken: Ct).ResponseAsync.DefaultTimeout());
-        var gold = await GetBalanceAsync(client, GatewayHost.AcmeKey);
+        var gold = await GetBalanceAsync(client, DemoTenants.AcmeKey);
 
         // Assert
         Assert.All(errors.Take(3), e => Assert.Equal(StatusCode.Unauthenticated, e.StatusCode));
         Assert.All(errors.Skip(3).Append(missingKey), e =>
         {
             Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
-            Assert.Equal(GatewayRejectReasons.UnauthenticatedRateLimit, e.Trailers.GetValue(MeshMetadata.RejectReason));
+            Assert.Equal(MeshRejectReasons.UnauthenticatedRateLimit, e.Trailers.GetValue(MeshMetadata.RejectReason));
             Assert.NotNull(e.Trailers.GetValue(MeshMetadata.RetryPushbackMs));
         });
         Assert.Equal(42, gold.BalanceMinor);

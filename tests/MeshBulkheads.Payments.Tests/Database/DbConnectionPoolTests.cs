@@ -1,10 +1,9 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Payments.Database;
-using MeshBulkheads.Testing;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -28,8 +27,8 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
     public async Task AcquireAsync_FreeConnection_RecordsZeroWaitWithTags()
     {
         // Arrange
-        using var waits = Collector<double>(DbPoolMetrics.WaitTimeName);
-        using var inUse = Collector<long>(DbPoolMetrics.InUseName);
+        using var waits = Collector<double>(DbPoolMetrics.TimeInQueueName);
+        using var inUse = Collector<long>(DbPoolMetrics.ActiveRequestsName);
         await using var pool = NewPool(size: 2);
 
         // Act
@@ -41,10 +40,10 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         // Assert
         var wait = Assert.Single(waits.GetMeasurementSnapshot());
         Assert.Equal(0, wait.Value);
-        Assert.Equal(DbPoolNames.Charge, wait.Tags[PaymentsTelemetry.PoolTag]);
-        Assert.Equal(DbPoolNames.Sqlite, wait.Tags[PaymentsTelemetry.DbSystemTag]);
+        Assert.Equal(DbPoolNames.Charge, wait.Tags[MeshTelemetryTags.Pool]);
+        Assert.Equal(DbPoolNames.Sqlite, wait.Tags[MeshTelemetryTags.DbSystem]);
         Assert.Equal([1L, -1L], inUse.GetMeasurementSnapshot().Select(m => m.Value));
-        Assert.All(inUse.GetMeasurementSnapshot(), m => Assert.Equal(DbPoolNames.Charge, m.Tags[PaymentsTelemetry.PoolTag]));
+        Assert.All(inUse.GetMeasurementSnapshot(), m => Assert.Equal(DbPoolNames.Charge, m.Tags[MeshTelemetryTags.Pool]));
     }
 
     [Fact]
@@ -53,13 +52,9 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         // Arrange: the second caller waits 300 ms for the first, then holds its connection 50 ms.
         using var queries = Collector<double>(DbPoolMetrics.QueryDurationName);
         await using var pool = NewPool(size: 1);
-        var first = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
-        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
 
         // Act
-        _time.Advance(TimeSpan.FromMilliseconds(300));
-        first.Dispose();
-        using (await waiting.DefaultTimeout())
+        using (await SecondLeaseAfterWaitingAsync(pool, TimeSpan.FromMilliseconds(300)))
         {
             _time.Advance(TimeSpan.FromMilliseconds(50));
         }
@@ -68,8 +63,8 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         Assert.Equal([0.3, 0.05], queries.GetMeasurementSnapshot().Select(m => Math.Round(m.Value, 3)));
         Assert.All(queries.GetMeasurementSnapshot(), m =>
         {
-            Assert.Equal(DbPoolNames.Charge, m.Tags[PaymentsTelemetry.PoolTag]);
-            Assert.Equal(DbPoolNames.Sqlite, m.Tags[PaymentsTelemetry.DbSystemTag]);
+            Assert.Equal(DbPoolNames.Charge, m.Tags[MeshTelemetryTags.Pool]);
+            Assert.Equal(DbPoolNames.Sqlite, m.Tags[MeshTelemetryTags.DbSystem]);
         });
     }
 
@@ -97,16 +92,11 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
     public async Task AcquireAsync_PoolFullUntilRelease_WaitsAndRecordsTheWait()
     {
         // Arrange
-        using var waits = Collector<double>(DbPoolMetrics.WaitTimeName);
+        using var waits = Collector<double>(DbPoolMetrics.TimeInQueueName);
         await using var pool = NewPool(size: 1);
-        var held = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
 
         // Act
-        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
-        _time.Advance(TimeSpan.FromMilliseconds(300));
-        Assert.False(waiting.IsCompleted);
-        held.Dispose();
-        using var lease = await waiting.DefaultTimeout();
+        using var lease = await SecondLeaseAfterWaitingAsync(pool, TimeSpan.FromMilliseconds(300));
 
         // Assert
         Assert.Equal([0, 0.3], waits.GetMeasurementSnapshot().Select(m => Math.Round(m.Value, 3)));
@@ -132,7 +122,7 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         Assert.Contains("2000 ms", error.Message, StringComparison.Ordinal);
         var span = Assert.Single(stopped, a => a.Status == ActivityStatusCode.Error);
         Assert.Equal(PaymentsTelemetry.PoolWaitActivity, span.OperationName);
-        Assert.Equal(DbPoolNames.Charge, span.GetTagItem(PaymentsTelemetry.PoolTag));
+        Assert.Equal(DbPoolNames.Charge, span.GetTagItem(MeshTelemetryTags.Pool));
     }
 
     [Fact]
@@ -152,6 +142,20 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+
+    /// <summary>
+    /// A first caller takes <paramref name="pool"/>'s only connection and holds it for <paramref name="wait"/>
+    /// while a second caller waits (asserted still waiting); then releases it. Returns the second caller's lease.
+    /// </summary>
+    private async Task<DbConnectionLease> SecondLeaseAfterWaitingAsync(DbConnectionPool pool, TimeSpan wait)
+    {
+        var first = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
+        _time.Advance(wait);
+        Assert.False(waiting.IsCompleted);
+        first.Dispose();
+        return await waiting.DefaultTimeout();
+    }
 
     private DbConnectionPool NewPool(int size) =>
         new(DbPoolNames.Charge, DbPoolNames.Sqlite, size, MaxWait, OpenAsync, _metrics, _time);

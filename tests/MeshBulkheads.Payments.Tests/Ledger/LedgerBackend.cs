@@ -1,7 +1,5 @@
 using MeshBulkheads.ServiceDefaults.Health;
-using MeshBulkheads.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.Payments.Tests.Ledger;
 

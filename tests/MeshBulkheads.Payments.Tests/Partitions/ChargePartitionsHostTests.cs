@@ -1,10 +1,5 @@
 using System.Collections.Concurrent;
-using Grpc.Core;
-using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Payments.Partitions;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MeshBulkheads.Payments.Tests.Partitions;
 
@@ -12,23 +7,16 @@ namespace MeshBulkheads.Payments.Tests.Partitions;
 /// Partitions seen from a gRPC client on a real payments host (SQLite). A hook gates the consumer that
 /// runs the first charge, so "later charges overtake it" or "they wait behind it" is forced, not timed.
 /// </summary>
-public sealed class ChargePartitionsHostTests : IAsyncDisposable
+public sealed class ChargePartitionsHostTests : PaymentsHostTests
 {
-    private const string Tenant = "acme";
-    private readonly PaymentsHostScope _scope = new();
     private readonly Gate _gate = new();
     private KestrelHost? _host;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Charge_GlobalQueuePitfallOff_CommitsOneAccountInSubmissionOrder()
     {
         // Arrange
-        var client = await StartAsync(globalQueue: false);
-        var account = NewAccount();
-        var a = Submit(client, account, 1, gated: true);
-        await _gate.Entered.Task.DefaultTimeout();
+        var (client, account, a) = await StartWithFirstChargeHeldAsync(globalQueue: false);
 
         // Act: b and c queue behind a in the account's mailbox.
         var b = Submit(client, account, 2);
@@ -50,10 +38,7 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
     public async Task Charge_GlobalQueuePitfallOn_CommitsOneAccountOutOfOrder()
     {
         // Arrange
-        var client = await StartAsync(globalQueue: true);
-        var account = NewAccount();
-        var a = Submit(client, account, 1, gated: true);
-        await _gate.Entered.Task.DefaultTimeout();
+        var (client, account, a) = await StartWithFirstChargeHeldAsync(globalQueue: true);
 
         // Act: with one global queue, other consumers take b and c while a's consumer is held.
         var b = await Submit(client, account, 2).Call.ResponseAsync.DefaultTimeout();
@@ -71,10 +56,7 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
     public async Task Charge_AccountMailboxFull_ReturnsUnavailableWithPartitionFullAndPushback()
     {
         // Arrange
-        var client = await StartAsync(globalQueue: false, mailboxCapacity: 1);
-        var account = NewAccount();
-        var a = Submit(client, account, 1, gated: true);
-        await _gate.Entered.Task.DefaultTimeout();
+        var (client, account, a) = await StartWithFirstChargeHeldAsync(globalQueue: false, mailboxCapacity: 1);
         var b = Submit(client, account, 2);
         await _gate.EnqueuedAsync(b.Key);
 
@@ -92,52 +74,32 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
         await Task.WhenAll(a.Call.ResponseAsync, b.Call.ResponseAsync).DefaultTimeout();
     }
 
-    [Fact]
-    public async Task Charge_CallerCancelsWhileQueued_ChargeNeverRecorded()
+    [Theory]
+    [InlineData(true, StatusCode.Cancelled)]
+    [InlineData(false, StatusCode.DeadlineExceeded)]
+    public async Task Charge_CallerCancelsOrDeadlinePassesWhileQueued_ChargeNeverRecorded(bool callerCancels, StatusCode expected)
     {
-        // Arrange
-        var client = await StartAsync(globalQueue: false);
-        var account = NewAccount();
-        var a = Submit(client, account, 1, gated: true);
-        await _gate.Entered.Task.DefaultTimeout();
+        // Arrange: b waits behind a; it gives up while queued: its caller cancels, or its 300 ms deadline passes.
+        var (client, account, a) = await StartWithFirstChargeHeldAsync(globalQueue: false);
         using var caller = new CancellationTokenSource();
-        var b = Submit(client, account, 2, caller: caller);
+        var b = callerCancels
+            ? Submit(client, account, 2, caller: caller)
+            : Submit(client, account, 2, deadline: TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(300));
         await _gate.EnqueuedAsync(b.Key);
 
         // Act
-        await caller.CancelAsync();
+        if (callerCancels)
+        {
+            await caller.CancelAsync();
+        }
+
         var error = await Assert.ThrowsAsync<RpcException>(() => b.Call.ResponseAsync).DefaultTimeout();
         await _gate.AbandonedAsync(b.Key);
         _gate.Release.TrySetResult();
         await Submit(client, account, 4).Call.ResponseAsync.DefaultTimeout();
 
         // Assert
-        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        await _gate.SkippedAsync(b.Key);
-        var payments = await PaymentsHostScope.ListOldestFirstAsync(client, account, Ct);
-        Assert.Equal([1L, 4], payments.Select(p => p.AmountMinor));
-        await a.Call.ResponseAsync.DefaultTimeout();
-    }
-
-    [Fact]
-    public async Task Charge_DeadlinePassesWhileQueued_ChargeNeverRecorded()
-    {
-        // Arrange
-        var client = await StartAsync(globalQueue: false);
-        var account = NewAccount();
-        var a = Submit(client, account, 1, gated: true);
-        await _gate.Entered.Task.DefaultTimeout();
-        var b = Submit(client, account, 2, deadline: TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(300));
-        await _gate.EnqueuedAsync(b.Key);
-
-        // Act
-        var error = await Assert.ThrowsAsync<RpcException>(() => b.Call.ResponseAsync).DefaultTimeout();
-        await _gate.AbandonedAsync(b.Key);
-        _gate.Release.TrySetResult();
-        await Submit(client, account, 4).Call.ResponseAsync.DefaultTimeout();
-
-        // Assert
-        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal(expected, error.StatusCode);
         await _gate.SkippedAsync(b.Key);
         var payments = await PaymentsHostScope.ListOldestFirstAsync(client, account, Ct);
         Assert.Equal([1L, 4], payments.Select(p => p.AmountMinor));
@@ -158,21 +120,25 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
         var text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), Ct);
 
         // Assert
-        Assert.Contains("meshbulkheads_payments_partition_depth{", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_partition=\"15\"", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_payments_partition_limit{", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_payments_partition_requests_total{", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_partition_result=\"executed\"", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_payments_partition_time_in_queue_seconds_bucket{", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_bulkhead=\"payments-charge\"", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_bulkhead=\"payments-read\"", text, StringComparison.Ordinal);
-        Assert.Contains("meshbulkheads_bulkhead_queue_oldest_age_seconds", text, StringComparison.Ordinal);
+        string[] documented =
+        [
+            "meshbulkheads_payments_partition_queued_requests{",
+            "meshbulkheads_partition=\"15\"",
+            "meshbulkheads_payments_partition_queue_limit{",
+            "meshbulkheads_payments_partition_requests_total{",
+            "meshbulkheads_result=\"executed\"",
+            "meshbulkheads_payments_partition_request_time_in_queue_seconds_bucket{",
+            "meshbulkheads_bulkhead=\"payments-charge\"",
+            "meshbulkheads_bulkhead=\"payments-read\"",
+            "meshbulkheads_bulkhead_queue_oldest_age_seconds",
+        ];
+        Assert.All(documented, name => Assert.Contains(name, text, StringComparison.Ordinal));
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         _gate.Release.TrySetResult();
-        await _scope.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private static string NewAccount() => "p-" + Guid.NewGuid().ToString("N")[..16];
@@ -182,7 +148,7 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
 
     private async Task<PaymentsService.PaymentsServiceClient> StartAsync(bool globalQueue, int mailboxCapacity = 16)
     {
-        var host = await _scope.StartSqliteAsync(
+        var host = await Scope.StartSqliteAsync(
             new Dictionary<string, string?>
             {
                 ["Payments:Pitfalls:GlobalQueue"] = globalQueue ? "true" : "false",
@@ -192,6 +158,16 @@ public sealed class ChargePartitionsHostTests : IAsyncDisposable
             services => services.AddSingleton(_gate.Hooks));
         _host = host;
         return PaymentsHostScope.Client(host, Tenant);
+    }
+
+    /// <summary>Starts the host and charges a new account 1, holding the consumer that runs that charge; returns once it is held.</summary>
+    private async Task<(PaymentsService.PaymentsServiceClient Client, string Account, Submitted First)> StartWithFirstChargeHeldAsync(bool globalQueue, int mailboxCapacity = 16)
+    {
+        var client = await StartAsync(globalQueue, mailboxCapacity);
+        var account = NewAccount();
+        var first = Submit(client, account, 1, gated: true);
+        await _gate.Entered.Task.DefaultTimeout();
+        return (client, account, first);
     }
 
     private Submitted Submit(PaymentsService.PaymentsServiceClient client, string account, long amount, bool gated = false, CancellationTokenSource? caller = null, DateTime? deadline = null)

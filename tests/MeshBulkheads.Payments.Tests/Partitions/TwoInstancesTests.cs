@@ -1,5 +1,3 @@
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Testing;
 using MeshBulkheads.Testing.Postgres;
 
 namespace MeshBulkheads.Payments.Tests.Partitions;
@@ -9,14 +7,10 @@ namespace MeshBulkheads.Payments.Tests.Partitions;
 /// one account serializable. Two payments instances on one PostgreSQL, four clients charging the same
 /// account at once: no lost update, and each client's sequential charges keep their order.
 /// </summary>
-public sealed class TwoInstancesTests(PostgresFixture postgres) : IAsyncDisposable
+public sealed class TwoInstancesTests(PostgresFixture postgres) : PaymentsHostTests
 {
-    private const string Tenant = "acme";
     private const int Clients = 4;
     private const int ChargesPerClient = 25;
-    private readonly PaymentsHostScope _scope = new();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Charge_OneAccountFromTwoInstances_NoLostUpdateAndPerClientOrderKept()
@@ -24,8 +18,8 @@ public sealed class TwoInstancesTests(PostgresFixture postgres) : IAsyncDisposab
         // Arrange
         postgres.EnsureAvailable();
         var settings = new Dictionary<string, string?> { ["Payments:ConnectionString"] = await postgres.CreateDatabaseAsync() };
-        var first = await _scope.StartAsync(settings);
-        var second = await _scope.StartAsync(settings);
+        var first = await Scope.StartAsync(settings);
+        var second = await Scope.StartAsync(settings);
         var clients = new[] { first, first, second, second }.Select(h => PaymentsHostScope.Client(h, Tenant)).ToArray();
         var account = "shared-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -58,6 +52,4 @@ public sealed class TwoInstancesTests(PostgresFixture postgres) : IAsyncDisposab
         var runs = committed.Zip(committed.Skip(1)).Count(pair => pair.First.AmountMinor / 100 != pair.Second.AmountMinor / 100);
         Assert.True(runs > Clients - 1, $"only {runs} switches between clients: the charges did not overlap");
     }
-
-    public ValueTask DisposeAsync() => _scope.DisposeAsync();
 }

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Grpc.Core;
-using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.Testing;
 using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Payments.Tests.Pitfalls;
@@ -37,14 +34,7 @@ public sealed partial class SyncOverAsyncProcessTests : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A child may still hold the database file for a moment; temp is cleaned by the OS.
-        }
+        TempDirectories.TryDelete(_root);
     }
 
     private async Task<long> SlowLagSamplesDuringBurstAsync(bool syncOverAsync)

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Grpc.Core;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Render.Tests.Rendering;
-using MeshBulkheads.Testing;
 
 namespace MeshBulkheads.Render.Tests.Grpc;
 
@@ -18,7 +16,7 @@ public sealed class RenderGrpcServiceTests : IAsyncLifetime
     {
         _host = await KestrelHost.StartAsync(RenderApp.Build, new Dictionary<string, string?>
         {
-            ["Render:Workers"] = "1",
+            ["Render:WorkerCount"] = "1",
             ["Render:MaxPixels"] = "262144",
         });
         _client = new RenderService.RenderServiceClient(_host.CreateChannel());

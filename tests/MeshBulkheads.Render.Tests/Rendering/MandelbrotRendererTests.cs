@@ -1,4 +1,3 @@
-using MeshBulkheads.Render.Rendering;
 
 namespace MeshBulkheads.Render.Tests.Rendering;
 

@@ -1,13 +1,10 @@
 using System.Diagnostics.Metrics;
-using Grpc.Core;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Render.Workers;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
+using MeshBulkheads.Concurrency.Telemetry;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Time.Testing;
 using static MeshBulkheads.Render.Tests.RenderTestHost;
+using static MeshBulkheads.Testing.Conditions;
 
 namespace MeshBulkheads.Render.Tests.Workers;
 
@@ -21,7 +18,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange: one worker held on a gate, one render queued in the bulkhead: its queue (limit 1) is full.
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "1", ["Render:MaxQueueTime"] = LongQueueTime });
+        await using var render = await StartAsync(observer, new() { ["Render:WorkerCount"] = "1", ["Bulkheads:render:QueueLimit"] = "1", ["Bulkheads:render:MaxQueueTime"] = LongQueueTime });
         var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
         var queued = render.Render();
@@ -47,7 +44,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "4", ["Render:MaxQueueTime"] = LongQueueTime });
+        await using var render = await StartAsync(observer, new() { ["Render:WorkerCount"] = "1", ["Bulkheads:render:QueueLimit"] = "4", ["Bulkheads:render:MaxQueueTime"] = LongQueueTime });
         using var requests = new MetricCollector<long>(render.Host.Services.GetRequiredService<IMeterFactory>(), BulkheadConstants.MeterName, "meshbulkheads.bulkhead.requests");
         var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
@@ -83,8 +80,8 @@ public class RenderWorkerPoolTests
             observer,
             new()
             {
-                ["Render:Workers"] = "1",
-                ["Render:MaxQueueTime"] = "00:00:20",
+                ["Render:WorkerCount"] = "1",
+                ["Bulkheads:render:MaxQueueTime"] = "00:00:20",
                 ["Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Default"] = "00:00:30",
                 ["Deadlines:Methods:/meshbulkheads.render.v1.RenderService/:Max"] = "00:01:00",
             },
@@ -111,7 +108,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange: the only worker is busy and nothing may queue.
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "1", ["Render:QueueLimit"] = "0" });
+        await using var render = await StartAsync(observer, new() { ["Render:WorkerCount"] = "1", ["Bulkheads:render:QueueLimit"] = "0" });
         var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
 
@@ -127,19 +124,26 @@ public class RenderWorkerPoolTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Render_UnboundedQueuePitfall_OffShedsAtQueueLimitOnAcceptsEverything(bool unbounded)
+    [InlineData(null)]
+    [InlineData("Bulkheads:render:Pitfalls:UnboundedQueue")]
+    [InlineData("Mesh:Pitfalls:NoBulkheads")]
+    public async Task Render_UnboundedQueuePitfall_OffShedsAtQueueLimitOnAcceptsEverything(string? pitfallSwitch)
     {
-        // Arrange: one gated worker, queue limit 2, six renders.
+        // Arrange: one gated worker, queue limit 2, six renders; the bulkhead's own switch or the mesh-wide one.
+        var unbounded = pitfallSwitch is not null;
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var render = await StartAsync(observer, new()
+        var settings = new Dictionary<string, string?>
         {
-            ["Render:Workers"] = "1",
-            ["Render:QueueLimit"] = "2",
-            ["Render:MaxQueueTime"] = LongQueueTime,
-            ["Render:Pitfalls:UnboundedQueue"] = unbounded ? "true" : "false",
-        });
+            ["Render:WorkerCount"] = "1",
+            ["Bulkheads:render:QueueLimit"] = "2",
+            ["Bulkheads:render:MaxQueueTime"] = LongQueueTime,
+        };
+        if (pitfallSwitch is not null)
+        {
+            settings[pitfallSwitch] = "true";
+        }
+
+        await using var render = await StartAsync(observer, settings);
         var first = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
 
@@ -162,6 +166,8 @@ public class RenderWorkerPoolTests
         Assert.All(rejected, e => Assert.Equal(StatusCode.Unavailable, Assert.IsType<RpcException>(e).StatusCode));
         // Symptom when on: nothing is shed; the backlog grows with every submission (and with it every caller's wait).
         Assert.Equal(unbounded ? 6 : 3, observer.Started);
+        // The permits are the worker threads (a physical resource): even Mesh:Pitfalls:NoBulkheads keeps them.
+        Assert.Equal(1, render.Dispatcher.Bulkhead.PermitLimit);
     }
 
     [Fact]
@@ -169,7 +175,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "2" });
+        await using var render = await StartAsync(observer, new() { ["Render:WorkerCount"] = "2" });
 
         // Act
         await render.Render();
@@ -187,7 +193,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var render = await StartAsync(observer, new() { ["Render:Inline"] = "true" });
+        await using var render = await StartAsync(observer, new() { ["Render:Pitfalls:Inline"] = "true" });
 
         // Act
         var response = await render.Render();
@@ -204,7 +210,7 @@ public class RenderWorkerPoolTests
     {
         // Arrange: one permit, no queue; the inline render is held on its request thread.
         using var observer = new RecordingRenderObserver(gated: true);
-        await using var render = await StartAsync(observer, new() { ["Render:Inline"] = "true", ["Render:Workers"] = "1", ["Render:QueueLimit"] = "0" });
+        await using var render = await StartAsync(observer, new() { ["Render:Pitfalls:Inline"] = "true", ["Render:WorkerCount"] = "1", ["Bulkheads:render:QueueLimit"] = "0" });
         var running = render.Render();
         await observer.FirstStarted.Task.DefaultTimeout();
 
@@ -223,11 +229,11 @@ public class RenderWorkerPoolTests
     {
         // Arrange
         using var observer = new RecordingRenderObserver();
-        await using var render = await StartAsync(observer, new() { ["Render:Workers"] = "3" });
+        await using var render = await StartAsync(observer, new() { ["Render:WorkerCount"] = "3" });
         var meterFactory = render.Host.Services.GetRequiredService<IMeterFactory>();
         using var duration = new MetricCollector<double>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.duration");
-        using var limit = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.limit");
-        using var busy = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.busy");
+        using var limit = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.permit_limit");
+        using var busy = new MetricCollector<int>(meterFactory, RenderMetrics.MeterName, "meshbulkheads.render.workers.active_requests");
 
         // Act
         await render.Render();
@@ -237,7 +243,7 @@ public class RenderWorkerPoolTests
 
         // Assert
         var measurement = Assert.Single(duration.GetMeasurementSnapshot());
-        Assert.Equal(RenderMetrics.ResultCompleted, measurement.Tags[RenderMetrics.ResultTagName]);
+        Assert.Equal(MeshTelemetryResults.Completed, measurement.Tags[MeshTelemetryTags.Result]);
         Assert.True(measurement.Value >= 0);
         Assert.Equal(3, limit.LastMeasurement?.Value);
         Assert.Equal(0, busy.LastMeasurement?.Value);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Grpc.Core;
 using MeshBulkheads.Contracts.Payments.V1;
 
 namespace MeshBulkheads.Reporting.Tests.Fakes;
@@ -23,6 +22,11 @@ public sealed class FakePaymentsService : PaymentsService.PaymentsServiceBase
 
     /// <summary>When set, every call waits for it (or for its own cancellation).</summary>
     public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Holds every call from now on until <see cref="ReleaseCalls"/> (or its own cancellation).</summary>
+    public void HoldCalls() => Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseCalls() => Gate?.TrySetResult();
 
     /// <summary>When set, decides per (account, attempt number) whether to fail the call.</summary>
     public Func<string, int, RpcException?>? Failure { get; set; }

@@ -1,13 +1,11 @@
 using System.Diagnostics.Metrics;
-using Grpc.Core;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.Reporting.Payments;
-using MeshBulkheads.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using static MeshBulkheads.Reporting.Tests.ReportingTestHost;
+using static MeshBulkheads.Testing.Conditions;
 
 namespace MeshBulkheads.Reporting.Tests.FanOut;
 
@@ -62,16 +60,10 @@ public class ReportFanOutTests
     public async Task BuildReport_BudgetBelowMinimum_DeadlineExceededWithoutDownstreamCall()
     {
         // Arrange: 10 s left, but every downstream call needs at least 20 s.
-        await using var mesh = await StartAsync(new()
-        {
-            ["Reporting:MinDownstreamBudget"] = "00:00:20",
-            ["Deadlines:Methods:/meshbulkheads.reporting.v1.ReportingService/:Default"] = "00:00:30",
-        });
-        mesh.Fake.AddAccounts(1);
+        await using var mesh = await StartAsync(MinimumBudgetAboveRemaining());
 
         // Act
-        var error = await Assert.ThrowsAsync<RpcException>(
-            () => mesh.BuildReport(Request("acct-0001"), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+        var error = await mesh.BuildReportBelowMinimumBudgetAsync();
 
         // Assert
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
@@ -84,24 +76,17 @@ public class ReportFanOutTests
     public async Task BuildReport_ConcurrentReports_GlobalCapBoundsDownstreamConcurrency()
     {
         // Arrange: 3 reports × 4 accounts, 4 per report allowed, but only 3 at once process-wide.
-        await using var mesh = await StartAsync(new()
-        {
-            ["Reporting:MaxConcurrentDownstreamCalls"] = "3",
-            ["Reporting:MaxParallelismPerReport"] = "4",
-            // Long enough that no waiter is shed while the test inspects the queue.
-            ["Bulkheads:reporting-fanout:MaxQueueTime"] = "00:00:03",
-        });
-        mesh.Fake.AddAccounts(4);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Long enough that no waiter is shed while the test inspects the queue.
+        await using var mesh = await StartCappedAndHeldAsync(("Bulkheads:reporting-fanout:MaxQueueTime", "00:00:03"));
         var cap = mesh.Host.Services.GetRequiredService<ReportFanOut>().Cap;
 
         // Act
-        var reports = Enumerable.Range(0, 3).Select(_ => mesh.BuildReport(Request(FourAccounts)).ResponseAsync).ToArray();
+        var reports = mesh.BuildReports(3, FourAccounts);
         await mesh.Fake.WhenArrivedAsync(3).DefaultTimeout();
         // Every other call is now waiting for a slot: the moment the cap is tested hardest.
         await WaitUntilAsync(() => cap.QueuedCount == 9);
         var heldAtPeak = mesh.Fake.CurrentConcurrency;
-        mesh.Fake.Gate.TrySetResult();
+        mesh.Fake.ReleaseCalls();
         var responses = await Task.WhenAll(reports).DefaultTimeout();
 
         // Assert
@@ -116,19 +101,12 @@ public class ReportFanOutTests
     public async Task BuildReport_UncappedFanOutPitfall_ExceedsCap()
     {
         // Arrange
-        await using var mesh = await StartAsync(new()
-        {
-            ["Reporting:MaxConcurrentDownstreamCalls"] = "3",
-            ["Reporting:MaxParallelismPerReport"] = "4",
-            ["Reporting:UncappedFanOut"] = "true",
-        });
-        mesh.Fake.AddAccounts(4);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var mesh = await StartCappedAndHeldAsync(("Reporting:Pitfalls:UncappedFanOut", "true"));
 
         // Act
-        var reports = Enumerable.Range(0, 3).Select(_ => mesh.BuildReport(Request(FourAccounts)).ResponseAsync).ToArray();
+        var reports = mesh.BuildReports(3, FourAccounts);
         await mesh.Fake.WhenArrivedAsync(12).DefaultTimeout();
-        mesh.Fake.Gate.TrySetResult();
+        mesh.Fake.ReleaseCalls();
         await Task.WhenAll(reports).DefaultTimeout();
 
         // Assert: all twelve calls were held at once — four times the cap.
@@ -141,7 +119,7 @@ public class ReportFanOutTests
         // Arrange
         await using var mesh = await StartAsync(new() { ["Reporting:MaxParallelismPerReport"] = "4" });
         mesh.Fake.AddAccounts(4);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        mesh.Fake.HoldCalls();
         using var cancel = new CancellationTokenSource();
         var report = mesh.BuildReportCancellable(Request(FourAccounts), cancel.Token);
         await mesh.Fake.WhenArrivedAsync(4).DefaultTimeout();
@@ -162,7 +140,7 @@ public class ReportFanOutTests
         // Arrange: three calls are held; the fourth fails once all four have arrived.
         await using var mesh = await StartAsync(new() { ["Reporting:MaxParallelismPerReport"] = "4" });
         mesh.Fake.AddAccounts(4);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        mesh.Fake.HoldCalls();
         mesh.Fake.Failure = (account, _) => account == "acct-0004"
             ? new RpcException(new Status(StatusCode.NotFound, "no such account"))
             : null;
@@ -217,10 +195,10 @@ public class ReportFanOutTests
     public async Task BuildReport_Completed_InFlightReturnsToZeroAndFanOutPermitLimitPublished()
     {
         // Arrange
-        await using var mesh = await StartAsync(new() { ["Reporting:MaxConcurrentDownstreamCalls"] = "5" });
+        await using var mesh = await StartAsync(new() { ["Bulkheads:reporting-fanout:PermitLimit"] = "5" });
         mesh.Fake.AddAccounts(3);
         var meterFactory = mesh.Host.Services.GetRequiredService<IMeterFactory>();
-        using var inFlight = new MetricCollector<long>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.in_flight");
+        using var inFlight = new MetricCollector<long>(meterFactory, ReportingMetrics.MeterName, "meshbulkheads.reporting.fanout.active_requests");
         using var limit = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.permit_limit");
         using var requests = new MetricCollector<long>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.requests");
 
@@ -237,39 +215,49 @@ public class ReportFanOutTests
             (string?)m.Tags[BulkheadConstants.BulkheadTag] == "reporting-fanout" && (string?)m.Tags[BulkheadConstants.ResultTag] == BulkheadConstants.Results.Acquired));
     }
 
-    [Fact]
-    public async Task BuildReport_FanOutCapAndQueueFull_UnavailableFromFanOutBulkheadWithPushback()
+    /// <summary>
+    /// One slot and no queue in either of reporting's bulkheads: the fan-out's (one downstream call at a time;
+    /// the first report holds it) or the reports' (one report at a time; the first is held downstream).
+    /// </summary>
+    [Theory]
+    [InlineData("reporting-fanout", "'reporting-fanout'")]
+    [InlineData("reporting", "Bulkhead 'reporting' is full")]
+    public async Task BuildReport_BulkheadFullWithoutQueue_UnavailableWithPushbackAndNoFurtherDownstreamCall(string bulkhead, string detail)
     {
-        // Arrange + Act: one downstream slot, no queue; the first report holds the slot.
+        // Arrange + Act
         var (error, downstreamCalls) = await SecondReportWhileFirstIsHeldAsync(new()
         {
-            ["Reporting:MaxConcurrentDownstreamCalls"] = "1",
-            ["Bulkheads:reporting-fanout:QueueLimit"] = "0",
+            [$"Bulkheads:{bulkhead}:PermitLimit"] = "1",
+            [$"Bulkheads:{bulkhead}:QueueLimit"] = "0",
+            // One tenant sends both reports: with the default share (0.5 of 1 slot) it would be tenant-share, not full.
+            [$"Bulkheads:{bulkhead}:TenantMaxShare"] = "1",
         });
 
         // Assert: reporting's own overload, with its pushback; payments never saw the second report.
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Contains("'reporting-fanout'", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(detail, error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
         Assert.NotNull(error.Trailers.GetValue("grpc-retry-pushback-ms"));
         Assert.Equal(1, downstreamCalls);
     }
 
-    [Fact]
-    public async Task BuildReport_ReportsBulkheadFull_UnavailableBeforeAnyDownstreamCall()
+    /// <summary>A fan-out cap of 3 process-wide and 4 calls per report (plus <paramref name="settings"/>), four accounts, every downstream call held.</summary>
+    private static async Task<ReportingTestHost> StartCappedAndHeldAsync(params (string Key, string Value)[] settings)
     {
-        // Arrange + Act: one report at a time, no queue; the first report is held downstream.
-        var (error, downstreamCalls) = await SecondReportWhileFirstIsHeldAsync(new()
+        var configuration = new Dictionary<string, string?>
         {
-            ["Bulkheads:reporting:PermitLimit"] = "1",
-            ["Bulkheads:reporting:QueueLimit"] = "0",
-        });
+            ["Bulkheads:reporting-fanout:PermitLimit"] = "3",
+            ["Reporting:MaxParallelismPerReport"] = "4",
+        };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
 
-        // Assert
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Contains("Bulkhead 'reporting' is full", error.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal("queue-full", error.Trailers.GetValue("x-mesh-reject-reason"));
-        Assert.Equal(1, downstreamCalls);
+        var mesh = await StartAsync(configuration);
+        mesh.Fake.AddAccounts(4);
+        mesh.Fake.HoldCalls();
+        return mesh;
     }
 
     /// <summary>
@@ -280,12 +268,12 @@ public class ReportFanOutTests
     {
         await using var mesh = await StartAsync(settings);
         mesh.Fake.AddAccounts(2);
-        mesh.Fake.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        mesh.Fake.HoldCalls();
         var holding = mesh.BuildReport(Request("acct-0001")).ResponseAsync;
         await mesh.Fake.WhenArrivedAsync(1).DefaultTimeout();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0002")).ResponseAsync);
-        mesh.Fake.Gate.TrySetResult();
+        mesh.Fake.ReleaseCalls();
         await holding.DefaultTimeout();
         return (error, mesh.Fake.Calls.Count);
     }

@@ -1,24 +1,21 @@
+using MeshBulkheads.ServiceDefaults.Grpc;
 using System.Net;
 using Grpc.Health.V1;
 using GrpcHealth = Grpc.Health.V1.Health;
 using MeshBulkheads.ServiceDefaults.Health;
-using MeshBulkheads.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace MeshBulkheads.ServiceDefaults.Tests.Hosting;
 
+[Collection(ProcessMetricsCollection.Name)]
 public class ServiceDefaultsHostTests
 {
     [Fact]
     public async Task Readyz_WarmupPending_NotReadyButAlive()
     {
         // Arrange
-        var gate = new GatedWarmup();
-        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
-        using var admin = host.CreateAdminClient();
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        await using var gated = await GatedHost.StartAsync();
+        var (gate, admin, health) = (gated.Gate, gated.Admin, gated.Health);
         var ct = TestContext.Current.CancellationToken;
 
         // Act
@@ -39,15 +36,13 @@ public class ServiceDefaultsHostTests
     public async Task Readyz_WarmupDone_Ready()
     {
         // Arrange
-        var gate = new GatedWarmup();
-        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
-        using var admin = host.CreateAdminClient();
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        await using var gated = await GatedHost.StartAsync();
+        var (gate, admin, health) = (gated.Gate, gated.Admin, gated.Health);
         var ct = TestContext.Current.CancellationToken;
 
         // Act
         gate.Release();
-        await WaitUntilReadyAsync(host.Services.GetRequiredService<ReadinessState>());
+        await WaitUntilReadyAsync(gated.Host.Services.GetRequiredService<ReadinessState>());
         using var ready = await admin.GetAsync(new Uri("/readyz", UriKind.Relative), ct);
         var grpcDefault = await health.CheckAsync(new HealthCheckRequest(), cancellationToken: ct);
 
@@ -114,11 +109,8 @@ public class ServiceDefaultsHostTests
     public async Task Metrics_AfterStart_ExportsThreadPoolLagAndRpcDuration()
     {
         // Arrange
-        var gate = new GatedWarmup();
-        gate.Release();
-        await using var host = await KestrelHost.StartAsync(BuildWith(gate));
-        using var admin = host.CreateAdminClient();
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        await using var gated = await GatedHost.StartAsync(released: true);
+        var (admin, health) = (gated.Admin, gated.Health);
         var ct = TestContext.Current.CancellationToken;
         await health.CheckAsync(new HealthCheckRequest { Service = ServiceDefaultsExtensions.LivenessService }, cancellationToken: ct);
 
@@ -132,7 +124,9 @@ public class ServiceDefaultsHostTests
             "rpc_method=\"Check\"",
         ];
         var text = string.Empty;
-        for (var i = 0; i < 100 && !expected.All(e => text.Contains(e, StringComparison.Ordinal)); i++)
+        // Bounded by time, not a count of polls: a loaded CI machine missed the lag series within 100 polls (≈ 5.5 s).
+        var until = TimeProvider.System.GetTimestamp() + (20 * TimeProvider.System.TimestampFrequency);
+        while (TimeProvider.System.GetTimestamp() < until && !expected.All(e => text.Contains(e, StringComparison.Ordinal)))
         {
             text = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
             await Task.Delay(50, ct);
@@ -160,13 +154,43 @@ public class ServiceDefaultsHostTests
         {
             var builder = WebApplication.CreateBuilder(args);
             builder.AddServiceDefaults("test", 0, 0);
-            builder.Services.AddGrpc();
+            builder.Services.AddGrpc(o => o.AddMeshMetricsInterceptor());
             builder.Services.AddSingleton<IWarmup>(warmup);
             configure?.Invoke(builder);
             var app = builder.Build();
             app.MapDefaultEndpoints();
             return app;
         };
+
+    /// <summary>A host whose warm-up waits on a gate, with an admin client and a gRPC health client.</summary>
+    private sealed class GatedHost(GatedWarmup gate, KestrelHost host) : IAsyncDisposable
+    {
+        public GatedWarmup Gate => gate;
+
+        public KestrelHost Host => host;
+
+        public HttpClient Admin { get; } = host.CreateAdminClient();
+
+        public GrpcHealth.HealthClient Health { get; } = new(host.CreateChannel());
+
+        /// <param name="released">Open the gate before the host starts (warm-up done at once).</param>
+        public static async Task<GatedHost> StartAsync(bool released = false)
+        {
+            var gate = new GatedWarmup();
+            if (released)
+            {
+                gate.Release();
+            }
+
+            return new GatedHost(gate, await KestrelHost.StartAsync(BuildWith(gate)));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Admin.Dispose();
+            await host.DisposeAsync();
+        }
+    }
 
     private sealed class GatedWarmup : IWarmup
     {

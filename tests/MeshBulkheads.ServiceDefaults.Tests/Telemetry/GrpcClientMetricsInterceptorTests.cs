@@ -1,13 +1,9 @@
+using MeshBulkheads.ServiceDefaults.Grpc;
 using System.Diagnostics.Metrics;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
-using MeshBulkheads.ServiceDefaults.Telemetry;
-using MeshBulkheads.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using GrpcHealth = Grpc.Health.V1.Health;
 
@@ -22,67 +18,46 @@ public class GrpcClientMetricsInterceptorTests
         Marshallers.Create<HealthCheckRequest>(_ => [], _ => new HealthCheckRequest()),
         Marshallers.Create<HealthCheckResponse>(_ => [], _ => new HealthCheckResponse()));
 
-    [Fact]
-    public async Task AsyncUnaryCall_Succeeds_RecordsDurationWithOk()
+    [Theory]
+    [InlineData(StatusCode.OK, 250, "OK")]
+    [InlineData(StatusCode.Unavailable, 40, "UNAVAILABLE")]
+    public async Task AsyncUnaryCall_Completes_RecordsDurationWithTheStatusCode(StatusCode status, int milliseconds, string expected)
     {
         // Arrange
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meterFactory = services.GetRequiredService<IMeterFactory>();
-        var time = new FakeTimeProvider();
-        var interceptor = new GrpcClientMetricsInterceptor(meterFactory, time);
-        using var collector = new MetricCollector<double>(meterFactory, GrpcMetrics.MeterName, GrpcClientMetricsInterceptor.InstrumentName);
-        var response = new TaskCompletionSource<HealthCheckResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var harness = new InterceptorHarness();
+        var (time, collector, response) = (harness.Time, harness.Collector, harness.Response);
 
-        // Act
-        using var call = interceptor.AsyncUnaryCall(new HealthCheckRequest(), Context(), (_, _) => Call(response.Task));
-        time.Advance(TimeSpan.FromMilliseconds(250));
+        // Act: nothing is recorded while the call runs; it completes with its status after the delay.
+        using var call = harness.StartPendingCall();
+        time.Advance(TimeSpan.FromMilliseconds(milliseconds));
         Assert.Empty(collector.GetMeasurementSnapshot());
-        response.SetResult(new HealthCheckResponse());
-        await call.ResponseAsync.DefaultTimeout();
+        if (status == StatusCode.OK)
+        {
+            response.SetResult(new HealthCheckResponse());
+        }
+        else
+        {
+            response.SetException(new RpcException(new Status(status, "queue full")));
+        }
 
-        // Assert
+        var thrown = await Record.ExceptionAsync(() => call.ResponseAsync).DefaultTimeout();
+
+        // Assert: the caller still sees the original outcome.
+        Assert.Equal(status, thrown is null ? StatusCode.OK : Assert.IsType<RpcException>(thrown).StatusCode);
         var measurement = Assert.Single(collector.GetMeasurementSnapshot());
-        Assert.Equal(0.25, measurement.Value, precision: 6);
+        Assert.Equal(milliseconds / 1000.0, measurement.Value, precision: 6);
         Assert.Equal("grpc", measurement.Tags["rpc.system"]);
         Assert.Equal("meshbulkheads.payments.v1.PaymentsService", measurement.Tags["rpc.service"]);
         Assert.Equal("GetBalance", measurement.Tags["rpc.method"]);
-        Assert.Equal("OK", measurement.Tags["rpc.grpc.status_code"]);
-    }
-
-    [Fact]
-    public async Task AsyncUnaryCall_Fails_RecordsTheStatusCode()
-    {
-        // Arrange
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meterFactory = services.GetRequiredService<IMeterFactory>();
-        var time = new FakeTimeProvider();
-        var interceptor = new GrpcClientMetricsInterceptor(meterFactory, time);
-        using var collector = new MetricCollector<double>(meterFactory, GrpcMetrics.MeterName, GrpcClientMetricsInterceptor.InstrumentName);
-        var response = new TaskCompletionSource<HealthCheckResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        // Act
-        using var call = interceptor.AsyncUnaryCall(new HealthCheckRequest(), Context(), (_, _) => Call(response.Task));
-        time.Advance(TimeSpan.FromMilliseconds(40));
-        response.SetException(new RpcException(new Status(StatusCode.Unavailable, "queue full")));
-        var thrown = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync).DefaultTimeout();
-
-        // Assert: the caller still sees the original failure.
-        Assert.Equal(StatusCode.Unavailable, thrown.StatusCode);
-        var measurement = Assert.Single(collector.GetMeasurementSnapshot());
-        Assert.Equal(0.04, measurement.Value, precision: 6);
-        Assert.Equal("UNAVAILABLE", measurement.Tags["rpc.grpc.status_code"]);
-        Assert.Equal("GetBalance", measurement.Tags["rpc.method"]);
+        Assert.Equal(expected, measurement.Tags["rpc.grpc.status_code"]);
     }
 
     [Fact]
     public void BlockingUnaryCall_DeadlineExceeded_RecordsDeadlineExceeded()
     {
         // Arrange
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var meterFactory = services.GetRequiredService<IMeterFactory>();
-        var time = new FakeTimeProvider();
-        var interceptor = new GrpcClientMetricsInterceptor(meterFactory, time);
-        using var collector = new MetricCollector<double>(meterFactory, GrpcMetrics.MeterName, GrpcClientMetricsInterceptor.InstrumentName);
+        using var harness = new InterceptorHarness();
+        var (time, interceptor, collector) = (harness.Time, harness.Interceptor, harness.Collector);
 
         // Act
         Assert.Throws<RpcException>(() => interceptor.BlockingUnaryCall(new HealthCheckRequest(), Context(), (_, _) =>
@@ -106,7 +81,7 @@ public class GrpcClientMetricsInterceptorTests
         {
             var builder = WebApplication.CreateBuilder(args);
             builder.AddServiceDefaults("client-metrics-test", 0, 0);
-            builder.Services.AddGrpc();
+            builder.Services.AddGrpc(o => o.AddMeshMetricsInterceptor());
             // Registered after AddServiceDefaults, as the services do.
             builder.Services.AddGrpcClient<GrpcHealth.HealthClient>(o => o.Address = self);
             configure?.Invoke(builder);
@@ -136,4 +111,36 @@ public class GrpcClientMetricsInterceptorTests
 
     private static AsyncUnaryCall<HealthCheckResponse> Call(Task<HealthCheckResponse> response) =>
         new(response, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+
+    /// <summary>The interceptor on a fake clock and a real meter factory, with a collector on its instrument.</summary>
+    private sealed class InterceptorHarness : IDisposable
+    {
+        private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+        public InterceptorHarness()
+        {
+            var meterFactory = _services.GetRequiredService<IMeterFactory>();
+            Interceptor = new GrpcClientMetricsInterceptor(meterFactory, Time);
+            Collector = new MetricCollector<double>(meterFactory, GrpcMetrics.MeterName, GrpcClientMetricsInterceptor.InstrumentName);
+        }
+
+        public FakeTimeProvider Time { get; } = new();
+
+        public GrpcClientMetricsInterceptor Interceptor { get; }
+
+        public MetricCollector<double> Collector { get; }
+
+        /// <summary>What the downstream call answers, when the test completes it.</summary>
+        public TaskCompletionSource<HealthCheckResponse> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>An async unary call through the interceptor, pending until <see cref="Response"/> completes.</summary>
+        public AsyncUnaryCall<HealthCheckResponse> StartPendingCall() =>
+            Interceptor.AsyncUnaryCall(new HealthCheckRequest(), Context(), (_, _) => Call(Response.Task));
+
+        public void Dispose()
+        {
+            Collector.Dispose();
+            _services.Dispose();
+        }
+    }
 }

@@ -1,5 +1,3 @@
-using Grpc.Core;
-using MeshBulkheads.ServiceDefaults.Telemetry;
 
 namespace MeshBulkheads.ServiceDefaults.Tests.Telemetry;
 

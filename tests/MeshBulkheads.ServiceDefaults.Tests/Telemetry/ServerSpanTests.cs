@@ -1,25 +1,21 @@
+using MeshBulkheads.ServiceDefaults.Tests.Hosting;
+using MeshBulkheads.ServiceDefaults.Grpc;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Grpc.AspNetCore.Server;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Grpc.Health.V1;
-using MeshBulkheads.ServiceDefaults.Telemetry;
-using MeshBulkheads.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
-using GrpcHealth = Grpc.Health.V1.Health;
 using Status = Grpc.Core.Status;
 using StatusCode = Grpc.Core.StatusCode;
 
 namespace MeshBulkheads.ServiceDefaults.Tests.Telemetry;
 
 /// <summary>The attributes ServiceDefaults puts on every server span, on a real Kestrel host.</summary>
+[Collection(ProcessMetricsCollection.Name)]
 public partial class ServerSpanTests
 {
     private const string ShedHeader = "x-test-shed";
@@ -32,16 +28,18 @@ public partial class ServerSpanTests
         // Arrange
         var sink = new SpanSink();
         await using var host = await KestrelHost.StartAsync(Build(sink));
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var payments = new PaymentsService.PaymentsServiceClient(host.CreateChannel());
         var headers = new Metadata { { "x-tenant-id", "acme" }, { "x-mesh-criticality", "sheddable" } };
 
         // Act
-        await health.CheckAsync(Liveness, headers, deadline: DateTime.UtcNow.AddSeconds(20), cancellationToken: TestContext.Current.CancellationToken);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
+        await payments.GetBalanceAsync(Balance, headers, deadline: DateTime.UtcNow.AddSeconds(20), cancellationToken: TestContext.Current.CancellationToken);
+        var span = await sink.ServerSpanAsync(host, GetBalancePath);
 
         // Assert
         Assert.Equal("acme", span.GetTagItem(MeshActivity.TenantTag));
-        Assert.Equal("Health", span.GetTagItem(MeshActivity.RouteTag));
+        Assert.Equal("PaymentsService", span.GetTagItem(MeshActivity.RouteTag));
+        Assert.Equal(FakePaymentsHost.ServiceName, span.GetTagItem("rpc.service"));
+        Assert.Equal("GetBalance", span.GetTagItem("rpc.method"));
         Assert.Equal("sheddable", span.GetTagItem(MeshActivity.CriticalityTag));
         Assert.InRange((long)span.GetTagItem(MeshActivity.DeadlineBudgetTag)!, 1, 20_000);
         Assert.Equal(0, span.GetTagItem(MeshActivity.GrpcStatusCodeTag));
@@ -55,11 +53,11 @@ public partial class ServerSpanTests
         // Arrange
         var sink = new SpanSink();
         await using var host = await KestrelHost.StartAsync(Build(sink));
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var payments = new PaymentsService.PaymentsServiceClient(host.CreateChannel());
 
         // Act
-        await health.CheckAsync(Liveness, cancellationToken: TestContext.Current.CancellationToken);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
+        await payments.GetBalanceAsync(Balance, cancellationToken: TestContext.Current.CancellationToken);
+        var span = await sink.ServerSpanAsync(host, GetBalancePath);
 
         // Assert
         Assert.Null(span.GetTagItem(MeshActivity.DeadlineBudgetTag));
@@ -73,12 +71,12 @@ public partial class ServerSpanTests
         // Arrange
         var sink = new SpanSink();
         await using var host = await KestrelHost.StartAsync(Build(sink));
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var payments = new PaymentsService.PaymentsServiceClient(host.CreateChannel());
 
         // Act
-        var thrown = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(
-            Liveness, new Metadata { { ShedHeader, "1" } }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
+        var thrown = await Assert.ThrowsAsync<RpcException>(() => payments.GetBalanceAsync(
+            Balance, new Metadata { { ShedHeader, "1" } }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync);
+        var span = await sink.ServerSpanAsync(host, GetBalancePath);
 
         // Assert
         Assert.Equal(StatusCode.Unavailable, thrown.StatusCode);
@@ -90,38 +88,23 @@ public partial class ServerSpanTests
         Assert.Equal("queue_full", rejected.Tags.Single(t => t.Key == MeshActivity.RejectReasonTag).Value);
     }
 
-    [Fact]
-    public async Task ServerSpan_MiddlewareRewritesTenantHeader_TagsTheFinalTenant()
-    {
-        // Arrange: like the gateway, a middleware replaces the client's x-tenant-id after entry.
-        var sink = new SpanSink();
-        await using var host = await KestrelHost.StartAsync(Build(sink));
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
-        var headers = new Metadata { { "x-tenant-id", "spoofed" }, { RewriteTenantHeader, "globex" } };
-
-        // Act
-        await health.CheckAsync(Liveness, headers, cancellationToken: TestContext.Current.CancellationToken);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
-
-        // Assert
-        Assert.Equal("globex", span.GetTagItem(MeshActivity.TenantTag));
-    }
-
-    [Fact]
-    public async Task ServerSpan_SetTenant_OverridesTheHeader()
+    [Theory]
+    [InlineData("spoofed", RewriteTenantHeader, "globex")] // like the gateway, a middleware replaces the client's x-tenant-id after entry
+    [InlineData("acme", ItemsTenantHeader, "initech")] // SetTenant overrides the header
+    public async Task ServerSpan_TenantChangedAfterEntry_TagsTheFinalTenant(string headerTenant, string changedBy, string finalTenant)
     {
         // Arrange
         var sink = new SpanSink();
         await using var host = await KestrelHost.StartAsync(Build(sink));
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
-        var headers = new Metadata { { "x-tenant-id", "acme" }, { ItemsTenantHeader, "initech" } };
+        var payments = new PaymentsService.PaymentsServiceClient(host.CreateChannel());
+        var headers = new Metadata { { "x-tenant-id", headerTenant }, { changedBy, finalTenant } };
 
         // Act
-        await health.CheckAsync(Liveness, headers, cancellationToken: TestContext.Current.CancellationToken);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
+        await payments.GetBalanceAsync(Balance, headers, cancellationToken: TestContext.Current.CancellationToken);
+        var span = await sink.ServerSpanAsync(host, GetBalancePath);
 
         // Assert
-        Assert.Equal("initech", span.GetTagItem(MeshActivity.TenantTag));
+        Assert.Equal(finalTenant, span.GetTagItem(MeshActivity.TenantTag));
     }
 
     [Fact]
@@ -130,11 +113,11 @@ public partial class ServerSpanTests
         // Arrange
         var sink = new SpanSink();
         await using var host = await KestrelHost.StartAsync(Build(sink), new Dictionary<string, string?> { ["Mesh:Metrics:Exemplars"] = "true" });
-        var health = new GrpcHealth.HealthClient(host.CreateChannel());
+        var payments = new PaymentsService.PaymentsServiceClient(host.CreateChannel());
         using var admin = host.CreateAdminClient();
         var ct = TestContext.Current.CancellationToken;
-        await health.CheckAsync(Liveness, cancellationToken: ct);
-        var span = await sink.ServerSpanAsync(host, "/grpc.health.v1.Health/Check");
+        await payments.GetBalanceAsync(Balance, cancellationToken: ct);
+        var span = await sink.ServerSpanAsync(host, GetBalancePath);
 
         // Act: the exporter caches a scrape briefly; poll (bounded) for the one after the call.
         var exemplars = new List<string>();
@@ -158,9 +141,11 @@ public partial class ServerSpanTests
         Assert.NotEqual(default, span.TraceId);
     }
 
-    private static HealthCheckRequest Liveness => new() { Service = ServiceDefaultsExtensions.LivenessService };
+    private const string GetBalancePath = "/" + FakePaymentsHost.ServiceName + "/GetBalance";
 
-    [GeneratedRegex("""^meshbulkheads_rpc_server_duration_seconds_bucket\{[^}]*rpc_method="Check"[^}]*\} \d+ # \{trace_id="(?<trace>[0-9a-f]{32})",span_id="[0-9a-f]{16}"\}""", RegexOptions.Multiline)]
+    private static GetBalanceRequest Balance => new() { AccountId = "acct-0001" };
+
+    [GeneratedRegex("""^meshbulkheads_rpc_server_duration_seconds_bucket\{[^}]*rpc_method="GetBalance"[^}]*\} \d+ # \{trace_id="(?<trace>[0-9a-f]{32})",span_id="[0-9a-f]{16}"\}""", RegexOptions.Multiline)]
     private static partial Regex RpcServerBucketExemplar();
 
     private static Func<string[], Action<WebApplicationBuilder>?, WebApplication> Build(SpanSink sink) =>
@@ -168,8 +153,9 @@ public partial class ServerSpanTests
         {
             var builder = WebApplication.CreateBuilder(args);
             builder.AddServiceDefaults("span-test", 0, 0);
-            builder.Services.AddGrpc();
+            builder.Services.AddGrpc(o => o.AddMeshMetricsInterceptor());
             builder.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<SheddingInterceptor>());
+            builder.Services.AddSingleton(new FakePaymentsHost.FakePaymentsCounters());
             builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(sink));
             configure?.Invoke(builder);
             var app = builder.Build();
@@ -189,6 +175,7 @@ public partial class ServerSpanTests
                 return next(context);
             });
             app.MapDefaultEndpoints();
+            app.MapGrpcService<FakePaymentsHost.FakePaymentsService>();
             return app;
         };
 

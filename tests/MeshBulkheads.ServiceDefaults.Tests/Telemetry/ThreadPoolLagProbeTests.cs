@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using MeshBulkheads.ServiceDefaults.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 

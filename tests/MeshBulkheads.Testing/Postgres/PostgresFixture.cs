@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using MeshBulkheads.Testing.Processes;
 using Npgsql;
 
 namespace MeshBulkheads.Testing.Postgres;
@@ -24,6 +22,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     private string? _root;
     private string? _dataDirectory;
+    private string? _serverOptions;
     private int _databases;
 
     /// <summary>Why the server could not start; null when it runs.</summary>
@@ -78,7 +77,7 @@ public sealed class PostgresFixture : IAsyncLifetime
             string? lastError = null;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                Port = FreePort();
+                Port = ServerProcess.FreeLoopbackPort();
                 var options = string.Create(
                     CultureInfo.InvariantCulture,
                     $"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200");
@@ -86,6 +85,7 @@ public sealed class PostgresFixture : IAsyncLifetime
                     pgCtl, ["-D", _dataDirectory, "-o", options, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "30", "start"], asRoot);
                 if (exitCode == 0)
                 {
+                    _serverOptions = options;
                     return;
                 }
 
@@ -112,6 +112,35 @@ public sealed class PostgresFixture : IAsyncLifetime
         return ConnectionString(name);
     }
 
+    /// <summary>
+    /// Stops the server (<c>pg_ctl stop -m fast</c>: clients are disconnected, as in a real restart or failover).
+    /// Use a private instance for this, never the run's shared one.
+    /// </summary>
+    public async Task StopServerAsync()
+    {
+        EnsureAvailable();
+        var asRoot = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
+        await RunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", _dataDirectory!, "-m", "fast", "-w", "-t", "30", "stop"], asRoot);
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopServerAsync"/> again, on the same port and data.</summary>
+    public async Task StartServerAsync()
+    {
+        EnsureAvailable();
+        var asRoot = string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
+        await RunAsync(
+            Path.Combine(BinDirectory, "pg_ctl"),
+            ["-D", _dataDirectory!, "-o", _serverOptions!, "-l", Path.Combine(_root!, "server.log"), "-w", "-t", "30", "start"],
+            asRoot);
+    }
+
+    /// <summary><see cref="StopServerAsync"/> then <see cref="StartServerAsync"/>: every open connection is dead afterwards.</summary>
+    public async Task RestartServerAsync()
+    {
+        await StopServerAsync();
+        await StartServerAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
@@ -121,17 +150,7 @@ public sealed class PostgresFixture : IAsyncLifetime
             await TryRunAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "-w", "stop"], asRoot);
         }
 
-        if (_root is not null)
-        {
-            try
-            {
-                Directory.Delete(_root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp directory is harmless.
-            }
-        }
+        TempDirectories.TryDelete(_root);
     }
 
     private string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
@@ -155,13 +174,6 @@ public sealed class PostgresFixture : IAsyncLifetime
         return Environment.NewLine + string.Join(Environment.NewLine, lines.TakeLast(10));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static async Task RunAsync(string fileName, string[] arguments, bool asPostgres)
     {
         var (exitCode, output) = await TryRunAsync(fileName, arguments, asPostgres);
@@ -173,38 +185,15 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     private static async Task<(int ExitCode, string Output)> TryRunAsync(string fileName, string[] arguments, bool asPostgres)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = asPostgres ? "runuser" : fileName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (asPostgres)
-        {
-            foreach (var argument in new[] { "-u", "postgres", "--", fileName })
-            {
-                start.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, (await stdout + await stderr).Trim());
+            var result = asPostgres
+                ? await Tool.RunAsync("runuser", ["-u", "postgres", "--", fileName, .. arguments], Environment.CurrentDirectory, CommandTimeout)
+                : await Tool.RunAsync(fileName, arguments, Environment.CurrentDirectory, CommandTimeout);
+            return (result.ExitCode, (result.StandardOutput + result.StandardError).Trim());
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
-            process.Kill(entireProcessTree: true);
             return (-1, $"{Path.GetFileName(fileName)} timed out after {CommandTimeout.TotalSeconds:0} s.");
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Grpc.Net.Client;
@@ -25,18 +24,17 @@ public sealed partial class HostProcess : IAsyncDisposable
     // Environment the test runner may carry that would redirect the child.
     private static readonly string[] InheritedVariablesToDrop = ["ASPNETCORE_URLS", "HTTP_PORTS", "HTTPS_PORTS", "DOTNET_URLS"];
 
-    private readonly Process _process;
-    private readonly OutputRingBuffer _output = new(capacity: 400);
+    private readonly ServerProcess _process;
     private readonly List<Uri> _listening = [];
     private readonly TaskCompletionSource<MeshEndpoints> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GrpcChannel> _channels = [];
     private MeshEndpoints? _endpoints;
     private int _disposed;
 
-    private HostProcess(string projectName, Process process)
+    private HostProcess(string projectName, ProcessStartInfo startInfo)
     {
         ProjectName = projectName;
-        _process = process;
+        _process = new ServerProcess(startInfo, outputLines: 400, OnOutput, () => _bound.TrySetException(Failure("exited before binding its ports")));
     }
 
     /// <summary>The project (and assembly) name, e.g. <c>MeshBulkheads.Payments</c>.</summary>
@@ -52,7 +50,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     public MeshEndpoints Endpoints => _endpoints ?? throw new InvalidOperationException($"{ProjectName} has not bound its ports yet.");
 
     /// <summary>The last lines the process wrote to stdout and stderr.</summary>
-    public string RecentOutput => _output.ToString();
+    public string RecentOutput => _process.RecentOutput;
 
     /// <summary>
     /// Starts the built host <paramref name="projectName"/> and returns once its admin port answers
@@ -67,32 +65,13 @@ public sealed partial class HostProcess : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var assembly = RepositoryLayout.HostAssembly(projectName);
-        var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            // The host's own folder: its appsettings.json (routes, tenants) is read from the content root.
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add("exec");
-        startInfo.ArgumentList.Add(assembly);
+        // The host's own folder: its appsettings.json (routes, tenants) is read from the content root.
+        var startInfo = Tool.StartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", ["exec", assembly], Path.GetDirectoryName(assembly)!);
+        startInfo.RedirectStandardInput = true;
         ConfigureEnvironment(startInfo.Environment, configuration);
 
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var host = new HostProcess(projectName, process);
-        process.OutputDataReceived += (_, e) => host.OnOutput(e.Data);
-        process.ErrorDataReceived += (_, e) => host.OnOutput(e.Data);
-        process.Exited += (_, _) => host._bound.TrySetException(host.Failure("exited before binding its ports"));
-
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start {projectName}.");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var host = new HostProcess(projectName, startInfo);
+        host._process.Start();
         try
         {
             await host.WaitUntilReadyAsync(cancellationToken);
@@ -124,7 +103,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     {
         if (!_process.HasExited && Kill(_process.Id, SigTerm) != 0)
         {
-            _process.Kill(entireProcessTree: true);
+            _process.KillTree();
         }
 
         using var timeout = new CancellationTokenSource(StopTimeout);
@@ -134,7 +113,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            _process.Kill(entireProcessTree: true);
+            _process.KillTree();
             await _process.WaitForExitAsync();
         }
 
@@ -144,11 +123,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// <summary>Kills the process tree at once (a crash, as far as its peers can tell).</summary>
     public async Task KillAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
+        _process.KillTree();
         await _process.WaitForExitAsync().WaitAsync(StopTimeout);
     }
 
@@ -156,17 +131,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// Writes the recent output to the current test's output when the test failed (or when its result
     /// is not known yet), so a failure shows what the child process said.
     /// </summary>
-    public void ReportOutputIfTestFailed()
-    {
-        var context = TestContext.Current;
-        if (context.TestOutputHelper is not { } output || context.TestState?.Result is TestResult.Passed or TestResult.Skipped)
-        {
-            return;
-        }
-
-        output.WriteLine($"--- last output of {ProjectName} (pid {_process.Id}) ---");
-        output.WriteLine(RecentOutput);
-    }
+    public void ReportOutputIfTestFailed() => _process.ReportOutputIfTestFailed($"{ProjectName} (pid {_process.Id})");
 
     /// <summary>Kills the process tree and waits for it to exit.</summary>
     public async ValueTask DisposeAsync()
@@ -216,6 +181,8 @@ public sealed partial class HostProcess : IAsyncDisposable
             // Plain console lines: the port parser reads them.
             ["Logging:Console:FormatterName"] = "simple",
             ["Logging:Console:FormatterOptions:ColorBehavior"] = "Disabled",
+            // Like `make run`: the demo tenants and seeding are development configuration.
+            ["DOTNET_ENVIRONMENT"] = "Development",
         };
         foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
         {
@@ -236,14 +203,8 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    private void OnOutput(string? line)
+    private void OnOutput(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        _output.Add(line);
         var match = ListeningLine().Match(line);
         if (!match.Success)
         {
@@ -269,27 +230,9 @@ public sealed partial class HostProcess : IAsyncDisposable
         {
             _endpoints = await _bound.Task.WaitAsync(timeout.Token);
             using var admin = CreateAdminClient();
-            while (true)
+            if (!await _process.WaitUntilReadyAsync(ct => ServerProcess.AnswersOkAsync(admin, "/readyz", ct), ReadyPollInterval, timeout.Token))
             {
-                if (_process.HasExited)
-                {
-                    throw Failure("exited before it was ready");
-                }
-
-                try
-                {
-                    using var response = await admin.GetAsync(new Uri("/readyz", UriKind.Relative), timeout.Token);
-                    if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // Not accepting yet; try again.
-                }
-
-                await Task.Delay(ReadyPollInterval, timeout.Token);
+                throw Failure("exited before it was ready");
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

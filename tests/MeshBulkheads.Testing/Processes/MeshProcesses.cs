@@ -75,7 +75,7 @@ public sealed class MeshProcesses : IAsyncDisposable
                 await process.DisposeAsync();
             }
 
-            TryDelete(dataDirectory);
+            TempDirectories.TryDelete(dataDirectory);
             throw;
         }
     }
@@ -97,7 +97,7 @@ public sealed class MeshProcesses : IAsyncDisposable
             await process.DisposeAsync();
         }
 
-        TryDelete(_dataDirectory);
+        TempDirectories.TryDelete(_dataDirectory);
     }
 
     private static Task<HostProcess> StartAsync(
@@ -133,16 +133,4 @@ public sealed class MeshProcesses : IAsyncDisposable
 
     private static IEnumerable<HostProcess> Started(params Task<HostProcess>[] tasks) =>
         tasks.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result);
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A process may still hold a file for a moment; the OS cleans temp folders.
-        }
-    }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MeshBulkheads.Testing.Processes;
@@ -28,13 +26,12 @@ public sealed class PrometheusFixture : IAsyncDisposable
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private const int StartAttempts = 3;
 
-    private readonly Process _process;
+    private readonly ServerProcess _process;
     private readonly string _directory;
-    private readonly OutputRingBuffer _output = new(capacity: 200);
     private readonly HttpClient _http;
     private int _disposed;
 
-    private PrometheusFixture(Process process, string directory, Uri address)
+    private PrometheusFixture(ServerProcess process, string directory, Uri address)
     {
         _process = process;
         _directory = directory;
@@ -46,7 +43,10 @@ public sealed class PrometheusFixture : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>The last lines Prometheus logged.</summary>
-    public string RecentOutput => _output.ToString();
+    public string RecentOutput => _process.RecentOutput;
+
+    /// <summary>Writes <see cref="RecentOutput"/> to the current test's output when the test did not pass.</summary>
+    public void ReportOutputIfTestFailed() => _process.ReportOutputIfTestFailed("prometheus");
 
     /// <summary>The Prometheus binary: <c>PROMETHEUS_BINARY</c>, <c>/usr/bin/prometheus</c> or PATH; null when absent.</summary>
     public static string? FindBinary() =>
@@ -83,7 +83,7 @@ public sealed class PrometheusFixture : IAsyncDisposable
         Exception? last = null;
         for (var attempt = 0; attempt < StartAttempts; attempt++)
         {
-            var server = Launch(binary, directory, config, FreePort());
+            var server = Launch(binary, directory, config, ServerProcess.FreeLoopbackPort());
             try
             {
                 await server.WaitUntilReadyAsync(cancellationToken);
@@ -101,7 +101,7 @@ public sealed class PrometheusFixture : IAsyncDisposable
             }
         }
 
-        TryDelete(directory);
+        TempDirectories.TryDelete(directory);
         throw new InvalidOperationException($"Prometheus did not start after {StartAttempts} attempts.", last);
     }
 
@@ -182,7 +182,7 @@ public sealed class PrometheusFixture : IAsyncDisposable
 
         _http.Dispose();
         await StopProcessAsync();
-        TryDelete(_directory);
+        TempDirectories.TryDelete(_directory);
     }
 
     internal static string ConfigYaml(IReadOnlyList<PrometheusTarget> targets, string? rulesFile)
@@ -216,36 +216,17 @@ public sealed class PrometheusFixture : IAsyncDisposable
     private static PrometheusFixture Launch(string binary, string directory, string config, int port)
     {
         var address = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
-        var start = new ProcessStartInfo(binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             "--config.file=" + config,
             "--storage.tsdb.path=" + Path.Combine(directory, "data"),
             string.Create(CultureInfo.InvariantCulture, $"--web.listen-address=127.0.0.1:{port}"),
             "--storage.tsdb.retention.time=1h",
             "--log.level=warn",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        ];
+        var process = new ServerProcess(Tool.StartInfo(binary, arguments, directory), outputLines: 200);
         var server = new PrometheusFixture(process, directory, address);
-        process.OutputDataReceived += (_, e) => server.OnOutput(e.Data);
-        process.ErrorDataReceived += (_, e) => server.OnOutput(e.Data);
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start {binary}.");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        process.Start();
         return server;
     }
 
@@ -255,27 +236,9 @@ public sealed class PrometheusFixture : IAsyncDisposable
         timeout.CancelAfter(StartTimeout);
         try
         {
-            while (true)
+            if (!await _process.WaitUntilReadyAsync(ct => ServerProcess.AnswersOkAsync(_http, "-/ready", ct), PollInterval, timeout.Token))
             {
-                if (_process.HasExited)
-                {
-                    throw new InvalidOperationException($"Prometheus exited ({_process.ExitCode}) before it was ready:{Environment.NewLine}{RecentOutput}");
-                }
-
-                try
-                {
-                    using var response = await _http.GetAsync(new Uri("-/ready", UriKind.Relative), timeout.Token);
-                    if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // Not listening yet.
-                }
-
-                await Task.Delay(PollInterval, timeout.Token);
+                throw new InvalidOperationException($"Prometheus exited ({_process.ExitCode}) before it was ready:{Environment.NewLine}{RecentOutput}");
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -286,35 +249,9 @@ public sealed class PrometheusFixture : IAsyncDisposable
 
     private async Task StopProcessAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                // Prometheus shuts down cleanly on SIGTERM, but a temp TSDB needs no clean shutdown.
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(StopTimeout);
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started.
-        }
-        catch (OperationCanceledException)
-        {
-            // Leave it to the OS; the test run must not hang on it.
-        }
-
+        // Prometheus shuts down cleanly on SIGTERM, but a temp TSDB needs no clean shutdown.
+        await _process.StopAsync(StopTimeout);
         _process.Dispose();
-    }
-
-    private void OnOutput(string? line)
-    {
-        if (line is not null)
-        {
-            _output.Add(line);
-        }
     }
 
     private static double ParseValue(JsonElement pair)
@@ -329,27 +266,4 @@ public sealed class PrometheusFixture : IAsyncDisposable
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory is harmless.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
-        }
-    }
 }

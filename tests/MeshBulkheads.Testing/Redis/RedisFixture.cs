@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Testing.Redis;
 
@@ -17,7 +17,7 @@ public sealed class RedisFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
-    private Process? _process;
+    private ServerProcess? _process;
     private string? _directory;
 
     /// <summary>Why the server could not start; null when it runs.</summary>
@@ -52,7 +52,7 @@ public sealed class RedisFixture : IAsyncLifetime
         var errors = new StringBuilder();
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            Port = FreePort();
+            Port = ServerProcess.FreeLoopbackPort();
             _process = Start(server, Port, _directory);
             if (await WaitUntilReadyAsync(_process, Port))
             {
@@ -73,110 +73,59 @@ public sealed class RedisFixture : IAsyncLifetime
             await StopAsync(_process);
         }
 
-        if (_directory is not null)
-        {
-            try
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: it is a temp directory.
-            }
-        }
+        TempDirectories.TryDelete(_directory);
     }
 
-    private static Process Start(string server, int port, string directory)
+    private static ServerProcess Start(string server, int port, string directory)
     {
-        var start = new ProcessStartInfo(server)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // No persistence (a test server never outlives the run), loopback only, logs to stdout.
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty,
             "--appendonly", "no", "--dir", directory, "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {server}.");
-        // Drain the pipes so the server never blocks on a full one.
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        ];
+        var process = new ServerProcess(Tool.StartInfo(server, arguments, directory), outputLines: 50);
+        process.Start();
         return process;
     }
 
     /// <summary>Polls with a raw <c>PING</c> until the server answers <c>+PONG</c> (no client library needed).</summary>
-    private static async Task<bool> WaitUntilReadyAsync(Process process, int port)
+    private static async Task<bool> WaitUntilReadyAsync(ServerProcess process, int port)
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
-        while (!timeout.IsCancellationRequested && !process.HasExited)
+        try
         {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
-                var stream = client.GetStream();
-                await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
-                var buffer = new byte[16];
-                var read = await stream.ReadAsync(buffer, timeout.Token);
-                if (Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-            catch (SocketException)
-            {
-                // Not listening yet.
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            await Task.Delay(50, CancellationToken.None);
+            return await process.WaitUntilReadyAsync(ct => AnswersPingAsync(port, ct), TimeSpan.FromMilliseconds(50), timeout.Token);
         }
-
-        return false;
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
-    private static async Task<string> StopAsync(Process process)
+    private static async Task<bool> AnswersPingAsync(int port, CancellationToken cancellationToken)
     {
         try
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await process.WaitForExitAsync(timeout.Token);
-            return string.Create(CultureInfo.InvariantCulture, $"exit code {process.ExitCode}");
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
         }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
+        catch (SocketException)
         {
-            return e.Message;
-        }
-        finally
-        {
-            process.Dispose();
+            // Not listening yet.
+            return false;
         }
     }
 
-    private static int FreePort()
+    private static async Task<string> StopAsync(ServerProcess process)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var how = await process.StopAsync(TimeSpan.FromSeconds(10));
+        process.Dispose();
+        return how;
     }
 }

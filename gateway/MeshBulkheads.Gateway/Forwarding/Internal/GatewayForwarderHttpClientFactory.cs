@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MeshBulkheads.Gateway.Forwarding.Internal;

@@ -1,18 +1,19 @@
 using System.Globalization;
 using MeshBulkheads.Gateway.Tenancy;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Gateway.Policy.Internal;
 
 /// <summary>Refuses an unusable policy; every message names the setting.</summary>
-internal sealed class GatewayPolicyOptionsValidator : IValidateOptions<GatewayPolicyOptions>
+/// <param name="configuration">
+/// The configuration the options were bound from, or null: it tells a tier that is absent from one whose value the
+/// binder dropped (a plain value where a section is expected), which would otherwise read as "missing".
+/// </param>
+internal sealed class GatewayPolicyOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<GatewayPolicyOptions>
 {
     private const string Section = GatewayPolicyOptions.SectionName;
     private const double MinRate = 0.01;
     private const double MaxRate = 1_000_000;
     private const int MaxBurst = 1_000_000;
-    private static readonly TimeSpan MinDeadline = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan MaxDeadline = TimeSpan.FromHours(1);
 
     public ValidateOptionsResult Validate(string? name, GatewayPolicyOptions options)
     {
@@ -26,7 +27,9 @@ internal sealed class GatewayPolicyOptionsValidator : IValidateOptions<GatewayPo
         {
             if (!options.Tiers.TryGetValue(tier, out var limit))
             {
-                failures.Add($"{Section}:Tiers:{tier} is missing: set TokensPerSecond and Burst for every tier.");
+                failures.Add(configuration?[$"{Section}:Tiers:{tier}"] is { } value
+                    ? $"{Section}:Tiers:{tier} is the value '{value}', not a section: set {Section}:Tiers:{tier}:TokensPerSecond and {Section}:Tiers:{tier}:Burst (environment: {Section}__Tiers__{tier}__TokensPerSecond)."
+                    : $"{Section}:Tiers:{tier} is missing: set TokensPerSecond and Burst for every tier.");
                 continue;
             }
 
@@ -57,17 +60,9 @@ internal sealed class GatewayPolicyOptionsValidator : IValidateOptions<GatewayPo
             }
         }
 
-        foreach (var (route, deadline) in options.Deadlines)
+        foreach (var route in options.Deadlines.Keys)
         {
-            var setting = $"{Section}:Deadlines:{route}";
-            if (deadline.Default < MinDeadline || deadline.Default > MaxDeadline || deadline.Max < MinDeadline || deadline.Max > MaxDeadline)
-            {
-                failures.Add($"{setting}: Default ({deadline.Default}) and Max ({deadline.Max}) must be between {MinDeadline} and {MaxDeadline}.");
-            }
-            else if (deadline.Default > deadline.Max)
-            {
-                failures.Add($"{setting}:Default ({deadline.Default}) must not exceed {setting}:Max ({deadline.Max}).");
-            }
+            failures.Add($"{Section}:Deadlines:{route} was removed: set Deadlines:Methods:<method prefix>:Default|Max (the services' keys, e.g. Deadlines:Methods:/meshbulkheads.payments.v1.PaymentsService/:Default), see docs/migration.md.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

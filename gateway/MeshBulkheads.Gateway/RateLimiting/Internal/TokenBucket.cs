@@ -1,50 +1,74 @@
-using System.Threading.RateLimiting;
 using MeshBulkheads.Gateway.Policy;
 
 namespace MeshBulkheads.Gateway.RateLimiting.Internal;
 
 /// <summary>
-/// A <see cref="TokenBucketRateLimiter"/> sized from a <see cref="TokenBucketLimit"/>, taking several
-/// tokens per call without queueing, and reporting exactly how long until a rejected call would pass.
+/// A token bucket refilled by elapsed <see cref="TimeProvider"/> time (no timer): on every call it adds
+/// <c>rate × time since the last call</c>, capped at the burst, then takes the call's cost or says
+/// exactly how long until the bucket holds it. A new bucket starts full.
 /// </summary>
-internal sealed class TokenBucket : IDisposable
+/// <remarks>
+/// <para>It replaces <c>TokenBucketRateLimiter</c> with automatic replenishment, which adds whole tokens
+/// per period on a timer and caps them at the burst at every tick: with a burst below the tokens of
+/// one period it delivered only <c>Burst / period</c> (100/s with burst 2 gave 40/s). Here the rate is
+/// continuous, so the bucket delivers <c>Burst + rate × t</c> whatever the burst.</para>
+/// <para>No timer also means nothing captures the <see cref="ExecutionContext"/> of the request that
+/// created the bucket (issue 8, item 5) and nothing needs disposing, so a bucket created while a reload
+/// replaces its generation leaks nothing.</para>
+/// </remarks>
+internal sealed class TokenBucket
 {
-    private readonly TokenBucketRateLimiter _limiter;
-    private readonly int _tokensPerPeriod;
-    private readonly TimeSpan _period;
+    // Tokens are doubles: a refill of rate × elapsed can leave 0.999999999 where exact arithmetic gives 1.
+    private const double Tolerance = 1e-9;
 
-    public TokenBucket(TokenBucketLimit limit)
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly double _rate;
+    private readonly double _burst;
+    private double _tokens;
+    private long _timestamp;
+
+    public TokenBucket(TokenBucketLimit limit, TimeProvider timeProvider)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit.TokensPerSecond);
         Limit = limit;
-        (_tokensPerPeriod, _period) = TokenBucketMath.Replenishment(limit.TokensPerSecond);
-        _limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limit.Burst,
-            TokensPerPeriod = _tokensPerPeriod,
-            ReplenishmentPeriod = _period,
-            AutoReplenishment = true,
-            // No queue: the gateway answers at once with a pushback instead of holding the call.
-            QueueLimit = 0,
-        });
+        _timeProvider = timeProvider;
+        _rate = limit.TokensPerSecond;
+        _burst = limit.Burst;
+        _tokens = _burst;
+        _timestamp = timeProvider.GetTimestamp();
     }
 
     public TokenBucketLimit Limit { get; }
 
-    /// <summary>Takes <paramref name="cost"/> tokens, or says how long until the bucket has them.</summary>
-    /// <exception cref="ObjectDisposedException">The bucket was replaced by a reload; ask the new one.</exception>
+    /// <summary>Takes <paramref name="cost"/> tokens, or says how long until the bucket has them (nothing is taken then).</summary>
     public RateLimitDecision TryAcquire(int cost)
     {
-        using var lease = _limiter.AttemptAcquire(cost);
-        if (lease.IsAcquired)
+        lock (_lock)
         {
-            return new RateLimitDecision(true, cost, TimeSpan.Zero, Limit);
-        }
+            var now = _timeProvider.GetTimestamp();
+            var elapsed = _timeProvider.GetElapsedTime(_timestamp, now);
+            // A timestamp never goes back with a monotonic provider; if one does, refill nothing rather than drain.
+            if (elapsed > TimeSpan.Zero)
+            {
+                _tokens = Math.Min(_burst, _tokens + (elapsed.Ticks * _rate / TimeSpan.TicksPerSecond));
+            }
 
-        var available = _limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
-        var retryAfter = TokenBucketMath.TimeUntilAvailable(cost, available, _tokensPerPeriod, _period);
-        // A timer tick between the attempt and the read can leave "enough" tokens: one period is the honest minimum.
-        return new RateLimitDecision(false, cost, retryAfter > TimeSpan.Zero ? retryAfter : _period, Limit);
+            _timestamp = now;
+            if (_tokens + Tolerance >= cost)
+            {
+                _tokens = Math.Max(0, _tokens - cost);
+                return new RateLimitDecision(true, cost, TimeSpan.Zero, Limit);
+            }
+
+            return new RateLimitDecision(false, cost, TimeUntil(cost - _tokens), Limit);
+        }
     }
 
-    public void Dispose() => _limiter.Dispose();
+    /// <summary>The time the bucket needs to gain <paramref name="missing"/> tokens, rounded up to a tick (never zero).</summary>
+    private TimeSpan TimeUntil(double missing)
+    {
+        var ticks = Math.Ceiling(missing * TimeSpan.TicksPerSecond / _rate);
+        return TimeSpan.FromTicks((long)Math.Clamp(ticks, 1, TimeSpan.MaxValue.Ticks / 2));
+    }
 }

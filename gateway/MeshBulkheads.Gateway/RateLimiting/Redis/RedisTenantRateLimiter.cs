@@ -1,7 +1,6 @@
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace MeshBulkheads.Gateway.RateLimiting.Redis;
@@ -12,10 +11,12 @@ namespace MeshBulkheads.Gateway.RateLimiting.Redis;
 /// and burst are sent with every call, so a reload reaches a busy tenant at once.
 /// </summary>
 /// <remarks>
-/// <para>When Redis cannot answer within <see cref="RedisRateLimitOptions.Timeout"/> (down, unreachable,
-/// slow, or an error reply) the call is decided by the in-process <see cref="TenantRateLimiter"/>
-/// instead (<em>fail open</em> to per-replica limits): tenants keep their tier, each replica enforcing
-/// it on its own, rather than every call failing because a cache is down. Each failure is counted in
+/// <para>When Redis cannot run the script (not connected, unreachable, or an error reply) the call is
+/// decided by the in-process <see cref="TenantRateLimiter"/> instead (<em>fail open</em> to per-replica
+/// limits). When the script was sent but no reply came within <see cref="RedisRateLimitOptions.Timeout"/>
+/// the outcome is unknown (it may have taken the cost): the call is admitted without charging the
+/// in-process bucket, so it is never charged twice. Either way tenants keep their tier (each replica enforcing
+/// it on its own) rather than every call failing because a cache is down. Each failure is counted in
 /// <c>meshbulkheads.gateway.rate_limit.store_errors</c>; the first one of an outage is logged at
 /// Warning, the recovery at Information. Commands fail fast while disconnected (no backlog), and the
 /// connection is retried in the background.</para>
@@ -106,27 +107,35 @@ public sealed class RedisTenantRateLimiter : ITenantRateLimiter, IDisposable
 
             return decision;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (TimeoutException e) when (!cancellationToken.IsCancellationRequested)
         {
-            var errorType = e switch
-            {
-                TimeoutException => "timeout",
-                RedisConnectionException => "connection",
-                _ => "server",
-            };
+            // The script was sent and no reply came in time: it may have run and taken the cost from the
+            // shared bucket. Charging the fallback bucket as well would charge the call twice, so admit it
+            // uncharged (counted: error.type = timeout).
+            RecordStoreError("timeout", e.Message);
+            return new RateLimitDecision(true, cost, TimeSpan.Zero, limit);
+        }
+        catch (RedisException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not connected (the script never ran) or an error reply (it took nothing): the fallback decides.
+            var errorType = e is RedisConnectionException ? "connection" : "server";
             return await FallBackAsync(tenant, routeId, errorType, e.Message, cancellationToken);
         }
     }
 
     private ValueTask<RateLimitDecision> FallBackAsync(GatewayTenant tenant, string routeId, string errorType, string error, CancellationToken cancellationToken)
     {
+        RecordStoreError(errorType, error);
+        return _fallback.TryAcquireAsync(tenant, routeId, cancellationToken);
+    }
+
+    private void RecordStoreError(string errorType, string error)
+    {
         _metrics.RateLimitStoreError(errorType);
         if (Interlocked.Exchange(ref _failing, 1) == 0)
         {
             GatewayLog.RateLimitStoreFailed(_logger, errorType, error);
         }
-
-        return _fallback.TryAcquireAsync(tenant, routeId, cancellationToken);
     }
 
     private async Task<RateLimitDecision> EvaluateAsync(GatewayTenant tenant, TokenBucketLimit limit, int cost, CancellationToken cancellationToken)

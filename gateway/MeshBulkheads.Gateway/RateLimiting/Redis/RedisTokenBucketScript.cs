@@ -13,6 +13,10 @@ namespace MeshBulkheads.Gateway.RateLimiting.Redis;
 /// up (nothing is taken, so a rejected call costs nothing). The rate and burst come from the calling
 /// replica's policy on every call: a live tier change applies at once (tokens above a smaller burst
 /// are dropped).</para>
+/// <para>The state is written on every call, rejected ones too, with <c>ts = now</c>: when the server's
+/// clock steps back, a stored <c>ts</c> in the future refills nothing for that step (no burst from a
+/// clock jump) and the next call refills from the new <c>now</c>. Writing it only on success left
+/// <c>ts</c> in the future, so a bucket that was empty stayed empty until the clock caught up.</para>
 /// <para>Numbers are written with <c>string.format</c>: Redis converts a bare Lua number with 14
 /// significant digits, too few for a microsecond timestamp.</para>
 /// </remarks>
@@ -37,12 +41,15 @@ internal static class RedisTokenBucketScript
         if tokens > burst then
           tokens = burst
         end
-        if tokens < cost then
-          return {0, math.ceil((cost - tokens) * 1000 / rate)}
+        local allowed = tokens >= cost
+        if allowed then
+          tokens = tokens - cost
         end
-        tokens = tokens - cost
         redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', string.format('%d', now))
         redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil(burst * 1000 / rate) + 1000))
+        if not allowed then
+          return {0, math.ceil((cost - tokens) * 1000 / rate)}
+        end
         return {1, 0}
         """;
 }

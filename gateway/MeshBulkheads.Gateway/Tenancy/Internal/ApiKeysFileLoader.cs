@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Gateway.Tenancy.Internal;
 
@@ -23,7 +22,7 @@ internal sealed class ApiKeysFileLoader : IPostConfigureOptions<GatewayTenancyOp
         try
         {
             var text = File.ReadAllText(options.ApiKeysFile);
-            keys = text.TrimStart().StartsWith('{') ? ParseJson(text) : ParseLines(text, options.ApiKeysFileErrors);
+            keys = text.TrimStart().StartsWith('{') ? ParseJson(text, options.ApiKeysFileErrors) : ParseLines(text, options.ApiKeysFileErrors);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -45,9 +44,23 @@ internal sealed class ApiKeysFileLoader : IPostConfigureOptions<GatewayTenancyOp
         }
     }
 
-    private static Dictionary<string, string> ParseJson(string text) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(text)?
-            .ToDictionary(p => p.Key.Trim(), p => p.Value.Trim(), StringComparer.Ordinal) ?? [];
+    private static Dictionary<string, string> ParseJson(string text, List<string> errors)
+    {
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (tenantId, key) in JsonSerializer.Deserialize<Dictionary<string, string?>>(text) ?? [])
+        {
+            if (key is null)
+            {
+                // {"acme": null}: name the entry, never guess a key (and never crash the start on it).
+                errors.Add($"{Setting}: the entry of tenant '{tenantId.Trim()}' has no key (null); give it a string value or remove it.");
+                continue;
+            }
+
+            keys[tenantId.Trim()] = key.Trim();
+        }
+
+        return keys;
+    }
 
     private static Dictionary<string, string> ParseLines(string text, List<string> errors)
     {

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using MeshBulkheads.ServiceDefaults.Tenancy;
 
 namespace MeshBulkheads.Gateway.Tenancy.Internal;
 
@@ -27,6 +27,11 @@ internal sealed class GatewayTenancyOptionsValidator : IValidateOptions<GatewayT
             if (string.IsNullOrWhiteSpace(tenant.Id))
             {
                 failures.Add($"{prefix}:Id is empty.");
+            }
+            else if (!TenantMetadata.IsValidId(tenant.Id))
+            {
+                // The services' own rule: a tenant they would refuse in x-tenant-id must not start here.
+                failures.Add($"{prefix}:Id '{tenant.Id}' is not a valid tenant id: it must be {TenantMetadata.IdRule} (the rule every service applies to x-tenant-id).");
             }
             else if (!ids.TryAdd(tenant.Id, i))
             {

@@ -36,7 +36,7 @@ internal sealed class BulkheadOptionsValidation(BulkheadRegistry registry) : IVa
     public static string? Check(string name, BulkheadOptions options)
     {
         var failures = new List<string>();
-        var prefix = $"{BulkheadConstants.ConfigurationSection}:{name}:";
+        var prefix = $"{BulkheadConstants.SectionName}:{name}:";
         var generated = s_generated.Validate(name, options);
         if (generated.Failed)
         {

@@ -8,6 +8,7 @@ internal sealed class BulkheadRegistry
     private readonly List<string> _names = [];
     private readonly Dictionary<string, DeadlineOptions> _deadlineDefaults = new(StringComparer.Ordinal);
     private volatile bool _startupValidated;
+    private volatile bool _deadlinesStartupValidated;
 
     public IReadOnlyList<string> Names => _names;
 
@@ -16,6 +17,13 @@ internal sealed class BulkheadRegistry
     {
         get => _startupValidated;
         set => _startupValidated = value;
+    }
+
+    /// <summary>Set once the deadline policy monitor has taken its first, validated snapshot.</summary>
+    public bool DeadlinesStartupValidated
+    {
+        get => _deadlinesStartupValidated;
+        set => _deadlinesStartupValidated = value;
     }
 
     public bool Contains(string name) => _names.Contains(name, StringComparer.OrdinalIgnoreCase);

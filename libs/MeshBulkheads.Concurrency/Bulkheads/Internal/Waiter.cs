@@ -3,7 +3,7 @@ namespace MeshBulkheads.Concurrency.Bulkheads.Internal;
 /// <summary>A request waiting for a permit; completed exactly once, always under the bulkhead's lock.</summary>
 internal sealed class Waiter : TaskCompletionSource<BulkheadLease>
 {
-    public Waiter(Bulkhead owner, long enqueuedAt, long deadlineAt, string? tenant, BulkheadCriticality criticality)
+    public Waiter(Bulkhead owner, long enqueuedAt, long deadlineAt, string? tenant, BulkheadCriticality criticality, bool longLived)
         : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         Owner = owner;
@@ -11,6 +11,7 @@ internal sealed class Waiter : TaskCompletionSource<BulkheadLease>
         DeadlineAt = deadlineAt;
         Tenant = tenant;
         Criticality = criticality;
+        LongLived = longLived;
         Node = new LinkedListNode<Waiter>(this);
     }
 
@@ -24,6 +25,9 @@ internal sealed class Waiter : TaskCompletionSource<BulkheadLease>
     public string? Tenant { get; }
 
     public BulkheadCriticality Criticality { get; }
+
+    /// <summary>The caller asked with <see cref="BulkheadRequest.LongLived"/>.</summary>
+    public bool LongLived { get; }
 
     public LinkedListNode<Waiter> Node { get; }
 

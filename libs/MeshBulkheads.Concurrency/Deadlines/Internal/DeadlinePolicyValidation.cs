@@ -16,6 +16,12 @@ internal sealed partial class DeadlinePolicyOptionsValidator : IValidateOptions<
 /// the bulkhead's <c>MaxQueueTime</c> &lt; the method's default deadline ≤ its maximum.
 /// A request that may wait longer than its whole default deadline would time out in the queue instead of being shed.
 /// </summary>
+/// <remarks>
+/// Fails only until the first snapshot was taken (<c>ValidateOnStart</c>, then <see cref="DeadlinePolicyMonitor"/>):
+/// <see cref="IOptionsMonitor{TOptions}"/> would rethrow a failure from its change callback to whoever triggered the
+/// reload. Afterwards <see cref="DeadlinePolicyMonitor"/> validates each reload with <see cref="Check"/>, keeps the last
+/// good policy, and logs and counts the failure.
+/// </remarks>
 internal sealed class DeadlinePolicyValidation(
     BulkheadRegistry registry,
     IOptionsMonitor<BulkheadOptions> bulkheadOptions,
@@ -25,24 +31,31 @@ internal sealed class DeadlinePolicyValidation(
 
     public ValidateOptionsResult Validate(string? name, DeadlinePolicyOptions options)
     {
+        var result = Check(name, options);
+        return result.Failed && registry.DeadlinesStartupValidated ? ValidateOptionsResult.Skip : result;
+    }
+
+    /// <summary>Every check, whether or not start-up has passed.</summary>
+    public ValidateOptionsResult Check(string? name, DeadlinePolicyOptions options)
+    {
         var failures = new List<string>();
         var generated = s_generated.Validate(name, options);
         if (generated.Failed)
         {
-            failures.AddRange(generated.Failures.Select(f => $"{DeadlinePolicyOptions.ConfigurationSection}:{f}"));
+            failures.AddRange(generated.Failures.Select(f => $"{DeadlinePolicyOptions.SectionName}:{f}"));
         }
 
-        CheckPolicy($"{DeadlinePolicyOptions.ConfigurationSection}:AllMethods", options.AllMethods, failures);
+        CheckPolicy($"{DeadlinePolicyOptions.SectionName}:AllMethods", options.AllMethods, failures);
         foreach (var (prefix, policy) in options.Methods)
         {
-            CheckPolicy($"{DeadlinePolicyOptions.ConfigurationSection}:Methods:{prefix}", policy, failures);
+            CheckPolicy($"{DeadlinePolicyOptions.SectionName}:Methods:{prefix}", policy, failures);
         }
 
         var routes = routing.Value;
         foreach (var (prefix, bulkheadName) in routes.RoutedOrDeclared())
         {
             var routeKey = routes.Routes.ContainsKey(prefix)
-                ? $"{BulkheadConstants.ConfigurationSection}:{BulkheadRoutingOptions.RoutesKey}:{prefix}"
+                ? $"{BulkheadConstants.SectionName}:{BulkheadRoutingOptions.RoutesKey}:{prefix}"
                 : $"{prefix} (declared with DeclareMethods)";
             if (!registry.Contains(bulkheadName))
             {
@@ -62,7 +75,7 @@ internal sealed class DeadlinePolicyValidation(
             {
                 if (maxQueueTime >= policy.Default)
                 {
-                    failures.Add($"{BulkheadConstants.ConfigurationSection}:{bulkheadName}:MaxQueueTime ({maxQueueTime}) must be below {key}:Default ({policy.Default}) for route {routeKey}.");
+                    failures.Add($"{BulkheadConstants.SectionName}:{bulkheadName}:MaxQueueTime ({maxQueueTime}) must be below {key}:Default ({policy.Default}) for route {routeKey}.");
                 }
             }
         }

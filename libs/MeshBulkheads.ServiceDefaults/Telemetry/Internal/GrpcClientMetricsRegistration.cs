@@ -1,5 +1,4 @@
 using Grpc.Net.ClientFactory;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MeshBulkheads.ServiceDefaults.Telemetry.Internal;

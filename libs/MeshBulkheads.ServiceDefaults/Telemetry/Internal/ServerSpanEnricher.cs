@@ -4,7 +4,6 @@ using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 
@@ -54,7 +53,15 @@ internal static class ServerSpanEnricher
             : FirstOrNull(requestHeaders[MeshMetadata.TenantId]);
         SetIfPresent(activity, MeshActivity.TenantTag, tenant);
         SetIfPresent(activity, MeshActivity.CriticalityTag, FirstOrNull(requestHeaders[MeshMetadata.Criticality]));
-        SetIfPresent(activity, MeshActivity.RouteTag, Route(context.GetEndpoint()));
+        var endpoint = context.GetEndpoint();
+        SetIfPresent(activity, MeshActivity.RouteTag, Route(endpoint));
+        // rpc.service/rpc.method from the method routing resolved, never from the path as spelled.
+        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc)
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", grpc.Method.ServiceName);
+            activity.SetTag("rpc.method", grpc.Method.Name);
+        }
 
         // A Trailers-Only response (a rejection before any message) carries the status in the
         // headers; a normal gRPC response in the trailers. The gateway relays the backend's.

@@ -1,0 +1,18 @@
+using MeshBulkheads.Gateway.Tenancy;
+using MeshBulkheads.Gateway.Tenancy.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the gateway's tenancy (<c>Tenancy/</c>): who a caller is, from its API key.</summary>
+public static class GatewayTenancyBuilderExtensions
+{
+    /// <summary><c>Gateway:Tenants</c> and <c>Gateway:ApiKeysFile</c> as <see cref="GatewayTenancyOptions"/>, validated at start, and the authenticator.</summary>
+    public static IReverseProxyBuilder AddGatewayTenancy(this IReverseProxyBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<GatewayTenancyOptions, GatewayTenancyOptionsValidator>(GatewayTenancyOptions.SectionName);
+        services.AddSingleton<IPostConfigureOptions<GatewayTenancyOptions>, ApiKeysFileLoader>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        return builder;
+    }
+}

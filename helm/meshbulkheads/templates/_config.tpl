@@ -1,0 +1,49 @@
+{{/*
+The appsettings.json of one component (dict: root, component): the typed `config` values merged
+over what the chart derives (ports, deadlines, destinations, stores, telemetry). Secrets never
+appear here: they come from Secrets as files or environment variables.
+*/}}
+{{- define "meshbulkheads.componentConfig" -}}
+{{- $root := .root }}
+{{- $name := .component }}
+{{- $c := include "meshbulkheads.component" . | fromJson }}
+{{- $fullname := include "meshbulkheads.fullname" $root }}
+{{- $methods := dict }}
+{{- range $c.deadlines }}
+{{- $_ := set $methods .prefix (dict "Default" .default "Max" .max) }}
+{{- end }}
+{{- $cfg := dict
+  "Logging" (dict "LogLevel" (dict "Default" $c.logLevel "Microsoft.AspNetCore" "Warning"))
+  "Mesh" (dict "GrpcPort" $c.ports.grpc "AdminPort" $c.ports.admin "BindAddress" "0.0.0.0" "ShutdownDelay" "00:00:00")
+  "Deadlines" (dict "AllMethods" (dict "Default" $root.Values.deadlinesAllMethods.default "Max" $root.Values.deadlinesAllMethods.max) "Methods" $methods)
+}}
+{{- if eq $name "gateway" }}
+{{- $tenants := list }}
+{{- range $root.Values.tenants }}
+{{- $tenants = append $tenants (dict "Id" .id "Tier" .tier) }}
+{{- end }}
+{{- $clusters := dict }}
+{{- range $backend := list "payments" "reporting" "render" }}
+{{- $b := index $root.Values.components $backend }}
+{{- $_ := set $clusters $backend (dict "Destinations" (dict "d1" (dict "Address" (printf "http://%s-%s.%s.svc.cluster.local:%v" $fullname $backend $root.Release.Namespace $b.ports.grpc)))) }}
+{{- end }}
+{{- $store := ternary "Redis" "InProcess" (eq (include "meshbulkheads.gatewayUsesRedis" $root) "true") }}
+{{- $gateway := dict
+  "Tenants" $tenants
+  "ApiKeysFile" "/etc/meshbulkheads/secrets/api-keys.json"
+  "Destinations" (dict "Dns" (dict "Enabled" true))
+  "RateLimiting" (dict "Store" $store)
+}}
+{{- $_ := set $cfg "Gateway" $gateway }}
+{{- $_ := set $cfg "ReverseProxy" (dict "Clusters" $clusters) }}
+{{- else if eq $name "payments" }}
+{{- $ids := list }}
+{{- range $root.Values.tenants }}{{ $ids = append $ids .id }}{{ end }}
+{{- $_ := set $cfg "Payments" (dict "Seed" $root.Values.demo.enabled "SeedTenants" (join "," $ids) "DataDirectory" "/data") }}
+{{- else if eq $name "reporting" }}
+{{- /* dns:/// + round_robin over the headless Service's pod addresses, re-resolved every 5 s (docs/autoscaling.md): an http:// address would pin reporting to one payments pod. */}}
+{{- $_ := set $cfg "Reporting" (dict "PaymentsAddress" (printf "dns:///%s-payments.%s.svc.cluster.local:%v" $fullname $root.Release.Namespace $root.Values.components.payments.ports.grpc) "PaymentsDnsRefreshInterval" "00:00:05") }}
+{{- end }}
+{{- $merged := mergeOverwrite $cfg (deepCopy $c.config) }}
+{{- toPrettyJson $merged }}
+{{- end }}

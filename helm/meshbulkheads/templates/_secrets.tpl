@@ -1,0 +1,51 @@
+{{/*
+Every generated secret value, computed once per render and memoised on the root context, so the
+Secrets and the pods' checksum/secret annotations agree. A value already in the cluster is kept
+(`lookup`), so upgrades keep the keys; under `helm template` there is no cluster and every render
+generates new ones.
+Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "..."}.
+*/}}
+{{- define "meshbulkheads.secretData" -}}
+{{- if not (hasKey . "_meshSecretData") }}
+{{- $fullname := include "meshbulkheads.fullname" . }}
+{{- $data := dict }}
+{{- if not .Values.apiKeys.existingSecret }}
+{{- $kept := dict }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-api-keys" $fullname) }}
+{{- if and $existing $existing.data (hasKey $existing.data "api-keys.json") }}
+{{- $kept = index $existing.data "api-keys.json" | b64dec | fromJson }}
+{{- end }}
+{{- $keys := dict }}
+{{- range .Values.tenants }}
+{{- $_ := set $keys .id (default (randAlphaNum 32) (get $kept .id)) }}
+{{- end }}
+{{- $_ := set $data "apiKeys" $keys }}
+{{- end }}
+{{- if and .Values.redis.enabled (not .Values.redis.existingSecret) }}
+{{- $_ := set $data "redisPassword" (include "meshbulkheads.keptRandom" (dict "root" . "secret" (printf "%s-redis" $fullname) "key" "redis-password")) }}
+{{- end }}
+{{- if and .Values.postgresql.enabled (not .Values.postgresql.existingSecret) }}
+{{- $_ := set $data "postgresPassword" (include "meshbulkheads.keptRandom" (dict "root" . "secret" (printf "%s-postgresql" $fullname) "key" "postgres-password")) }}
+{{- end }}
+{{- $_ := set . "_meshSecretData" $data }}
+{{- end }}
+{{- toJson (get . "_meshSecretData") }}
+{{- end }}
+
+{{/* checksum/secret of a component: a hash of the generated values it reads (names when external). */}}
+{{- define "meshbulkheads.secretChecksum" -}}
+{{- $root := .root }}
+{{- $data := include "meshbulkheads.secretData" $root | fromJson }}
+{{- $parts := list .component }}
+{{- if eq .component "gateway" }}
+{{- $parts = append $parts (toJson (get $data "apiKeys")) }}
+{{- $parts = append $parts $root.Values.apiKeys.existingSecret }}
+{{- $parts = append $parts (get $data "redisPassword") }}
+{{- $parts = append $parts $root.Values.redis.existingSecret }}
+{{- else if eq .component "payments" }}
+{{- $parts = append $parts (get $data "postgresPassword") }}
+{{- $parts = append $parts $root.Values.postgresql.existingSecret }}
+{{- $parts = append $parts $root.Values.externalPostgresql.existingSecret }}
+{{- end }}
+{{- join "/" $parts | sha256sum }}
+{{- end }}

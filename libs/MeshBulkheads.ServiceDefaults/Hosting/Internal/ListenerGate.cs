@@ -1,0 +1,49 @@
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
+using MeshBulkheads.Concurrency.Rejections;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace MeshBulkheads.ServiceDefaults.Hosting.Internal;
+
+/// <summary>
+/// Runs after routing, before any endpoint (and so before any gRPC interceptor): the admin listener
+/// serves only admin endpoints, the gRPC listener no admin endpoint but <c>/readyz</c>, and a gRPC
+/// endpoint answers only its exact method path.
+/// </summary>
+internal static class ListenerGate
+{
+    public static Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var endpoint = context.GetEndpoint();
+        var admin = endpoint?.Metadata.GetMetadata<AdminEndpointMetadata>();
+        var onAdminListener = AdminConnection.IsAdmin(context);
+        if (onAdminListener ? admin is null : admin is { ServedOnGrpcListener: false })
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        // Routing matches literal segments case-insensitively, so /PKG.SERVICE/METHOD reaches the
+        // endpoint of /pkg.Service/Method. gRPC method names are case-sensitive (grpc-go and
+        // grpc-java answer UNIMPLEMENTED): anything but the exact path is refused here, before a
+        // bulkhead, deadline or metric sees a caller-chosen spelling.
+        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc && !IsExactPath(context, grpc.Method.FullName))
+        {
+            var path = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value;
+            return GrpcTrailersOnlyResponse.WriteAsync(
+                context,
+                StatusCode.Unimplemented,
+                $"Method {EchoedValue.Quote(path)} is not implemented. gRPC method names are case-sensitive: did you mean '{grpc.Method.FullName}'?",
+                StatusCodes.Status404NotFound);
+        }
+
+        return next(context);
+    }
+
+    /// <summary>The request target as sent (HTTP/2 <c>:path</c>, not decoded), compared ordinally.</summary>
+    private static bool IsExactPath(HttpContext context, string fullName)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return string.Equals(string.IsNullOrEmpty(raw) ? context.Request.Path.Value : raw, fullName, StringComparison.Ordinal);
+    }
+}

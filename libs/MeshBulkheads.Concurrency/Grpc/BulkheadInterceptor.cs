@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Concurrency.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Concurrency.Grpc;
@@ -27,10 +29,34 @@ namespace MeshBulkheads.Concurrency.Grpc;
 /// streaming call (client, server or duplex) holds one permit for the stream's life, asked for with
 /// <see cref="BulkheadRequest.LongLived"/>, so however long its peer keeps it open it never inflates the service-time
 /// estimate behind the pushback.
+/// As the last step before the handler it records every handler start on
+/// <c>meshbulkheads.rpc.server.handler_starts</c>, tagged <c>meshbulkheads.deadline.state</c> = <c>met</c> or
+/// <c>passed</c> by the clock at that instant (and <c>meshbulkheads.bulkhead</c> when a bulkhead gates the method): the server's own check of "no work starts for a caller that has given
+/// up" (every gate before it should make <c>passed</c> stay 0; <c>make bench ONLY=deadlines</c> reports it).
 /// </remarks>
-public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<BulkheadRoutingOptions> routing, IOptions<CriticalityOptions> criticality) : Interceptor
+/// <param name="provider">The bulkheads.</param>
+/// <param name="routing">Which bulkhead gates which method (<c>Bulkheads:Routes</c>).</param>
+/// <param name="criticality">The criticality of a call without the header (<c>Criticality:*</c>).</param>
+/// <param name="timeProvider">The clock the handler-start check reads (the one the bulkheads and deadlines use).</param>
+/// <param name="meterFactory">Creates the handler-start counter (meter <c>MeshBulkheads.Concurrency</c>).</param>
+public sealed class BulkheadInterceptor(
+    IBulkheadProvider provider,
+    IOptions<BulkheadRoutingOptions> routing,
+    IOptions<CriticalityOptions> criticality,
+    TimeProvider timeProvider,
+    IMeterFactory meterFactory) : Interceptor
 {
+    /// <summary>The value of <see cref="MeshTelemetryTags.DeadlineState"/> for a handler that started before its deadline.</summary>
+    public const string DeadlineMet = "met";
+
+    /// <summary>The value of <see cref="MeshTelemetryTags.DeadlineState"/> for a handler that started at or after its deadline.</summary>
+    public const string DeadlinePassed = "passed";
+
     private readonly ConcurrentDictionary<string, Bulkhead?> _byMethod = new(StringComparer.Ordinal);
+
+    private readonly Counter<long> _handlerStarts = meterFactory.Create(BulkheadConstants.MeterName).CreateRequestCounter(
+        "meshbulkheads.rpc.server.handler_starts",
+        "Handlers started, by whether the caller's effective deadline had passed at that instant (passed must stay 0).");
 
     /// <summary>How many methods have a cached route (at most the number of methods the service defines).</summary>
     internal int CachedMethodCount => _byMethod.Count;
@@ -118,9 +144,15 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
     {
         // Keyed by the resolved method (one entry per method the service defines), never by the raw path.
         var method = GrpcMethodNames.Resolve(context);
-        var bulkhead = method is null || UngatedMethods.IsUngated(method) ? null : _byMethod.GetOrAdd(method, Resolve);
+        if (method is null || UngatedMethods.IsUngated(method))
+        {
+            return await next().ConfigureAwait(false);
+        }
+
+        var bulkhead = _byMethod.GetOrAdd(method, Resolve);
         if (bulkhead is null)
         {
+            RecordHandlerStart(context, bulkhead: null);
             return await next().ConfigureAwait(false);
         }
 
@@ -139,6 +171,7 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
         T result;
         try
         {
+            RecordHandlerStart(context, bulkhead.Name);
             result = await next().ConfigureAwait(false);
         }
         catch
@@ -150,6 +183,22 @@ public sealed class BulkheadInterceptor(IBulkheadProvider provider, IOptions<Bul
 
         lease.Dispose();
         return result;
+    }
+
+    // Tagged by the gating bulkhead's name (bounded by configuration; none for a method no bulkhead gates).
+    private void RecordHandlerStart(ServerCallContext context, string? bulkhead)
+    {
+        if (_handlerStarts.Enabled)
+        {
+            var state = DeadlineGuard.HasPassed(DeadlineGuard.Of(context), timeProvider) ? DeadlinePassed : DeadlineMet;
+            var tags = new TagList { { MeshTelemetryTags.DeadlineState, state } };
+            if (bulkhead is not null)
+            {
+                tags.Add(MeshTelemetryTags.Bulkhead, bulkhead);
+            }
+
+            _handlerStarts.Add(1, tags);
+        }
     }
 
     private Bulkhead? Resolve(string method) =>

@@ -30,6 +30,9 @@ public static class MeshTelemetryTags
     /// <summary>Why a call was shed: the metric spelling (snake_case) of the <c>x-mesh-reject-reason</c>.</summary>
     public const string Reason = "meshbulkheads.reject_reason";
 
+    /// <summary>Whether the caller's effective deadline had passed when its handler started: <c>met</c> or <c>passed</c>.</summary>
+    public const string DeadlineState = "meshbulkheads.deadline.state";
+
     /// <summary>The call's criticality (<c>x-mesh-criticality</c>).</summary>
     public const string Criticality = "meshbulkheads.criticality";
 

@@ -123,6 +123,36 @@ public sealed partial class Bulkhead : RateLimiter
     /// <summary>Gets the number of permits held.</summary>
     public int ActiveCount => Volatile.Read(ref _active);
 
+    /// <summary>
+    /// Gets the most requests the queue holds: <see cref="BulkheadOptions.QueueLimit"/>, or <see cref="int.MaxValue"/>
+    /// while the <see cref="BulkheadPitfallOptions.UnboundedQueue"/> pitfall is on (no bound at all).
+    /// </summary>
+    public int QueueLimit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _options.Pitfalls.UnboundedQueue ? int.MaxValue : _options.QueueLimit;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets how many tenants hold a permit or a queue slot: the size of the per-tenant share table, which holds an
+    /// entry only while its tenant holds something, so it never exceeds <see cref="ActiveCount"/> + <see cref="QueuedCount"/>.
+    /// </summary>
+    public int TenantCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _tenants.Count;
+            }
+        }
+    }
+
     /// <summary>Gets the number of waiting requests.</summary>
     public int QueuedCount
     {

@@ -63,4 +63,71 @@ public sealed class BulkheadMetricsTests
         Assert.Equal(1, limit.Value);
         Assert.Equal("render", limit.Tags[BulkheadConstants.BulkheadTag]);
     }
+
+    [Fact]
+    public async Task BoundGauges_TwoTenantsHoldAndQueue_QueueLimitAndTenantTableSizeExportedAndTheTableEmptiesOnRelease()
+    {
+        // Arrange: one permit and a queue of two; tenant a holds the permit, b and a wait.
+        var time = new FakeTimeProvider();
+        await using var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(time)
+            .AddBulkheads()
+            .AddBulkhead("reports", o =>
+            {
+                o.PermitLimit = 1;
+                o.QueueLimit = 2;
+                o.MaxQueueTime = TimeSpan.FromSeconds(5);
+            })
+            .Services.BuildServiceProvider();
+        var bulkhead = services.GetRequiredService<IBulkheadProvider>().Get("reports");
+        var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var queueLimit = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.queue_limit");
+        using var tenants = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.tenants");
+        int Observed(MetricCollector<int> gauge)
+        {
+            gauge.RecordObservableInstruments();
+            var last = gauge.LastMeasurement!;
+            Assert.Equal("reports", last.Tags[BulkheadConstants.BulkheadTag]);
+            return last.Value;
+        }
+
+        // Act
+        var idle = Observed(tenants);
+        var held = await bulkhead.AcquireAsync(new BulkheadRequest(null, "a", BulkheadCriticality.Critical));
+        var waitingB = bulkhead.AcquireAsync(new BulkheadRequest(null, "b", BulkheadCriticality.Critical)).AsTask();
+        var waitingA = bulkhead.AcquireAsync(new BulkheadRequest(null, "a", BulkheadCriticality.Critical)).AsTask();
+        var busy = Observed(tenants);
+        held.Dispose();
+        (await waitingB.DefaultTimeout()).Dispose();
+        (await waitingA.DefaultTimeout()).Dispose();
+
+        // Assert
+        Assert.Equal(2, Observed(queueLimit));
+        Assert.Equal(0, idle);
+        Assert.Equal(2, busy);
+        Assert.Equal(0, Observed(tenants));
+    }
+
+    [Fact]
+    public async Task QueueLimit_UnboundedQueuePitfall_ExportedAsNoBound()
+    {
+        // Arrange
+        await using var services = new ServiceCollection()
+            .AddBulkheads()
+            .AddBulkhead("reports", o =>
+            {
+                o.QueueLimit = 2;
+                o.Pitfalls.UnboundedQueue = true;
+            })
+            .Services.BuildServiceProvider();
+        var bulkhead = services.GetRequiredService<IBulkheadProvider>().Get("reports");
+        using var queueLimit = new MetricCollector<int>(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), BulkheadConstants.MeterName, "meshbulkheads.bulkhead.queue_limit");
+
+        // Act
+        queueLimit.RecordObservableInstruments();
+
+        // Assert
+        Assert.Equal(int.MaxValue, bulkhead.QueueLimit);
+        Assert.Equal(int.MaxValue, queueLimit.LastMeasurement!.Value);
+    }
 }

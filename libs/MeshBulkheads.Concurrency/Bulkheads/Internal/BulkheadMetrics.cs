@@ -23,7 +23,13 @@ internal sealed class BulkheadMetrics
             "meshbulkheads.bulkhead.config.reloads", "{reload}", "Options reloads applied.");
         ReloadFailures = meter.CreateCounter<long>(
             "meshbulkheads.bulkhead.config.reload_failures", "{reload}", "Options reloads rejected by validation (the last good options stay).");
-        meter.CreateRequestGauge("meshbulkheads.bulkhead.permit_limit", ObservePermitLimits, "The current permit limit (moves when the adaptive limit is on).");
+        meter.CreateRequestGauge("meshbulkheads.bulkhead.permit_limit", () => Observe(b => b.PermitLimit), "The current permit limit (moves when the adaptive limit is on).");
+        meter.CreateRequestGauge("meshbulkheads.bulkhead.queue_limit", () => Observe(b => b.QueueLimit), "The most requests the queue holds (2147483647 while the unbounded-queue pitfall is on).");
+        meter.CreateObservableGauge(
+            "meshbulkheads.bulkhead.tenants",
+            () => Observe(b => b.TenantCount),
+            "{tenant}",
+            "Tenants holding a permit or a queue slot: the per-tenant share table's size (at most permits in use plus queued).");
         meter.CreateObservableGauge(
             "meshbulkheads.bulkhead.queue.oldest_age",
             ObserveOldestAges,
@@ -56,11 +62,11 @@ internal sealed class BulkheadMetrics
         }
     }
 
-    private IEnumerable<Measurement<int>> ObservePermitLimits()
+    private IEnumerable<Measurement<int>> Observe(Func<Bulkhead, int> read)
     {
         foreach (var bulkhead in _bulkheads.Values)
         {
-            yield return new Measurement<int>(bulkhead.PermitLimit, new KeyValuePair<string, object?>(MeshTelemetryTags.Bulkhead, bulkhead.Name));
+            yield return new Measurement<int>(read(bulkhead), new KeyValuePair<string, object?>(MeshTelemetryTags.Bulkhead, bulkhead.Name));
         }
     }
 

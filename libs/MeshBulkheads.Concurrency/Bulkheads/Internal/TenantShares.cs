@@ -14,6 +14,9 @@ internal sealed class TenantShares
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private int _bound = int.MaxValue;
 
+    /// <summary>Gets how many tenants hold at least one permit or queue slot (entries are removed at zero).</summary>
+    public int Count => _counts.Count;
+
     /// <summary>Whether <paramref name="tenant"/> already holds its whole share.</summary>
     public bool IsAtShare(string tenant) => _counts.GetValueOrDefault(tenant) >= _bound;
 

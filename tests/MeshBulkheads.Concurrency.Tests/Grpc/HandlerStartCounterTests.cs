@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Grpc.Core.Interceptors;
-using Grpc.Net.Client;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
 using MeshBulkheads.Concurrency.Telemetry;
@@ -68,10 +67,11 @@ public sealed class HandlerStartCounterTests
     }
 
     [Fact]
-    public async Task Render_NoBulkheadGatesTheMethodAndTheDeadlinePassesBeforeTheHandler_CountedAsStartedAfterItsDeadline()
+    public async Task Render_NoBulkheadGatesTheMethodAndTheDeadlinePassesBeforeTheHandler_DeadlineExceededAndNeverStarted()
     {
-        // Arrange: no bulkhead gates render, and a step between the deadline interceptor and the handler takes 6 s
-        // of the server's clock, past the call's 5 s deadline; nothing refuses the call, so the counter must say so.
+        // Arrange: no bulkhead gates render (like a method that acquires its permits itself), and a step between the
+        // deadline interceptor and the handler takes 6 s of the server's clock, past the call's 5 s deadline.
+        // Before the fix the handler started and the counter said `passed` (the deadline bench saw 1 of 131 reports).
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var probe = new GatedRenderService.Probe();
         await using var host = await H2cHost.StartAsync(
@@ -90,17 +90,17 @@ public sealed class HandlerStartCounterTests
             },
             app => app.MapGrpcService<GatedRenderService>());
         using var starts = Collect(host.Services);
-        using var channel = GrpcChannel.ForAddress(host.Address);
-        var client = new RenderService.RenderServiceClient(channel);
+        using var http = new HttpClient();
 
         // Act
-        await CallStatus.OfAsync(client.RenderAsync(new RenderRequest { Width = 2 }, deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync).DefaultTimeout();
+        var result = await RawGrpcCall.SendAsync(http, host.Address, "/meshbulkheads.render.v1.RenderService/Render", new RenderRequest { Width = 2 }, new Dictionary<string, string> { ["grpc-timeout"] = "5S" }).DefaultTimeout();
 
-        // Assert
-        var start = Assert.Single(starts.GetMeasurementSnapshot());
-        Assert.Equal(BulkheadInterceptor.DeadlinePassed, start.Tags[MeshTelemetryTags.DeadlineState]);
-        Assert.False(start.Tags.ContainsKey(MeshTelemetryTags.Bulkhead));
-        Assert.Equal(1, probe.Started);
+        // Assert: the server's own answer, not the client's timer (which runs on real time, 5 s away).
+        Assert.Equal("4", result.GrpcStatus);
+        Assert.Equal("deadline-exceeded", result.RejectReason);
+        Assert.Contains("before the handler started", result.Message, StringComparison.Ordinal);
+        Assert.Equal(0, probe.Started);
+        Assert.Empty(starts.GetMeasurementSnapshot());
     }
 
     private static MetricCollector<long> Collect(IServiceProvider services) =>

@@ -4,15 +4,18 @@ namespace MeshBulkheads.Concurrency.Tests.Bulkheads;
 public sealed class BulkheadMetricsTests
 {
     private static ServiceProvider CreateServices(FakeTimeProvider time) =>
+        CreateServices(time, "render", o =>
+        {
+            o.PermitLimit = 1;
+            o.QueueLimit = 1;
+            o.MaxQueueTime = TimeSpan.FromMilliseconds(500);
+        });
+
+    private static ServiceProvider CreateServices(FakeTimeProvider time, string name, Action<BulkheadOptions> configure) =>
         new ServiceCollection()
             .AddSingleton<TimeProvider>(time)
             .AddBulkheads()
-            .AddBulkhead("render", o =>
-            {
-                o.PermitLimit = 1;
-                o.QueueLimit = 1;
-                o.MaxQueueTime = TimeSpan.FromMilliseconds(500);
-            })
+            .AddBulkhead(name, configure)
             .Services.BuildServiceProvider();
 
     [Fact]
@@ -69,16 +72,12 @@ public sealed class BulkheadMetricsTests
     {
         // Arrange: one permit and a queue of two; tenant a holds the permit, b and a wait.
         var time = new FakeTimeProvider();
-        await using var services = new ServiceCollection()
-            .AddSingleton<TimeProvider>(time)
-            .AddBulkheads()
-            .AddBulkhead("reports", o =>
-            {
-                o.PermitLimit = 1;
-                o.QueueLimit = 2;
-                o.MaxQueueTime = TimeSpan.FromSeconds(5);
-            })
-            .Services.BuildServiceProvider();
+        await using var services = CreateServices(time, "reports", o =>
+        {
+            o.PermitLimit = 1;
+            o.QueueLimit = 2;
+            o.MaxQueueTime = TimeSpan.FromSeconds(5);
+        });
         var bulkhead = services.GetRequiredService<IBulkheadProvider>().Get("reports");
         var meterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var queueLimit = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.queue_limit");
@@ -112,14 +111,11 @@ public sealed class BulkheadMetricsTests
     public async Task QueueLimit_UnboundedQueuePitfall_ExportedAsNoBound()
     {
         // Arrange
-        await using var services = new ServiceCollection()
-            .AddBulkheads()
-            .AddBulkhead("reports", o =>
-            {
-                o.QueueLimit = 2;
-                o.Pitfalls.UnboundedQueue = true;
-            })
-            .Services.BuildServiceProvider();
+        await using var services = CreateServices(new FakeTimeProvider(), "reports", o =>
+        {
+            o.QueueLimit = 2;
+            o.Pitfalls.UnboundedQueue = true;
+        });
         var bulkhead = services.GetRequiredService<IBulkheadProvider>().Get("reports");
         using var queueLimit = new MetricCollector<int>(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), BulkheadConstants.MeterName, "meshbulkheads.bulkhead.queue_limit");
 

@@ -48,8 +48,14 @@ public static class DeadlineGuard
     public static bool ExplainsCancellation(DateTimeOffset? deadline, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
-        return deadline is { } d && timeProvider.GetUtcNow() >= d - TimerSlack;
+        return ExplainsCancellation(deadline, timeProvider.GetUtcNow());
     }
+
+    /// <summary>As <see cref="ExplainsCancellation(DateTimeOffset?, TimeProvider)"/>, at a time already read.</summary>
+    /// <param name="deadline">The deadline; null is none.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>True when the deadline is at most <see cref="TimerSlack"/> away or has passed.</returns>
+    public static bool ExplainsCancellation(DateTimeOffset? deadline, DateTimeOffset now) => deadline is { } d && now >= d - TimerSlack;
 
     /// <summary>As <see cref="ExplainsCancellation(DateTimeOffset?, TimeProvider)"/>, for a deadline kept as a timestamp.</summary>
     /// <param name="deadlineTimestamp">The deadline's timestamp; <see cref="long.MaxValue"/> is none.</param>

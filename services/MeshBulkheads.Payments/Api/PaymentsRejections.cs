@@ -61,6 +61,9 @@ internal static class PaymentsRejections
             : new MeshRejection(StatusCode.Cancelled, MeshRejectReasons.Canceled, message).ToRpcException();
     }
 
+    // The deadline's timer (the deadline interceptor's CancelAfter) can fire a tick before the clock reaches the
+    // deadline; "has passed" alone then called a deadline expiry a cancel (CANCELLED, and the interceptor replaced
+    // that with its generic message, losing "may have been recorded"): DeadlineGuard.ExplainsCancellation decides.
     private static bool DeadlinePassed(ServerCallContext context, DateTimeOffset now) =>
-        DeadlineGuard.HasPassed(DeadlineGuard.FromGrpc(context.Deadline), now);
+        DeadlineGuard.ExplainsCancellation(DeadlineGuard.FromGrpc(context.Deadline), now);
 }

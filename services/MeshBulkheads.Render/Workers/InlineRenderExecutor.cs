@@ -33,7 +33,7 @@ public sealed class InlineRenderExecutor(IRenderJobObserver observer, RenderMetr
             }
             catch (OperationCanceledException)
             {
-                var result = DeadlineGuard.HasPassed(deadline, timeProvider) ? MeshTelemetryResults.Deadline : MeshTelemetryResults.Canceled;
+                var result = DeadlineGuard.ExplainsCancellation(deadline, timeProvider) ? MeshTelemetryResults.Deadline : MeshTelemetryResults.Canceled;
                 metrics.JobFinished(result, timeProvider.GetElapsedTime(started));
                 throw;
             }

@@ -52,9 +52,12 @@ public sealed class DeadlineGuardTests
 
         // Act
         var explained = DeadlineGuard.ExplainsCancellation(deadline, time);
+        var explainedAtNow = DeadlineGuard.ExplainsCancellation(deadline, time.GetUtcNow());
 
         // Assert
         Assert.Equal(expected, explained);
+        Assert.Equal(expected, explainedAtNow);
         Assert.False(DeadlineGuard.ExplainsCancellation(null, time));
+        Assert.False(DeadlineGuard.ExplainsCancellation(null, time.GetUtcNow()));
     }
 }

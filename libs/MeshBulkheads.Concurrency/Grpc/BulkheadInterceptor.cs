@@ -157,8 +157,9 @@ public sealed class BulkheadInterceptor(
         {
             // No bulkhead re-checks the deadline for a method that admits itself (or is ungated by route), and a
             // 1 ms budget can pass between the deadline interceptor and here (the deadline bench saw it): refuse.
-            ThrowIfDeadlinePassed(context);
-            RecordHandlerStart(context, bulkhead: null);
+            var deadline = DeadlineGuard.Of(context);
+            ThrowIfDeadlinePassed(deadline);
+            RecordHandlerStart(deadline, bulkhead: null);
             return await next().ConfigureAwait(false);
         }
 
@@ -179,8 +180,8 @@ public sealed class BulkheadInterceptor(
         {
             // The bulkhead checked the deadline when it granted the permit; a waiter resumes on a pool thread, and on a
             // busy machine that can be past the deadline (an end-to-end storm test saw a start 0.09 ms late): once more.
-            ThrowIfDeadlinePassed(context);
-            RecordHandlerStart(context, bulkhead.Name);
+            ThrowIfDeadlinePassed(request.Deadline);
+            RecordHandlerStart(request.Deadline, bulkhead.Name);
             result = await next().ConfigureAwait(false);
         }
         catch
@@ -194,20 +195,21 @@ public sealed class BulkheadInterceptor(
         return result;
     }
 
-    private void ThrowIfDeadlinePassed(ServerCallContext context)
+    private void ThrowIfDeadlinePassed(DateTimeOffset? deadline)
     {
-        if (DeadlineGuard.HasPassed(DeadlineGuard.Of(context), timeProvider))
+        if (DeadlineGuard.HasPassed(deadline, timeProvider))
         {
             throw DeadlineGuard.Exceeded("the deadline passed before the handler started; no work was done").ToRpcException();
         }
     }
 
+    // Reads the clock again on purpose: the measurement is of the instant the handler starts, after the check above.
     // Tagged by the gating bulkhead's name (bounded by configuration; none for a method no bulkhead gates).
-    private void RecordHandlerStart(ServerCallContext context, string? bulkhead)
+    private void RecordHandlerStart(DateTimeOffset? deadline, string? bulkhead)
     {
         if (_handlerStarts.Enabled)
         {
-            var state = DeadlineGuard.HasPassed(DeadlineGuard.Of(context), timeProvider) ? DeadlinePassed : DeadlineMet;
+            var state = DeadlineGuard.HasPassed(deadline, timeProvider) ? DeadlinePassed : DeadlineMet;
             var tags = new TagList { { MeshTelemetryTags.DeadlineState, state } };
             if (bulkhead is not null)
             {

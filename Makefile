@@ -64,9 +64,9 @@ tour-check:
 	scripts/ensure-deps.sh apt node
 	CONFIGURATION=$(TOUR_CONFIGURATION) TOUR_SHORT=1 scripts/tour.sh all
 
-# CPU profile of a running local service (dotnet-trace, speedscope format): make profile SERVICE=render SECONDS=10
+# CPU or allocation profile of a running local service (dotnet-trace): make profile SERVICE=render SECONDS=10 [KIND=alloc]
 profile:
-	scripts/profile.sh $(SERVICE) $(SECONDS)
+	scripts/profile.sh $(SERVICE) $(or $(SECONDS),10) $(or $(KIND),cpu)
 
 # --- The chart and the cluster workflow (docs/kubernetes.md) ---------------------------------------
 .PHONY: helm-lint helm-test helm-readme doctor images kind-up kind-load kind-down deploy undeploy \

@@ -407,6 +407,9 @@ bench_gateway() {
   yarp=$(throughput bare-yarp "$yarp_port" 'x-tenant-id: acme')
   ours=$(throughput gateway "$gateway_port" "x-api-key: $gold_key")
   nginx_r=$(throughput nginx "$nginx_port" 'x-tenant-id: acme')
+  # Where the gateway's time and allocations go under the same load (make profile SERVICE=gateway).
+  local profile
+  profile=$(profile_gateway)
 
   # RESOURCE_EXHAUSTED answered by the gateway: the bronze tenant (10 tokens/s) far over its limit.
   local measure t0 t1 r0 r1 rejected_rate
@@ -451,13 +454,53 @@ bench_gateway() {
   done
   stop_all
 
+  # Each feature's own cost per call, in process (no sockets, nothing else on the cores): the ladder.
+  local pipeline
+  pipeline=$(gateway_pipeline) || pipeline=null
+
   local raw
   raw=$(jq -n --argjson paths "$(jq -s . <(echo "$direct") <(echo "$yarp") <(echo "$ours") <(echo "$nginx_r"))" \
     --argjson breakdown "$(printf '%s\n' "${breakdown[@]}" | jq -s .)" --argjson latencies "$latencies" \
     --argjson rejectedPerSecond "$rejected_rate" --argjson rejected $((r1 - r0)) \
-    '{paths: $paths, breakdown: $breakdown, latency: $latencies, rejections: {perSecond: $rejectedPerSecond, count: $rejected}}')
+    --argjson profile "$profile" --argjson pipeline "$pipeline" \
+    --argjson pipelineBefore "$(cat "$root/docs/bench/gateway-pipeline-before.json")" \
+    '{paths: $paths, breakdown: $breakdown, latency: $latencies, rejections: {perSecond: $rejectedPerSecond, count: $rejected},
+      profile: $profile, pipeline: $pipeline, pipelineBefore: $pipelineBefore}')
   echo "$raw" >"$work/gateway-raw.json"
   gateway_json "$raw" >"$work/parts/gateway.json"
+}
+
+# profile_gateway: a CPU (thread-time) and an allocation profile of the running gateway, each under the
+# throughput load (h2load as above) through scripts/profile.sh; prints {cpu, alloc} (their JSON, or null).
+profile_gateway() {
+  local secs kind h2 file cpu=null alloc=null
+  secs=$(pick 8 3)
+  for kind in cpu alloc; do
+    h2run "$work/h2-profile-$kind.txt" "$gateway_port" "x-api-key: $gold_key" -D $((secs + 6)) &
+    h2=$!
+    sleep 2
+    file=$("$root/scripts/profile.sh" gateway "$secs" "$kind" 2>>"$work/logs/profile.log" | sed -n 's/^\(top methods\|top types\): *//p')
+    wait "$h2" || true
+    if [ -n "$file" ] && [ -f "$file" ]; then
+      log "gateway profile ($kind): $file"
+      if [ "$kind" = cpu ]; then cpu=$(cat "$file"); else alloc=$(cat "$file"); fi
+    else
+      log "gateway profile ($kind) failed: see $work/logs/profile.log"
+    fi
+  done
+  jq -n --argjson cpu "$cpu" --argjson alloc "$alloc" --argjson seconds "$secs" '{seconds: $seconds, cpu: $cpu, alloc: $alloc}'
+}
+
+# gateway_pipeline: GatewayPipelineBenchmarks (BenchmarkDotNet, in process): µs and bytes per call of each rung.
+gateway_pipeline() {
+  log "gateway: in-process pipeline ladder (BenchmarkDotNet job $job)"
+  local artifacts=$work/bdn-pipeline report
+  rm -rf "$artifacts"
+  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*GatewayPipelineBenchmarks*' --job "$job" --inProcess --exporters json --artifacts "$artifacts" \
+    >"$work/logs/benchmarkdotnet-pipeline.log" 2>&1 || { tail -n 30 "$work/logs/benchmarkdotnet-pipeline.log" >&2; return 1; }
+  report=$(find "$artifacts/results" -name '*-report-full-compressed.json' | head -n 1)
+  [ -n "$report" ] || { log "no BenchmarkDotNet JSON report under $artifacts/results"; return 1; }
+  jq '[.Benchmarks[] | {pipeline: .Parameters | sub("^Pipeline=";""), meanNs: .Statistics.Mean, stdDevNs: .Statistics.StandardDeviation, allocatedBytes: .Memory.BytesAllocatedPerOperation}]' "$report"
 }
 
 # stop_named NAME: stops the one process started under NAME.
@@ -477,6 +520,10 @@ stop_named() {
   pids=("${keep_pids[@]}")
   names=("${keep_names[@]}")
 }
+
+# The rungs of GatewayPipelineBenchmarks in pipeline order: bare YARP, the gateway host, then
+# GatewayApp.PipelineFeatures one by one (keep in step with that list).
+ladder_order='["bare-yarp", "gateway-host", "+method-resolution", "+request-metrics", "+backend-errors", "+deadline", "+tenancy", "+tenant-rate-limit", "+message-size", "+criticality", "+route-bulkhead", "+deadline-forwarding"]'
 
 # gateway_json RAW: the part's figures, tables and notes from the raw numbers.
 gateway_json() {
@@ -518,13 +565,47 @@ gateway_json() {
   breakdown_table=$(jq --argjson g "$g" '{title: "Per-feature breakdown: the gateway with one switch changed (µs per request = 10⁶/OK-rate with every feature − 10⁶/OK-rate with the switch; positive = the feature costs that much)",
     columns: ["switch", "OK/s", "µs per request saved"],
     rows: [.breakdown[] | [.variant, .goodputPerSecond, (if .goodputPerSecond > 0 and $g > 0 then (1000000 / $g - 1000000 / .goodputPerSecond) else null end)]]}' <<<"$raw")
+  # The in-process ladder, in pipeline order (GatewayApp.PipelineFeatures), after this change and before it.
+  local ladder_table cpu_table ours_table alloc_table pipeline_figures
+  ladder_table=$(jq --argjson order "$ladder_order" '
+    def ordered($rows): [$order[] as $o | $rows[] | select(.pipeline == $o)];
+    def steps($rows): ordered($rows) as $r | [range(0; $r | length) as $i | $r[$i] + {
+        dNs: (if $i == 0 then null else $r[$i].meanNs - $r[$i - 1].meanNs end),
+        dB: (if $i == 0 then null else $r[$i].allocatedBytes - $r[$i - 1].allocatedBytes end)}];
+    (steps(.pipelineBefore.rows) | map({key: .pipeline, value: .}) | from_entries) as $before
+    | {title: "Per-feature cost in process (GatewayPipelineBenchmarks: each rung adds one feature to the one above; µs and bytes per call, Δ = this rung − the one above)",
+       columns: ["rung", "µs/call", "Δ µs", "B/call", "Δ B", "µs/call before", "Δ µs before", "B/call before", "Δ B before"],
+       rows: [steps(.pipeline // [])[] | [.pipeline, .meanNs / 1000, (if .dNs then .dNs / 1000 else null end), .allocatedBytes, .dB,
+              ($before[.pipeline].meanNs // null | if . then . / 1000 else null end), ($before[.pipeline].dNs // null | if . then . / 1000 else null end),
+              ($before[.pipeline].allocatedBytes // null), ($before[.pipeline].dB // null)]]}' <<<"$raw")
+  cpu_table=$(jq '{title: "CPU profile of the gateway under the throughput load: top methods by exclusive busy samples (dotnet-trace thread time, waiting samples dropped)",
+    columns: ["method", "share of busy samples", "samples"],
+    rows: [(.profile.cpu.exclusive // [])[:15][] | [.method, .share, .samples]]}' <<<"$raw")
+  ours_table=$(jq '{title: "CPU profile: MeshBulkheads methods by inclusive busy samples (a middleware includes everything after it in the pipeline)",
+    columns: ["method", "share of busy samples", "samples"],
+    rows: [(.profile.cpu.oursInclusive // [])[:15][] | [.method, .share, .samples]]}' <<<"$raw")
+  alloc_table=$(jq '{title: "Allocation profile of the gateway under the throughput load: top types (dotnet-trace gc-verbose, sampled about once per 100 KB)",
+    columns: ["type", "share of sampled bytes", "sampled bytes"],
+    rows: [(.profile.alloc.top // [])[:15][] | [.type, .share, .bytes]]}' <<<"$raw")
+  pipeline_figures=$(jq -c --argjson order "$ladder_order" '
+    def pick($rows; $name): [$rows[] | select(.pipeline == $name)][0];
+    (.pipeline // []) as $after | .pipelineBefore.rows as $before | ($order[-1]) as $full
+    | if ($after | length) == 0 then [] else [
+      {name: "in process: gateway (every feature) ÷ bare YARP, calls per second", value: (pick($after; "bare-yarp").meanNs / pick($after; $full).meanNs), unit: "×",
+       how: "GatewayPipelineBenchmarks (BenchmarkDotNet, TestServer + YARP forwarder + in-memory backend): mean time per call of bare-yarp ÷ of the full pipeline"},
+      {name: "in process: bytes the gateway adds per call (every feature − bare YARP)", value: (pick($after; $full).allocatedBytes - pick($after; "bare-yarp").allocatedBytes), unit: "B",
+       how: "BenchmarkDotNet MemoryDiagnoser, same run"},
+      {name: "in process, before issue 14: bytes the gateway added per call", value: (pick($before; $full).allocatedBytes - pick($before; "bare-yarp").allocatedBytes), unit: "B",
+       how: "docs/bench/gateway-pipeline-before.json (commit \(.pipelineBefore.commit), same benchmark)"}] end' <<<"$raw")
+  figures=$(jq -s '.[0] + .[1]' <(echo "$figures") <(echo "$pipeline_figures"))
   part_header gateway | jq --argjson figures "$figures" --argjson raw "$raw" \
-    --argjson tables "$(jq -s . <(echo "$paths_table") <(echo "$latency_table") <(echo "$breakdown_table"))" \
+    --argjson tables "$(jq -s . <(echo "$paths_table") <(echo "$latency_table") <(echo "$breakdown_table") <(echo "$ladder_table") <(echo "$cpu_table") <(echo "$ours_table") <(echo "$alloc_table"))" \
     '. + {summary: "Payments GetBalance (SQLite) called directly, through bare YARP (tools/MeshBulkheads.Bench bare-yarp: one route, no features, the mesh'"'"'s OpenTelemetry setup), through our gateway with every feature on (auth, tenant limit with headroom, route bulkhead, deadlines, criticality, metrics, tracing at the chart'"'"'s default sampling ratio 1 exporting OTLP/gRPC to a local sink that discards), and through Debian nginx grpc_pass; all Release builds started from artifacts/bin on 127.0.0.1, unpinned (hosts and h2load share the 2 cores).",
           figures: $figures, tables: $tables, raw: $raw,
           notes: ([
             "Headroom settings on every path alike: payments Bulkheads:payments-read:QueueLimit=256 and TenantMaxShare=1 (one tenant sends 100 calls at once). Gateway: gold tier 10⁶ tokens/s (the limiter still runs on every call), payments route bulkhead 256 permits + 256 queue, TenantMaxShare 1. Bare YARP and the gateway export OTLP to the same sink; payments exports none.",
-            "Switches that exist: OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT unset), Mesh:Tracing:SamplingRatio=0, Mesh:Metrics:Exemplars=false, Mesh:Pitfalls:NoBulkheads=true (lifts the tenant limits, the route bulkheads and the services'"'"' bulkhead bounds: the row measures what admission control costs). Auth, deadline resolution, criticality and the gateway'"'"'s own metrics have no switch: they cannot be toggled, so they are not in the breakdown.",
+            "Switches that exist: OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT unset), Mesh:Tracing:SamplingRatio=0, Mesh:Metrics:Exemplars=false, Mesh:Pitfalls:NoBulkheads=true (lifts the tenant limits, the route bulkheads and the services'"'"' bulkhead bounds: the row measures what admission control costs). Every feature, switch or not, is measured alone by the in-process ladder (GatewayPipelineBenchmarks: one BenchmarkDotNet case per rung, each adding one middleware of GatewayApp.PipelineFeatures in pipeline order; the before columns are docs/bench/gateway-pipeline-before.json, the same benchmark on the pipeline as it stood before issue 14).",
+            "Profiles: scripts/profile.sh gateway \($raw.profile.seconds) cpu|alloc (make profile SERVICE=gateway KIND=cpu|alloc) while h2load drives the gateway as in the throughput run; the profiled runs are not the measured ones.",
             "Hosts log at Warning (Logging:LogLevel:Default) on every path."
           ] + [$raw.latency[] | select(.valid == false) | "meshload latency run \(.stream.name) was invalid (its scheduling lag p99 \(.schedulingLagP99Ms) ms > 100 ms): that row describes the load generator as much as the path."])}'
 }
@@ -534,7 +615,7 @@ bench_bulkhead() {
   log "bulkhead: BenchmarkDotNet, Bulkhead acquire/release with ConcurrencyLimiter as the baseline (job $job)"
   local artifacts=$work/bdn
   rm -rf "$artifacts"
-  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*' --job "$job" --inProcess --exporters json --artifacts "$artifacts" \
+  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*AcquireReleaseBenchmarks*' --job "$job" --inProcess --exporters json --artifacts "$artifacts" \
     >"$work/logs/benchmarkdotnet.log" 2>&1 || { tail -n 30 "$work/logs/benchmarkdotnet.log" >&2; return 1; }
   local report
   report=$(find "$artifacts/results" -name '*-report-full-compressed.json' | head -n 1)
@@ -564,7 +645,7 @@ bench_bulkhead() {
     columns: ["method", "mean ns", "stddev ns", "ratio to ConcurrencyLimiter", "allocated B"],
     rows: [.[] | [.method, .meanNs, .stdDevNs, (if $base then .meanNs / $base else null end), .allocatedBytes]]}' <<<"$rows")
   part_header bulkhead | jq --argjson figures "$(printf '%s\n' "${figures[@]}" | jq -s .)" --argjson raw "$rows" --argjson table "$table" \
-    --arg cmd "dotnet exec artifacts/bin/MeshBulkheads.Benchmarks/release/MeshBulkheads.Benchmarks.dll --filter '*' --job $job --inProcess --exporters json" \
+    --arg cmd "dotnet exec artifacts/bin/MeshBulkheads.Benchmarks/release/MeshBulkheads.Benchmarks.dll --filter '*AcquireReleaseBenchmarks*' --job $job --inProcess --exporters json" \
     '. + {summary: ("Uncontended acquire + release of a Bulkhead against System.Threading.RateLimiting'"'"'s ConcurrencyLimiter, measured in the same BenchmarkDotNet run: `" + $cmd + "`."), figures: $figures, tables: [$table], raw: $raw}' \
     >"$work/parts/bulkhead.json"
 }

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# CPU profile of a running local MeshBulkheads service, in speedscope format.
-#   make profile SERVICE=<gateway|payments|reporting|render> SECONDS=<n>
-#   scripts/profile.sh <service> [seconds]     (default 10 s)
-# Installs dotnet-trace into .tools/bin on first use, finds the service's process by its dll or
-# project name, and writes artifacts/profiles/<service>-<timestamp>.speedscope.json.
+# CPU or allocation profile of a running local MeshBulkheads service.
+#   make profile SERVICE=<gateway|payments|reporting|render> SECONDS=<n> [KIND=cpu|alloc]
+#   scripts/profile.sh <service> [seconds] [cpu|alloc]     (default 10 s, cpu)
+# Installs dotnet-trace into .tools/bin on first use and finds the service's process by its dll or
+# project name. cpu: artifacts/profiles/<service>-<timestamp>.speedscope.json (sampled thread stacks)
+# and the busy samples' top methods, exclusive and ours inclusive, in …-cpu.json (tools/MeshBulkheads.Bench
+# cpu-top drops the samples of waiting threads, which thread time counts). alloc: the
+# gc-verbose trace (sampled allocations, about one event per 100 KB) and its top allocating types,
+# …-alloc.json and a table on stdout (tools/MeshBulkheads.Bench alloc-top).
 set -euo pipefail
 
 readonly TRACE_VERSION="10.0.750501"
@@ -13,12 +17,14 @@ readonly tool_dir="${repo_root}/.tools/bin"
 readonly out_dir="${repo_root}/artifacts/profiles"
 
 usage() {
-  echo "usage: $0 <gateway|payments|reporting|render> [seconds]" >&2
+  echo "usage: $0 <gateway|payments|reporting|render> [seconds] [cpu|alloc]" >&2
   exit 2
 }
 
 service="${1:-${SERVICE:-}}"
 duration="${2:-${PROFILE_SECONDS:-10}}"
+kind="${3:-${PROFILE_KIND:-cpu}}"
+case "${kind}" in cpu | alloc) ;; *) usage ;; esac
 case "${service}" in
   gateway) project="MeshBulkheads.Gateway" ;;
   payments) project="MeshBulkheads.Payments" ;;
@@ -60,8 +66,23 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 base="${out_dir}/${service}-${stamp}"
 printf -v hhmmss '%02d:%02d:%02d' $((duration / 3600)) $((duration % 3600 / 60)) $((duration % 60))
 
-echo "profiling ${service} (pid ${pid}) for ${duration} s" >&2
-"${tool_dir}/dotnet-trace" collect -p "${pid}" --duration "${hhmmss}" --format speedscope -o "${base}.nettrace"
+echo "profiling ${service} (pid ${pid}) for ${duration} s (${kind})" >&2
+bench_dll="${repo_root}/artifacts/bin/MeshBulkheads.Bench/release/MeshBulkheads.Bench.dll"
+if [[ ! -f "${bench_dll}" ]]; then
+  dotnet build -c Release "${repo_root}/tools/MeshBulkheads.Bench" >&2
+fi
+if [[ "${kind}" == alloc ]]; then
+  "${tool_dir}/dotnet-trace" collect -p "${pid}" --duration "${hhmmss}" --profile gc-verbose -o "${base}-alloc.nettrace" >&2
+  dotnet exec "${bench_dll}" alloc-top "${base}-alloc.nettrace" 25 >"${base}-alloc.json"
+  echo
+  jq -r '"\(.samples) allocation samples (\(.sampledBytes) bytes sampled)", (.top[] | "\(.share * 1000 | round / 10)%\t\(.type)")' "${base}-alloc.json"
+  echo
+  echo "allocation trace: ${base}-alloc.nettrace"
+  echo "top types:        ${base}-alloc.json"
+  exit 0
+fi
+
+"${tool_dir}/dotnet-trace" collect -p "${pid}" --duration "${hhmmss}" --format speedscope -o "${base}.nettrace" >&2
 
 shopt -s nullglob
 files=("${base}"*.speedscope.json)
@@ -71,8 +92,12 @@ if (( ${#files[@]} == 0 )); then
   exit 1
 fi
 speedscope="${files[0]}"
+dotnet exec "${bench_dll}" cpu-top "${base}.nettrace" 25 >"${base}-cpu.json"
+echo
+jq -r '"\(.busySamples) busy of \(.samples) samples", "exclusive:", (.exclusive[] | "\(.share * 1000 | round / 10)%\t\(.method)"), "ours, inclusive:", (.oursInclusive[] | "\(.share * 1000 | round / 10)%\t\(.method)")' "${base}-cpu.json"
 echo
 echo "speedscope profile: ${speedscope}"
 echo "raw trace:          ${base}.nettrace"
+echo "top methods:        ${base}-cpu.json"
 echo "open it: drag the file onto https://www.speedscope.app (runs locally in the browser), or"
 echo "         npx speedscope '${speedscope}'"

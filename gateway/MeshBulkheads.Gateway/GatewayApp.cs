@@ -11,7 +11,7 @@ using MeshBulkheads.ServiceDefaults.Hosting;
 
 namespace MeshBulkheads.Gateway;
 
-/// <summary>Builds the gateway host; tests call <see cref="Build"/> with their own configuration.</summary>
+/// <summary>Builds the gateway host; tests call <see cref="Build(string[], Action{WebApplicationBuilder})"/> with their own configuration.</summary>
 /// <remarks>Each feature folder registers itself (<c>AddGateway&lt;Feature&gt;()</c>); this file only composes them and orders the middlewares.</remarks>
 public static class GatewayApp
 {
@@ -20,7 +20,22 @@ public static class GatewayApp
     /// <summary>The YARP configuration section (routes and clusters).</summary>
     public const string ReverseProxySectionName = "ReverseProxy";
 
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// The gateway's per-call features in pipeline order. Every host runs all of them; the in-process pipeline
+    /// benchmark (tools/MeshBulkheads.Benchmarks) builds the gateway with only the first n to measure what each
+    /// one adds (µs and bytes per call).
+    /// </summary>
+    internal static readonly string[] PipelineFeatures =
+    [
+        "method-resolution", "request-metrics", "backend-errors", "deadline", "tenancy", "tenant-rate-limit",
+        "message-size", "criticality", "route-bulkhead", "deadline-forwarding",
+    ];
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        Build(args, configure, int.MaxValue);
+
+    /// <summary>The gateway with the first <paramref name="features"/> of <see cref="PipelineFeatures"/> (the benchmark's ladder).</summary>
+    internal static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure, int features)
     {
         var builder = MeshHost.CreateBuilder(args, typeof(GatewayApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8080, defaultAdminPort: 9080);
@@ -42,29 +57,43 @@ public static class GatewayApp
         // Created now, not on the first call, so reloads before the first call are applied and counted.
         app.Services.GetRequiredService<GatewayPolicyMonitor>();
         app.MapDefaultEndpoints();
+        var included = 0;
+        void Use<TMiddleware>(IApplicationBuilder pipeline)
+        {
+            if (included++ < features)
+            {
+                pipeline.UseMiddleware<TMiddleware>();
+            }
+        }
+
         // Before any other work: the exact gRPC method, or UNIMPLEMENTED (proxy routes and gateway-served services alike).
-        app.UseMiddleware<MethodResolutionMiddleware>();
+        Use<MethodResolutionMiddleware>(app);
         app.MapGatewayReflection();
         app.MapReverseProxy(proxy =>
         {
             // Outermost: measures every call, including the gateway's own rejections.
-            proxy.UseMiddleware<RequestMetricsMiddleware>();
+            Use<RequestMetricsMiddleware>(proxy);
             // Next, so it sees the forwarder's error feature after everything below ran.
-            proxy.UseMiddleware<BackendErrorMiddleware>();
+            Use<BackendErrorMiddleware>(proxy);
             // The deadline clock starts on arrival, so everything after it counts against the budget.
-            proxy.UseMiddleware<DeadlineMiddleware>();
-            proxy.UseMiddleware<TenancyMiddleware>();
-            proxy.UseMiddleware<TenantRateLimitMiddleware>();
+            Use<DeadlineMiddleware>(proxy);
+            Use<TenancyMiddleware>(proxy);
+            Use<TenantRateLimitMiddleware>(proxy);
             // Before a route permit is taken: an oversized message is refused by its 5-byte frame header.
-            proxy.UseMiddleware<MessageSizeMiddleware>();
-            proxy.UseMiddleware<GatewayCriticality>();
-            proxy.UseMiddleware<RouteBulkheadMiddleware>();
+            Use<MessageSizeMiddleware>(proxy);
+            Use<GatewayCriticality>(proxy);
+            Use<RouteBulkheadMiddleware>(proxy);
             // Last before the forwarder: forwards what is left of the deadline.
-            proxy.UseMiddleware<DeadlineForwardingMiddleware>();
+            Use<DeadlineForwardingMiddleware>(proxy);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
+        if (included != PipelineFeatures.Length)
+        {
+            throw new InvalidOperationException($"{nameof(PipelineFeatures)} names {PipelineFeatures.Length} features but the pipeline has {included}: keep the list in step with the middlewares.");
+        }
+
         return app;
     }
 }

@@ -1,9 +1,6 @@
 using MeshBulkheads.Concurrency.Bulkheads;
-using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Telemetry;
-using MeshBulkheads.Gateway.Tenancy;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MeshBulkheads.Gateway.Bulkheads;
@@ -20,19 +17,19 @@ public sealed class RouteBulkheadMiddleware(RequestDelegate next, RouteBulkheads
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var route = GatewayRoute.IdOf(context);
+        var call = GatewayCall.Of(context);
+        var route = call.RouteId;
         if (!bulkheads.TryGetOrCreate(route, out var bulkhead))
         {
             await next(context);
             return;
         }
 
-        var deadline = context.Features.Get<IDeadlineFeature>();
         var request = new BulkheadRequest(
-            deadline?.Deadline,
-            context.Features.Get<GatewayTenant>()?.Id,
-            GatewayCriticality.Of(context),
-            LongLived: context.Features.Get<GatewayMethod>()?.IsStreaming == true);
+            call.Deadline?.Deadline,
+            call.Tenant?.Id,
+            call.Criticality,
+            LongLived: call.Method?.IsStreaming == true);
         // The bulkhead enforces the deadline itself (DeadlineExceeded / DeadlineUnmeetable); the token is only the caller leaving.
         using var lease = await bulkhead.AcquireAsync(request, context.RequestAborted);
         if (lease.IsAcquired)

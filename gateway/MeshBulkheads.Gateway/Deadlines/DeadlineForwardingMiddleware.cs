@@ -1,6 +1,5 @@
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Telemetry;
 
 namespace MeshBulkheads.Gateway.Deadlines;
@@ -14,7 +13,8 @@ public sealed class DeadlineForwardingMiddleware(RequestDelegate next, GatewayMe
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Features.Get<IDeadlineFeature>() is not { } deadline)
+        var call = GatewayCall.Of(context);
+        if (call.Deadline is not { } deadline)
         {
             return next(context);
         }
@@ -26,7 +26,7 @@ public sealed class DeadlineForwardingMiddleware(RequestDelegate next, GatewayMe
             return GatewayRejections.WriteAsync(
                 context,
                 metrics,
-                GatewayRoute.IdOf(context),
+                call.RouteId,
                 DeadlineGuard.Exceeded($"the deadline of {deadline.Timeout.TotalMilliseconds:0} ms ({deadline.Source}) was spent in the gateway ({spent.TotalMilliseconds:0} ms) before the call could be forwarded"));
         }
 

@@ -24,9 +24,10 @@ public sealed class DeadlineMiddleware(RequestDelegate next, DeadlineResolver re
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var route = GatewayRoute.IdOf(context);
+        var call = GatewayCall.Of(context);
+        var route = call.RouteId;
         // Keyed by the resolved method, as in the services: one table of deadlines for the whole mesh.
-        var method = context.Features.Get<GatewayMethod>()?.Path ?? context.Request.Path.Value ?? "/";
+        var method = call.Method?.Path ?? context.Request.Path.Value ?? "/";
         var resolution = resolver.Resolve(method, context.Request.Headers[MeshMetadata.GrpcTimeout]);
         if (resolution.Rejection is { } rejection)
         {
@@ -36,16 +37,17 @@ public sealed class DeadlineMiddleware(RequestDelegate next, DeadlineResolver re
 
         var (timeout, source) = (resolution.Timeout, resolution.Source);
 
-        // The rest of the pipeline, the forwarder included, sees RequestAborted cancelled at the deadline;
-        // the caller's own token stays here to tell "deadline" from "caller gone".
+        // The rest of the pipeline, the forwarder included, sees RequestAborted cancelled at the deadline or
+        // when the caller goes (one source, cancelled by its timer or by the caller's token: no linked source);
+        // the caller's own token stays here to tell "deadline" (cancelled, caller still there) from "caller gone".
         var caller = context.RequestAborted;
         using var deadlineCts = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, caller);
-        context.Features.Set<IDeadlineFeature>(new DeadlineFeature(resolution.Deadline, timeout, source, linked.Token));
+        using var callerGone = caller.UnsafeRegister(static cts => ((CancellationTokenSource)cts!).Cancel(), deadlineCts);
+        call.Deadline = new DeadlineFeature(resolution.Deadline, timeout, source, deadlineCts.Token);
         var resetFeature = context.Features.Get<IHttpResetFeature>();
         var heldReset = resetFeature is null ? null : new DeadlineResetFeature(resetFeature, deadlineCts.Token, caller);
         context.Features.Set<IHttpResetFeature>(heldReset);
-        context.RequestAborted = linked.Token;
+        context.RequestAborted = deadlineCts.Token;
         var cancelledByDeadline = false;
         try
         {

@@ -22,21 +22,20 @@ public sealed class GatewayCriticality(RequestDelegate next, GatewayMetrics metr
     /// stamped is sheddable.
     /// </summary>
     public static BulkheadCriticality Of(HttpContext context) =>
-        context.Features.Get<StampedCriticality>()?.Value ?? BulkheadCriticality.Sheddable;
+        context.Features.Get<GatewayCall>()?.Criticality ?? BulkheadCriticality.Sheddable;
 
     public Task InvokeAsync(HttpContext context)
     {
+        var call = GatewayCall.Of(context);
         var sent = context.Request.Headers[MeshMetadata.Criticality];
         if (sent.Count > 0 && CriticalityHeader.Read(sent.ToString(), BulkheadCriticality.Sheddable, out _) is { } rejection)
         {
-            return GatewayRejections.WriteAsync(context, metrics, GatewayRoute.IdOf(context), rejection);
+            return GatewayRejections.WriteAsync(context, metrics, call.RouteId, rejection);
         }
 
-        var value = criticality.Value.Resolve(context.Features.Get<GatewayMethod>()?.Path);
-        context.Features.Set(new StampedCriticality(value));
+        var value = criticality.Value.Resolve(call.Method?.Path);
+        call.Criticality = value;
         context.Request.Headers[MeshMetadata.Criticality] = CriticalityHeader.ToValue(value);
         return next(context);
     }
-
-    private sealed record StampedCriticality(BulkheadCriticality Value);
 }

@@ -2,7 +2,7 @@ namespace MeshBulkheads.Gateway.Forwarding;
 
 /// <summary>
 /// The gRPC method a call resolved to (exactly, case-sensitively) against the contracts' descriptors,
-/// set as a request feature by <see cref="MethodResolutionMiddleware"/> before any other work. Every
+/// set on the call's <see cref="GatewayCall"/> by <see cref="MethodResolutionMiddleware"/> before any other work. Every
 /// per-method policy at the gateway reads this, never the raw request path.
 /// </summary>
 public sealed class GatewayMethod

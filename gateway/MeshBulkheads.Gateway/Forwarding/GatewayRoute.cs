@@ -1,5 +1,3 @@
-using Yarp.ReverseProxy.Model;
-
 namespace MeshBulkheads.Gateway.Forwarding;
 
 /// <summary>The YARP route of a proxied request.</summary>
@@ -10,5 +8,5 @@ public static class GatewayRoute
 
     /// <summary>The route id from configuration, e.g. <c>payments</c>.</summary>
     public static string IdOf(HttpContext context) =>
-        context.Features.Get<IReverseProxyFeature>()?.Route.Config.RouteId ?? Unknown;
+        GatewayCall.Of(context).RouteId;
 }

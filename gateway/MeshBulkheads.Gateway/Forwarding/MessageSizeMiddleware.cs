@@ -5,7 +5,6 @@ using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
-using Yarp.ReverseProxy.Model;
 
 namespace MeshBulkheads.Gateway.Forwarding;
 
@@ -22,12 +21,13 @@ public sealed class MessageSizeMiddleware(RequestDelegate next, GatewayMetrics m
     /// <summary>The gRPC length-prefixed frame header: one compressed-flag byte and a 4-byte big-endian length.</summary>
     public const int FrameHeaderLength = 5;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         // YARP applies the route's MaxRequestBodySize only after this pipeline, and reading the body makes the
         // feature read-only: apply it here first (YARP's meaning: null = server default, -1 = no limit).
+        var call = GatewayCall.Of(context);
         var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (context.Features.Get<IReverseProxyFeature>()?.Route.Config.MaxRequestBodySize is { } routeLimit && bodySize is { IsReadOnly: false })
+        if (call.Route?.Config.MaxRequestBodySize is { } routeLimit && bodySize is { IsReadOnly: false })
         {
             bodySize.MaxRequestBodySize = routeLimit < 0 ? null : routeLimit;
         }
@@ -35,45 +35,61 @@ public sealed class MessageSizeMiddleware(RequestDelegate next, GatewayMetrics m
         var bodyLimit = bodySize?.MaxRequestBodySize;
         if (bodyLimit is not { } limit || !GrpcTrailersOnlyResponse.IsGrpcRequest(context.Request))
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         if (context.Request.ContentLength is { } contentLength && contentLength > limit)
         {
-            await RejectAsync(context, contentLength, limit);
-            return;
+            return RejectAsync(context, call.RouteId, contentLength, limit);
         }
 
-        var reader = context.Request.BodyReader;
-        ReadResult result;
+        ValueTask<ReadResult> pending;
         try
         {
             // RequestAborted is the deadline-linked token here (DeadlineMiddleware): a caller that never sends stops at its deadline.
-            result = await reader.ReadAtLeastAsync(FrameHeaderLength, context.RequestAborted);
+            pending = context.Request.BodyReader.ReadAtLeastAsync(FrameHeaderLength, context.RequestAborted);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await RejectAsync(context, null, limit);
+            return RejectAsync(context, call.RouteId, null, limit);
+        }
+
+        // The frame header usually arrived with the request headers: decided without a state machine.
+        return pending.IsCompletedSuccessfully ? Check(context, call.RouteId, pending.Result, limit) : CheckAsync(context, call.RouteId, pending, limit);
+    }
+
+    private async Task CheckAsync(HttpContext context, string route, ValueTask<ReadResult> pending, long limit)
+    {
+        ReadResult result;
+        try
+        {
+            result = await pending;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await RejectAsync(context, route, null, limit);
             return;
         }
 
+        await Check(context, route, result, limit);
+    }
+
+    private Task Check(HttpContext context, string route, ReadResult result, long limit)
+    {
         var length = ReadLength(result.Buffer);
         // Nothing consumed or examined: the forwarder reads the same bytes again.
-        reader.AdvanceTo(result.Buffer.Start);
+        context.Request.BodyReader.AdvanceTo(result.Buffer.Start);
         if (length is not { } messageLength || messageLength + FrameHeaderLength <= limit)
         {
             // Within the limit, or too short to hold a frame header (the backend answers the malformed call).
-            await next(context);
-            return;
+            return next(context);
         }
 
-        await RejectAsync(context, messageLength + FrameHeaderLength, limit);
+        return RejectAsync(context, route, messageLength + FrameHeaderLength, limit);
     }
 
-    private Task RejectAsync(HttpContext context, long? size, long limit)
+    private Task RejectAsync(HttpContext context, string route, long? size, long limit)
     {
-        var route = GatewayRoute.IdOf(context);
         var what = size is { } bytes ? $"request of {bytes} bytes" : "request";
         return GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(
             StatusCode.ResourceExhausted,

@@ -8,7 +8,7 @@ namespace MeshBulkheads.Gateway.Forwarding;
 /// <summary>
 /// First work on every call (after endpoint routing, before the proxy pipeline or a gateway-served
 /// gRPC service): resolves the path against <see cref="GatewayMethods"/> and sets the
-/// <see cref="GatewayMethod"/> feature. A gRPC call, or any call that matched a proxy route, whose
+/// <see cref="GatewayCall.Method"/>. A gRPC call, or any call that matched a proxy route, whose
 /// path is not exactly a known method (a case variant such as <c>/…PaymentsService/GETBALANCE</c>,
 /// or an unknown method) gets Trailers-Only <c>UNIMPLEMENTED</c> with reason <c>unknown-method</c>
 /// and reaches no backend, bulkhead or rate limiter. ASP.NET Core routing (and so a YARP route
@@ -20,7 +20,7 @@ public sealed class MethodResolutionMiddleware(RequestDelegate next, GatewayMetr
     {
         if (GatewayMethods.Resolve(context.Request.Path) is { } method)
         {
-            context.Features.Set(method);
+            GatewayCall.Of(context).Method = method;
             return next(context);
         }
 

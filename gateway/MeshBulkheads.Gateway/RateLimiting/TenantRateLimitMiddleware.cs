@@ -1,7 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
-using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
 
@@ -17,17 +16,25 @@ public sealed class TenantRateLimitMiddleware(
     GatewayMetrics metrics,
     ILogger<TenantRateLimitMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var tenant = context.Features.Get<GatewayTenant>()
+        var call = GatewayCall.Of(context);
+        var tenant = call.Tenant
             ?? throw new InvalidOperationException("TenantRateLimitMiddleware must run after TenancyMiddleware.");
-        var route = GatewayRoute.IdOf(context);
-        var decision = await limiter.TryAcquireAsync(tenant, route, context.RequestAborted);
+        var pending = limiter.TryAcquireAsync(tenant, call.RouteId, context.RequestAborted);
+        // The in-process buckets decide synchronously: no state machine for them (Redis awaits).
+        return pending.IsCompletedSuccessfully ? Decided(context, tenant, call.RouteId, pending.Result) : DecidedAsync(context, tenant, call.RouteId, pending);
+    }
+
+    private async Task DecidedAsync(HttpContext context, GatewayTenant tenant, string route, ValueTask<RateLimitDecision> pending) =>
+        await Decided(context, tenant, route, await pending);
+
+    private Task Decided(HttpContext context, GatewayTenant tenant, string route, RateLimitDecision decision)
+    {
         metrics.RateLimitDecision(tenant.Id, route, decision.Allowed);
         if (decision.Allowed)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         var pushbackMs = MeshRejection.ToPushbackMilliseconds(decision.RetryAfter);
@@ -35,6 +42,6 @@ public sealed class TenantRateLimitMiddleware(
         var message = string.Create(
             CultureInfo.InvariantCulture,
             $"tenant '{tenant.Id}' is over its rate limit ({tenant.Tier} tier: {decision.Limit.TokensPerSecond} tokens/s, burst {decision.Limit.Burst}); a call on route '{route}' costs {decision.Cost} tokens; retry after {pushbackMs} ms");
-        await GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(StatusCode.ResourceExhausted, MeshRejectReasons.TenantRateLimit, message, decision.RetryAfter));
+        return GatewayRejections.WriteAsync(context, metrics, route, new MeshRejection(StatusCode.ResourceExhausted, MeshRejectReasons.TenantRateLimit, message, decision.RetryAfter));
     }
 }

@@ -1,7 +1,5 @@
 using MeshBulkheads.ServiceDefaults.Telemetry;
 using Grpc.Core;
-using MeshBulkheads.Gateway.Forwarding;
-using MeshBulkheads.Gateway.Tenancy;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace MeshBulkheads.Gateway.Telemetry;
@@ -16,6 +14,7 @@ public sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetric
     public async Task InvokeAsync(HttpContext context)
     {
         var start = timeProvider.GetTimestamp();
+        var call = GatewayCall.Of(context);
         try
         {
             await next(context);
@@ -23,8 +22,8 @@ public sealed class RequestMetricsMiddleware(RequestDelegate next, GatewayMetric
         finally
         {
             // Only authenticated tenants (ids from configuration) become tag values.
-            var tenant = context.Features.Get<GatewayTenant>()?.Id ?? GatewayMetrics.NoTenant;
-            metrics.RequestDuration(timeProvider.GetElapsedTime(start), tenant, GatewayRoute.IdOf(context), StatusOf(context));
+            var tenant = call.Tenant?.Id ?? GatewayMetrics.NoTenant;
+            metrics.RequestDuration(timeProvider.GetElapsedTime(start), tenant, call.RouteId, StatusOf(context));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,6 +11,9 @@ namespace MeshBulkheads.Gateway.Tenancy;
 /// </summary>
 public sealed class ApiKeyAuthenticator : IDisposable
 {
+    // UTF-8 of TenancyMiddleware.MaxKeyLength characters, at most 3 bytes each.
+    private const int MaxStackBytes = 3 * TenancyMiddleware.MaxKeyLength;
+
     private readonly IDisposable? _subscription;
     private volatile Entry[] _entries;
 
@@ -23,8 +27,25 @@ public sealed class ApiKeyAuthenticator : IDisposable
     /// <summary>The tenant whose key is <paramref name="apiKey"/>, or null for an unknown key.</summary>
     public GatewayTenant? Authenticate(string apiKey)
     {
+        ArgumentNullException.ThrowIfNull(apiKey);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(apiKey), presented);
+        // Encoded on the stack (TenancyMiddleware passes at most MaxKeyLength characters): no array per call.
+        var length = Encoding.UTF8.GetMaxByteCount(apiKey.Length);
+        var rented = length <= MaxStackBytes ? null : ArrayPool<byte>.Shared.Rent(length);
+        Span<byte> utf8 = rented is null ? stackalloc byte[MaxStackBytes] : rented;
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(apiKey, utf8);
+            SHA256.HashData(utf8[..written], presented);
+            CryptographicOperations.ZeroMemory(utf8[..written]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
 
         GatewayTenant? match = null;
         foreach (var entry in _entries)

@@ -64,7 +64,7 @@ public sealed class TenancyMiddleware(
         }
 
         headers[MeshMetadata.TenantId] = tenant.Id;
-        context.Features.Set(tenant);
+        GatewayCall.Of(context).Tenant = tenant;
         return next(context);
     }
 

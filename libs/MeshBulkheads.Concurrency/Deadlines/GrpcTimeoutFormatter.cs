@@ -29,15 +29,18 @@ public static class GrpcTimeoutFormatter
 
         if (micros <= MaxValue)
         {
-            return micros.ToString(CultureInfo.InvariantCulture) + "u";
+            return WithUnit(micros, 'u');
         }
 
         var millis = timeout.Ticks / TimeSpan.TicksPerMillisecond;
         if (millis <= MaxValue)
         {
-            return millis.ToString(CultureInfo.InvariantCulture) + "m";
+            return WithUnit(millis, 'm');
         }
 
-        return Math.Min(MaxValue, timeout.Ticks / TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture) + "S";
+        return WithUnit(Math.Min(MaxValue, timeout.Ticks / TimeSpan.TicksPerSecond), 'S');
     }
+
+    // One string per header (formatted on the stack), not a number string and a concatenation: the gateway formats one per call.
+    private static string WithUnit(long value, char unit) => string.Create(CultureInfo.InvariantCulture, $"{value}{unit}");
 }

@@ -41,7 +41,7 @@ public class DeadlineForwardingMiddlewareTests
         var time = new FakeTimeProvider();
         var context = new DefaultHttpContext();
         context.Request.ContentType = "application/grpc";
-        context.Features.Set<IDeadlineFeature>(new DeadlineFeature(time.GetUtcNow() + timeout, timeout, DeadlineSource.Header, CancellationToken.None));
+        GatewayCall.Of(context).Deadline = new DeadlineFeature(time.GetUtcNow() + timeout, timeout, DeadlineSource.Header, CancellationToken.None);
         var forwarded = false;
         var middleware = new DeadlineForwardingMiddleware(_ => { forwarded = true; return Task.CompletedTask; }, Metrics(), time);
         time.Advance(spentInGateway);

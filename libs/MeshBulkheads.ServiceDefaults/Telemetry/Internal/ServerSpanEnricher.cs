@@ -19,6 +19,9 @@ internal static class ServerSpanEnricher
     private const string GrpcStatusHeader = "grpc-status";
     private const string GrpcMessageHeader = "grpc-message";
 
+    // The 17 gRPC status codes, boxed once: a tag value is an object, and every call sets one.
+    private static readonly object[] BoxedStatusCodes = [.. Enumerable.Range(0, 17).Select(static code => (object)code)];
+
     /// <summary>On entry: the deadline budget, before any queue spends it.</summary>
     public static void OnRequest(Activity activity, HttpRequest request)
     {
@@ -69,7 +72,7 @@ internal static class ServerSpanEnricher
         var status = ReadResponseValue(response.Headers, trailers, GrpcStatusHeader);
         if (status is not null && int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var code))
         {
-            activity.SetTag(MeshActivity.GrpcStatusCodeTag, code);
+            activity.SetTag(MeshActivity.GrpcStatusCodeTag, code is >= 0 and < 17 ? BoxedStatusCodes[code] : code);
             if (IsServerError((StatusCode)code))
             {
                 activity.SetStatus(ActivityStatusCode.Error, Uri.UnescapeDataString(ReadResponseValue(response.Headers, trailers, GrpcMessageHeader) ?? string.Empty));

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Microsoft.Diagnostics.Tracing.Etlx;
+
+namespace MeshBulkheads.Bench;
+
+/// <summary>
+/// <c>cpu-top &lt;trace.nettrace&gt; [n]</c>: where a <c>dotnet-trace collect</c> thread-time trace (the sample
+/// profiler, about 100 stacks per second per thread) spent its busy samples, as JSON: the top methods by
+/// exclusive samples (the leaf frame) and the top MeshBulkheads methods by inclusive samples (anywhere on the
+/// stack; each of our middlewares' share including what it calls). Samples of threads that wait (thread-pool
+/// semaphores, monitors, sleeps, the socket engine's epoll wait, the finalizer, a worker idle in native code) are dropped first: thread time
+/// counts them, CPU does not. Shares are of the busy samples.
+/// </summary>
+internal static class CpuTop
+{
+    private static readonly string[] WaitFrames =
+    [
+        "WaitHandle.Wait", "Monitor.Wait", "LowLevelLifoSemaphore.Wait", "LowLevelSpinWaiter.Wait", "Thread.Sleep",
+        "SocketAsyncEngine.EventLoop", "Interop+Sys.WaitForSocketEvents", "Interop+Sys.Read(", "GC.RunFinalizers",
+        "PollGCWorker", "ManualResetEventSlim.Wait", "SemaphoreSlim.Wait", "Task.SpinThenBlockingWait", "Thread.Join",
+        "LowLevelMonitor.Wait", "TimerQueue.TimerThread",
+    ];
+
+    public static int Run(string[] args)
+    {
+        if (args.Length is < 1 or > 2 || !File.Exists(args[0]))
+        {
+            Console.Error.WriteLine("usage: MeshBulkheads.Bench cpu-top <trace.nettrace> [n]");
+            return 2;
+        }
+
+        var n = args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
+        var etlx = TraceLog.CreateFromEventPipeDataFile(args[0]);
+        var exclusive = new Dictionary<string, int>(StringComparer.Ordinal);
+        var inclusive = new Dictionary<string, int>(StringComparer.Ordinal);
+        int total = 0, busy = 0;
+        using (var log = new TraceLog(etlx))
+        {
+            foreach (var e in log.Events)
+            {
+                if (e.ProviderName != "Microsoft-DotNETCore-SampleProfiler" || e.CallStack() is not { } stack)
+                {
+                    continue;
+                }
+
+                total++;
+                var frames = new List<string>();
+                for (var frame = stack; frame is not null; frame = frame.Caller)
+                {
+                    frames.Add(frame.CodeAddress.FullMethodName is { Length: > 0 } name ? name : frame.CodeAddress.ModuleName + "!?");
+                }
+
+                // A worker thread's stack that ends in WorkerThreadStart is in native code under it: the pool's semaphore wait.
+                if (frames[0].Contains("WorkerThreadStart", StringComparison.Ordinal) || frames.Any(f => WaitFrames.Any(w => f.Contains(w, StringComparison.Ordinal))))
+                {
+                    continue;
+                }
+
+                busy++;
+                exclusive[Short(frames[0])] = exclusive.GetValueOrDefault(Short(frames[0])) + 1;
+                foreach (var ours in frames.Where(f => f.StartsWith("MeshBulkheads.", StringComparison.Ordinal)).Select(Short).Distinct())
+                {
+                    inclusive[ours] = inclusive.GetValueOrDefault(ours) + 1;
+                }
+            }
+        }
+
+        File.Delete(etlx);
+        object Top(Dictionary<string, int> counts) => counts.OrderByDescending(kv => kv.Value).Take(n)
+            .Select(kv => new { method = kv.Key, samples = kv.Value, share = busy == 0 ? 0 : (double)kv.Value / busy }).ToList();
+        Console.WriteLine(JsonSerializer.Serialize(new { samples = total, busySamples = busy, exclusive = Top(exclusive), oursInclusive = Top(inclusive) }));
+        return 0;
+    }
+
+    /// <summary>The method without its parameter list (<c>Type.Method</c>), short enough for a table.</summary>
+    private static string Short(string method) => method.IndexOf('(', StringComparison.Ordinal) is var paren and > 0 ? method[..paren] : method;
+}

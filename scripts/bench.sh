@@ -41,6 +41,7 @@ readonly render_port=$((base + 83)) render_admin=$((base + 93))
 readonly yarp_port=$((base + 84)) yarp_admin=$((base + 94))
 readonly nginx_port=$((base + 85))
 readonly sink_port=$((base + 86))
+readonly variant_port=$((base + 87)) variant_admin=$((base + 97))
 
 readonly payments_service=/meshbulkheads.payments.v1.PaymentsService
 readonly gold_key=acme-dev-key bronze_key=initech-dev-key
@@ -155,6 +156,17 @@ start_gateway() {
   local cpus=$1
   shift
   start_service gateway MeshBulkheads.Gateway "$gateway_port" "$gateway_admin" "$cpus" \
+    ReverseProxy__Clusters__payments__Destinations__d1__Address="http://127.0.0.1:$payments_port" \
+    ReverseProxy__Clusters__reporting__Destinations__d1__Address="http://127.0.0.1:$reporting_port" \
+    ReverseProxy__Clusters__render__Destinations__d1__Address="http://127.0.0.1:$render_port" \
+    "$@"
+}
+
+# start_gateway_variant NAME ENV...: a second gateway beside the first one (its own ports), for paired runs.
+start_gateway_variant() {
+  local name=$1
+  shift
+  start_service "$name" MeshBulkheads.Gateway "$variant_port" "$variant_admin" all \
     ReverseProxy__Clusters__payments__Destinations__d1__Address="http://127.0.0.1:$payments_port" \
     ReverseProxy__Clusters__reporting__Destinations__d1__Address="http://127.0.0.1:$reporting_port" \
     ReverseProxy__Clusters__render__Destinations__d1__Address="http://127.0.0.1:$render_port" \
@@ -340,12 +352,12 @@ h2run() {
 
 h2_rps() { sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$1" | head -n 1; }
 
-# throughput NAME PORT HEADER: warm-up, then a timed run; success from payments' own server metric.
+# throughput NAME PORT HEADER [SECONDS [WARM]]: warm-up, then a timed run; success from payments' own server metric.
 # Prints a JSON object with the goodput (OK per second at payments) and h2load's own figure.
 throughput() {
   local name=$1 port=$2 header=$3 warm measure
-  warm=$(pick 20000 3000)
-  measure=$(pick 15 3)
+  warm=${5:-$(pick 20000 3000)}
+  measure=${4:-$(pick 15 3)}
   h2run "$work/h2-$name-warm.txt" "$port" "$header" -n "$warm"
   scrape "$payments_admin" "$work/m-$name-0.txt"
   local t0 t1
@@ -407,6 +419,23 @@ bench_gateway() {
   yarp=$(throughput bare-yarp "$yarp_port" 'x-tenant-id: acme')
   ours=$(throughput gateway "$gateway_port" "x-api-key: $gold_key")
   nginx_r=$(throughput nginx "$nginx_port" 'x-tenant-id: acme')
+  # Paired rounds: bare YARP, our gateway and nginx back to back, several times; the headline ratios are the
+  # medians of the per-round ratios, so a drift of the shared cores between paths (minutes apart above) cancels.
+  # Odd rounds go YARP, gateway, nginx; even rounds the other way round, so a trend within a round cancels too.
+  local rounds=() round ry rg rn
+  for round in $(seq 1 "$(pick 5 1)"); do
+    if ((round % 2 == 1)); then
+      ry=$(throughput "bare-yarp-round$round" "$yarp_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      rg=$(throughput "gateway-round$round" "$gateway_port" "x-api-key: $gold_key" "$(pick 8 2)" "$(pick 5000 1000)")
+      rn=$(throughput "nginx-round$round" "$nginx_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+    else
+      rn=$(throughput "nginx-round$round" "$nginx_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      rg=$(throughput "gateway-round$round" "$gateway_port" "x-api-key: $gold_key" "$(pick 8 2)" "$(pick 5000 1000)")
+      ry=$(throughput "bare-yarp-round$round" "$yarp_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+    fi
+    rounds+=("$(jq -n --argjson round "$round" --argjson y "$ry" --argjson g "$rg" --argjson n "$rn" \
+      '{round: $round, bareYarp: $y.goodputPerSecond, gateway: $g.goodputPerSecond, nginx: $n.goodputPerSecond}')")
+  done
   # Where the gateway's time and allocations go under the same load (make profile SERVICE=gateway).
   local profile
   profile=$(profile_gateway)
@@ -437,9 +466,11 @@ bench_gateway() {
   latencies=$(jq -s '[.[] | select(.streams) | {valid, schedulingLagP99Ms, stream: .streams[0] | {name, offered, ok, goodput, latencyMs}}]' \
     <(echo "${lat_direct:-null}") <(echo "${lat_yarp:-null}") <(echo "${lat_ours:-null}") <(echo "${lat_nginx:-null}"))
 
-  # Per-feature breakdown: the gateway restarted with one switch changed at a time.
-  stop_named gateway
-  local breakdown=() variant
+  # Per-feature switches, paired: a second gateway with one switch changed runs beside the one with every
+  # feature on, and the two are measured alternately (A B B A), so a drift of the shared cores cancels.
+  local breakdown=() variant a1 a2 b1 b2 secs warm
+  secs=$(pick 6 2)
+  warm=$(pick 3000 1000)
   for variant in "no-otlp-export" "sampling-0" "no-exemplars" "no-bulkheads"; do
     local extra=()
     case "$variant" in
@@ -448,9 +479,15 @@ bench_gateway() {
       no-exemplars) extra=("${otlp[@]}" Mesh__Metrics__Exemplars=false) ;;
       no-bulkheads) extra=("${otlp[@]}" Mesh__Pitfalls__NoBulkheads=true) ;;
     esac
-    start_gateway all "${extra[@]}" "${gateway_headroom[@]}"
-    breakdown+=("$(throughput "gateway-$variant" "$gateway_port" "x-api-key: $gold_key" | jq --arg v "$variant" '. + {variant: $v}')")
-    stop_named gateway
+    start_gateway_variant "gateway-$variant" "${extra[@]}" "${gateway_headroom[@]}"
+    a1=$(throughput "gateway-all-$variant-1" "$gateway_port" "x-api-key: $gold_key" "$secs" "$warm")
+    b1=$(throughput "gateway-$variant-1" "$variant_port" "x-api-key: $gold_key" "$secs" "$warm")
+    b2=$(throughput "gateway-$variant-2" "$variant_port" "x-api-key: $gold_key" "$secs" "$warm")
+    a2=$(throughput "gateway-all-$variant-2" "$gateway_port" "x-api-key: $gold_key" "$secs" "$warm")
+    breakdown+=("$(jq -n --arg v "$variant" --argjson a1 "$a1" --argjson a2 "$a2" --argjson b1 "$b1" --argjson b2 "$b2" \
+      '{variant: $v, goodputPerSecond: (($b1.goodputPerSecond + $b2.goodputPerSecond) / 2),
+        allFeaturesGoodputPerSecond: (($a1.goodputPerSecond + $a2.goodputPerSecond) / 2), runs: [$a1, $b1, $b2, $a2]}')")
+    stop_named "gateway-$variant"
   done
   stop_all
 
@@ -462,10 +499,10 @@ bench_gateway() {
   raw=$(jq -n --argjson paths "$(jq -s . <(echo "$direct") <(echo "$yarp") <(echo "$ours") <(echo "$nginx_r"))" \
     --argjson breakdown "$(printf '%s\n' "${breakdown[@]}" | jq -s .)" --argjson latencies "$latencies" \
     --argjson rejectedPerSecond "$rejected_rate" --argjson rejected $((r1 - r0)) \
-    --argjson profile "$profile" --argjson pipeline "$pipeline" \
+    --argjson profile "$profile" --argjson pipeline "$pipeline" --argjson rounds "$(printf '%s\n' "${rounds[@]}" | jq -s .)" \
     --argjson pipelineBefore "$(cat "$root/docs/bench/gateway-pipeline-before.json")" \
     '{paths: $paths, breakdown: $breakdown, latency: $latencies, rejections: {perSecond: $rejectedPerSecond, count: $rejected},
-      profile: $profile, pipeline: $pipeline, pipelineBefore: $pipelineBefore}')
+      rounds: $rounds, profile: $profile, pipeline: $pipeline, pipelineBefore: $pipelineBefore}')
   echo "$raw" >"$work/gateway-raw.json"
   gateway_json "$raw" >"$work/parts/gateway.json"
 }
@@ -496,11 +533,11 @@ gateway_pipeline() {
   log "gateway: in-process pipeline ladder (BenchmarkDotNet job $job)"
   local artifacts=$work/bdn-pipeline report
   rm -rf "$artifacts"
-  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*GatewayPipelineBenchmarks*' --job "$job" --inProcess --exporters json --artifacts "$artifacts" \
+  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*GatewayPipelineBenchmarks*' --job "$job" --iterationCount "$(pick 15 3)" --inProcess --exporters json --artifacts "$artifacts" \
     >"$work/logs/benchmarkdotnet-pipeline.log" 2>&1 || { tail -n 30 "$work/logs/benchmarkdotnet-pipeline.log" >&2; return 1; }
   report=$(find "$artifacts/results" -name '*-report-full-compressed.json' | head -n 1)
   [ -n "$report" ] || { log "no BenchmarkDotNet JSON report under $artifacts/results"; return 1; }
-  jq '[.Benchmarks[] | {pipeline: .Parameters | sub("^Pipeline=";""), meanNs: .Statistics.Mean, stdDevNs: .Statistics.StandardDeviation, allocatedBytes: .Memory.BytesAllocatedPerOperation}]' "$report"
+  jq '[.Benchmarks[] | {pipeline: .Parameters | sub("^Pipeline=";""), medianNs: .Statistics.Median, stdDevNs: .Statistics.StandardDeviation, allocatedBytes: .Memory.BytesAllocatedPerOperation}]' "$report"
 }
 
 # stop_named NAME: stops the one process started under NAME.
@@ -537,11 +574,15 @@ gateway_json() {
   dir_p99=$(jq '[.latency[] | select(.stream.name == "direct") | .stream.latencyMs.p99][0] // null' <<<"$raw")
   lat_p50=$(jq '[.latency[] | select(.stream.name == "gateway") | .stream.latencyMs.p50][0] // null' <<<"$raw")
   lat_p99=$(jq '[.latency[] | select(.stream.name == "gateway") | .stream.latencyMs.p99][0] // null' <<<"$raw")
-  local r_yarp r_nginx why_yarp why_nginx
-  r_yarp=$(calc "$g / $y")
-  r_nginx=$(calc "$g / $n")
-  why_yarp="our gateway runs auth, the tenant limit, the route bulkhead, deadline resolution, criticality and its own metrics on every call, on the same 2 cores as payments and the load generator; the per-feature table shows what could be switched off (the rest has no switch). The aim has its own issue."
-  why_nginx="nginx grpc_pass reached $(printf '%.0f' "$n") OK/s against our gateway's $(printf '%.0f' "$g") OK/s in this run, on the same shared cores; the gap to bare YARP is the features' share (see the breakdown)."
+  local r_yarp r_nginx why_yarp why_nginx yarp_nginx
+  # Medians of the paired rounds' ratios (the single runs above when there are no rounds).
+  r_yarp=$(jq --argjson fallback "$(calc "$g / $y")" '[.rounds[]? | .gateway / .bareYarp] | sort | if length == 0 then $fallback else .[(length - 1) / 2 | floor] end' <<<"$raw")
+  r_nginx=$(jq --argjson fallback "$(calc "$g / $n")" '[.rounds[]? | .gateway / .nginx] | sort | if length == 0 then $fallback else .[(length - 1) / 2 | floor] end' <<<"$raw")
+  yarp_nginx=$(jq --argjson fallback "$(calc "$y / $n")" '[.rounds[]? | .bareYarp / .nginx] | sort | if length == 0 then $fallback else .[(length - 1) / 2 | floor] end' <<<"$raw")
+  local nrounds
+  nrounds=$(jq '.rounds | length' <<<"$raw")
+  why_yarp="every feature stays on every call; what each still costs is in the in-process ladder (Δ columns) and the notes. Between runs on these shared 2 cores the ratio moves by ±10 % (the per-round table shows this run's spread)."
+  why_nginx="bare YARP itself reached $(printf '%.2f' "$yarp_nginx")× nginx grpc_pass (median of the same $nrounds rounds): the gateway is YARP plus features, so it cannot pass YARP, and 1.5× nginx needs YARP at ≥ 1.67× nginx on this machine (0.9 × 1.67 = 1.5). nginx, YARP and payments share the same 2 cores with h2load."
   local ok_direct ok_yarp ok_ours ok_nginx
   ok_direct=$(printf '%.0f' "$d")
   ok_yarp=$(printf '%.0f' "$y")
@@ -549,8 +590,9 @@ gateway_json() {
   ok_nginx=$(printf '%.0f' "$n")
   local figures
   figures=$(jq -s . \
-    <(figure "our gateway ÷ bare YARP (throughput)" "$r_yarp" "×" ">=" 0.9 "OK/s counted by payments' meshbulkheads_rpc_server_duration_seconds_count{rpc_method=\"GetBalance\",rpc_grpc_status_code=\"OK\"}, h2load closed loop 10 connections × 10 streams, after the warm-up ($ok_ours vs $ok_yarp OK/s)" "$why_yarp") \
-    <(figure "our gateway ÷ nginx grpc_pass (throughput)" "$r_nginx" "×" ">=" 1.5 "as above ($ok_ours vs $ok_nginx OK/s)" "$why_nginx") \
+    <(figure "our gateway ÷ bare YARP (throughput)" "$r_yarp" "×" ">=" 0.9 "median of $nrounds paired rounds (bare YARP, our gateway, nginx back to back, $(pick 8 2) s each after a warm-up); OK/s counted by payments' meshbulkheads_rpc_server_duration_seconds_count{rpc_method=\"GetBalance\",rpc_grpc_status_code=\"OK\"}, h2load closed loop 10 connections × 10 streams (single 15 s runs: $ok_ours vs $ok_yarp OK/s)" "$why_yarp") \
+    <(figure "our gateway ÷ nginx grpc_pass (throughput)" "$r_nginx" "×" ">=" 1.5 "as above (single runs: $ok_ours vs $ok_nginx OK/s)" "$why_nginx") \
+    <(figure "bare YARP ÷ nginx grpc_pass (throughput)" "$yarp_nginx" "×" "" null "median of the same rounds: the ceiling of the ratio above") \
     <(figure "direct (payments alone)" "$d" "OK/s" "" null "h2load straight to payments with x-tenant-id ($ok_direct OK/s)") \
     <(figure "added p50 over direct (our gateway)" "$(calc "$lat_p50 - $dir_p50")" "ms" "" null "meshload open loop at $(pick 500 200)/s, latency from the intended send time, OK calls only") \
     <(figure "added p99 over direct (our gateway)" "$(calc "$lat_p99 - $dir_p99")" "ms" "" null "as above") \
@@ -562,21 +604,22 @@ gateway_json() {
   latency_table=$(jq '{title: "Latency at a fixed moderate rate (meshload open loop; ms)",
     columns: ["path", "offered", "OK", "p50", "p90", "p99", "p99.9", "run valid (meshload lag)"],
     rows: [.latency[] | [.stream.name, .stream.offered, .stream.ok, .stream.latencyMs.p50, .stream.latencyMs.p90, .stream.latencyMs.p99, .stream.latencyMs.p999, (if .valid then "yes" else "no" end)]]}' <<<"$raw")
-  breakdown_table=$(jq --argjson g "$g" '{title: "Per-feature breakdown: the gateway with one switch changed (µs per request = 10⁶/OK-rate with every feature − 10⁶/OK-rate with the switch; positive = the feature costs that much)",
-    columns: ["switch", "OK/s", "µs per request saved"],
-    rows: [.breakdown[] | [.variant, .goodputPerSecond, (if .goodputPerSecond > 0 and $g > 0 then (1000000 / $g - 1000000 / .goodputPerSecond) else null end)]]}' <<<"$raw")
+  breakdown_table=$(jq '{title: "Per-feature switches, paired (a second gateway with the switch changed beside the one with every feature on, measured A B B A; µs per request = 10⁶/OK-rate with every feature − 10⁶/OK-rate with the switch: positive = what the feature costs)",
+    columns: ["switch", "OK/s with the switch", "OK/s with every feature (same pairs)", "µs per request saved"],
+    rows: [.breakdown[] | [.variant, .goodputPerSecond, .allFeaturesGoodputPerSecond,
+      (if .goodputPerSecond > 0 and .allFeaturesGoodputPerSecond > 0 then (1000000 / .allFeaturesGoodputPerSecond - 1000000 / .goodputPerSecond) else null end)]]}' <<<"$raw")
   # The in-process ladder, in pipeline order (GatewayApp.PipelineFeatures), after this change and before it.
   local ladder_table cpu_table ours_table alloc_table pipeline_figures
   ladder_table=$(jq --argjson order "$ladder_order" '
     def ordered($rows): [$order[] as $o | $rows[] | select(.pipeline == $o)];
     def steps($rows): ordered($rows) as $r | [range(0; $r | length) as $i | $r[$i] + {
-        dNs: (if $i == 0 then null else $r[$i].meanNs - $r[$i - 1].meanNs end),
+        dNs: (if $i == 0 then null else $r[$i].medianNs - $r[$i - 1].medianNs end),
         dB: (if $i == 0 then null else $r[$i].allocatedBytes - $r[$i - 1].allocatedBytes end)}];
     (steps(.pipelineBefore.rows) | map({key: .pipeline, value: .}) | from_entries) as $before
     | {title: "Per-feature cost in process (GatewayPipelineBenchmarks: each rung adds one feature to the one above; µs and bytes per call, Δ = this rung − the one above)",
-       columns: ["rung", "µs/call", "Δ µs", "B/call", "Δ B", "µs/call before", "Δ µs before", "B/call before", "Δ B before"],
-       rows: [steps(.pipeline // [])[] | [.pipeline, .meanNs / 1000, (if .dNs then .dNs / 1000 else null end), .allocatedBytes, .dB,
-              ($before[.pipeline].meanNs // null | if . then . / 1000 else null end), ($before[.pipeline].dNs // null | if . then . / 1000 else null end),
+       columns: ["rung", "µs/call (median)", "Δ µs", "B/call", "Δ B", "µs/call before", "Δ µs before", "B/call before", "Δ B before"],
+       rows: [steps(.pipeline // [])[] | [.pipeline, .medianNs / 1000, (if .dNs then .dNs / 1000 else null end), .allocatedBytes, .dB,
+              ($before[.pipeline].medianNs // null | if . then . / 1000 else null end), ($before[.pipeline].dNs // null | if . then . / 1000 else null end),
               ($before[.pipeline].allocatedBytes // null), ($before[.pipeline].dB // null)]]}' <<<"$raw")
   cpu_table=$(jq '{title: "CPU profile of the gateway under the throughput load: top methods by exclusive busy samples (dotnet-trace thread time, waiting samples dropped)",
     columns: ["method", "share of busy samples", "samples"],
@@ -591,22 +634,28 @@ gateway_json() {
     def pick($rows; $name): [$rows[] | select(.pipeline == $name)][0];
     (.pipeline // []) as $after | .pipelineBefore.rows as $before | ($order[-1]) as $full
     | if ($after | length) == 0 then [] else [
-      {name: "in process: gateway (every feature) ÷ bare YARP, calls per second", value: (pick($after; "bare-yarp").meanNs / pick($after; $full).meanNs), unit: "×",
-       how: "GatewayPipelineBenchmarks (BenchmarkDotNet, TestServer + YARP forwarder + in-memory backend): mean time per call of bare-yarp ÷ of the full pipeline"},
+      {name: "in process: gateway (every feature) ÷ bare YARP, calls per second", value: (pick($after; "bare-yarp").medianNs / pick($after; $full).medianNs), unit: "×",
+       how: "GatewayPipelineBenchmarks (BenchmarkDotNet, TestServer + YARP forwarder + in-memory backend): median time per call of bare-yarp ÷ of the full pipeline"},
       {name: "in process: bytes the gateway adds per call (every feature − bare YARP)", value: (pick($after; $full).allocatedBytes - pick($after; "bare-yarp").allocatedBytes), unit: "B",
        how: "BenchmarkDotNet MemoryDiagnoser, same run"},
       {name: "in process, before issue 14: bytes the gateway added per call", value: (pick($before; $full).allocatedBytes - pick($before; "bare-yarp").allocatedBytes), unit: "B",
        how: "docs/bench/gateway-pipeline-before.json (commit \(.pipelineBefore.commit), same benchmark)"}] end' <<<"$raw")
   figures=$(jq -s '.[0] + .[1]' <(echo "$figures") <(echo "$pipeline_figures"))
+  local rounds_table
+  rounds_table=$(jq '{title: "Paired rounds (OK/s at payments; each round measures the three proxies back to back)",
+    columns: ["round", "bare YARP", "our gateway", "nginx", "gateway ÷ YARP", "gateway ÷ nginx", "YARP ÷ nginx"],
+    rows: [.rounds[]? | [.round, .bareYarp, .gateway, .nginx, .gateway / .bareYarp, .gateway / .nginx, .bareYarp / .nginx]]}' <<<"$raw")
   part_header gateway | jq --argjson figures "$figures" --argjson raw "$raw" \
-    --argjson tables "$(jq -s . <(echo "$paths_table") <(echo "$latency_table") <(echo "$breakdown_table") <(echo "$ladder_table") <(echo "$cpu_table") <(echo "$ours_table") <(echo "$alloc_table"))" \
+    --argjson tables "$(jq -s . <(echo "$rounds_table") <(echo "$paths_table") <(echo "$latency_table") <(echo "$breakdown_table") <(echo "$ladder_table") <(echo "$cpu_table") <(echo "$ours_table") <(echo "$alloc_table"))" \
     '. + {summary: "Payments GetBalance (SQLite) called directly, through bare YARP (tools/MeshBulkheads.Bench bare-yarp: one route, no features, the mesh'"'"'s OpenTelemetry setup), through our gateway with every feature on (auth, tenant limit with headroom, route bulkhead, deadlines, criticality, metrics, tracing at the chart'"'"'s default sampling ratio 1 exporting OTLP/gRPC to a local sink that discards), and through Debian nginx grpc_pass; all Release builds started from artifacts/bin on 127.0.0.1, unpinned (hosts and h2load share the 2 cores).",
           figures: $figures, tables: $tables, raw: $raw,
           notes: ([
             "Headroom settings on every path alike: payments Bulkheads:payments-read:QueueLimit=256 and TenantMaxShare=1 (one tenant sends 100 calls at once). Gateway: gold tier 10⁶ tokens/s (the limiter still runs on every call), payments route bulkhead 256 permits + 256 queue, TenantMaxShare 1. Bare YARP and the gateway export OTLP to the same sink; payments exports none.",
             "Switches that exist: OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT unset), Mesh:Tracing:SamplingRatio=0, Mesh:Metrics:Exemplars=false, Mesh:Pitfalls:NoBulkheads=true (lifts the tenant limits, the route bulkheads and the services'"'"' bulkhead bounds: the row measures what admission control costs). Every feature, switch or not, is measured alone by the in-process ladder (GatewayPipelineBenchmarks: one BenchmarkDotNet case per rung, each adding one middleware of GatewayApp.PipelineFeatures in pipeline order; the before columns are docs/bench/gateway-pipeline-before.json, the same benchmark on the pipeline as it stood before issue 14).",
             "Profiles: scripts/profile.sh gateway \($raw.profile.seconds) cpu|alloc (make profile SERVICE=gateway KIND=cpu|alloc) while h2load drives the gateway as in the throughput run; the profiled runs are not the measured ones.",
-            "Hosts log at Warning (Logging:LogLevel:Default) on every path."
+            "Hosts log at Warning (Logging:LogLevel:Default) on every path.",
+            ("What the profiles say (this run): " + ([$raw.profile.cpu.exclusive[]? | select(.method | test("Enter_Slowpath|SpinWait|SHA256|^!\\?$|AggregatorStore|TagsLinkedList")) | "\(.method) \(.share * 1000 | round / 10) % of busy samples (from \(.calledFrom | join(", ")))"] | join("; ")) + ". Sockets and the kernel (!? = native frames) and two locks shared by every call take most of the busy time: the HTTP/2 connection'"'"'s write queue (SingleConsumerUnboundedChannel.TryWrite, one per backend connection, bare YARP has it too) and Activity tag lists; the OTLP exporter'"'"'s thread spins in Task.Wait on each synchronous export (off the request path, but on the same 2 cores). The gateway'"'"'s own code is small next to them: hashing the API key (SHA-256, so no key is ever held in memory) is the largest of its own frames."),
+            "What remains per call and what it buys (in-process ladder, Δ B): the deadline keeps one CancellationTokenSource with its timer, one registration on the caller'"'"'s token and the held-back reset feature (so the backend call is cancelled at the deadline and the caller gets DEADLINE_EXCEEDED, not a reset); criticality and tenancy add the x-mesh-criticality and x-tenant-id headers the services act on (one more header entry each on both HTTP/2 hops); deadline forwarding formats grpc-timeout (one string); the route bulkhead'"'"'s lease is one object per grant (issue 8, item 13: a second Dispose must never release another holder'"'"'s permit). Removed by issue 14: one feature per decision (now one GatewayCall per call), the linked cancellation source, the API key'"'"'s UTF-8 array, the async state machines of the rate limit and frame-size checks, the criticality record, the bulkhead name built per call, the boxed status tag and the two-step grpc-timeout string."
           ] + [$raw.latency[] | select(.valid == false) | "meshload latency run \(.stream.name) was invalid (its scheduling lag p99 \(.schedulingLagP99Ms) ms > 100 ms): that row describes the load generator as much as the path."])}'
 }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 namespace MeshBulkheads.Bench;
@@ -18,7 +19,7 @@ internal static class CpuTop
         "WaitHandle.Wait", "Monitor.Wait", "LowLevelLifoSemaphore.Wait", "LowLevelSpinWaiter.Wait", "Thread.Sleep",
         "SocketAsyncEngine.EventLoop", "Interop+Sys.WaitForSocketEvents", "Interop+Sys.Read(", "GC.RunFinalizers",
         "PollGCWorker", "ManualResetEventSlim.Wait", "SemaphoreSlim.Wait", "Task.SpinThenBlockingWait", "Thread.Join",
-        "LowLevelMonitor.Wait", "TimerQueue.TimerThread",
+        "LowLevelMonitor.Wait", "TimerQueue.TimerThread", "ConsoleLoggerProcessor.TryDequeue", "BlockingCollection",
     ];
 
     public static int Run(string[] args)
@@ -29,10 +30,17 @@ internal static class CpuTop
             return 2;
         }
 
-        var n = args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20;
-        var etlx = TraceLog.CreateFromEventPipeDataFile(args[0]);
+        Console.WriteLine(JsonSerializer.Serialize(Report(args[0], args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20)));
+        return 0;
+    }
+
+    /// <summary>The report of the trace at <paramref name="path"/> with the top <paramref name="n"/> methods of each list.</summary>
+    public static CpuReport Report(string path, int n)
+    {
+        var etlx = TraceLog.CreateFromEventPipeDataFile(path);
         var exclusive = new Dictionary<string, int>(StringComparer.Ordinal);
         var inclusive = new Dictionary<string, int>(StringComparer.Ordinal);
+        var callers = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
         int total = 0, busy = 0;
         using (var log = new TraceLog(etlx))
         {
@@ -57,7 +65,13 @@ internal static class CpuTop
                 }
 
                 busy++;
-                exclusive[Short(frames[0])] = exclusive.GetValueOrDefault(Short(frames[0])) + 1;
+                var leaf = Short(frames[0]);
+                exclusive[leaf] = exclusive.GetValueOrDefault(leaf) + 1;
+                // The nearest caller outside the runtime's own plumbing says whose time it is (e.g. whose lock).
+                var caller = frames.Skip(1).Select(Short).FirstOrDefault(f => f != leaf && !f.StartsWith("System.Threading.Monitor", StringComparison.Ordinal)
+                    && !f.StartsWith("System.Threading.Lock", StringComparison.Ordinal) && !f.StartsWith("System.Runtime.CompilerServices", StringComparison.Ordinal)) ?? "?";
+                var byCaller = callers.TryGetValue(leaf, out var known) ? known : callers[leaf] = new Dictionary<string, int>(StringComparer.Ordinal);
+                byCaller[caller] = byCaller.GetValueOrDefault(caller) + 1;
                 foreach (var ours in frames.Where(f => f.StartsWith("MeshBulkheads.", StringComparison.Ordinal)).Select(Short).Distinct())
                 {
                     inclusive[ours] = inclusive.GetValueOrDefault(ours) + 1;
@@ -66,12 +80,29 @@ internal static class CpuTop
         }
 
         File.Delete(etlx);
-        object Top(Dictionary<string, int> counts) => counts.OrderByDescending(kv => kv.Value).Take(n)
-            .Select(kv => new { method = kv.Key, samples = kv.Value, share = busy == 0 ? 0 : (double)kv.Value / busy }).ToList();
-        Console.WriteLine(JsonSerializer.Serialize(new { samples = total, busySamples = busy, exclusive = Top(exclusive), oursInclusive = Top(inclusive) }));
-        return 0;
+        List<SampledMethod> Top(Dictionary<string, int> counts) => [.. counts.OrderByDescending(kv => kv.Value).Take(n)
+            .Select(kv => new SampledMethod(
+                kv.Key,
+                kv.Value,
+                busy == 0 ? 0 : (double)kv.Value / busy,
+                callers.TryGetValue(kv.Key, out var c) ? [.. c.OrderByDescending(x => x.Value).Take(2).Select(x => x.Key)] : []))];
+        return new CpuReport(total, busy, Top(exclusive), Top(inclusive));
     }
 
     /// <summary>The method without its parameter list (<c>Type.Method</c>), short enough for a table.</summary>
     private static string Short(string method) => method.IndexOf('(', StringComparison.Ordinal) is var paren and > 0 ? method[..paren] : method;
 }
+
+/// <summary>What <see cref="CpuTop"/> reports.</summary>
+internal sealed record CpuReport(
+    [property: JsonPropertyName("samples")] int Samples,
+    [property: JsonPropertyName("busySamples")] int BusySamples,
+    [property: JsonPropertyName("exclusive")] IReadOnlyList<SampledMethod> Exclusive,
+    [property: JsonPropertyName("oursInclusive")] IReadOnlyList<SampledMethod> OursInclusive);
+
+/// <summary>One method of a <see cref="CpuReport"/> list; <c>calledFrom</c> only for exclusive entries (whose lock, whose wait).</summary>
+internal sealed record SampledMethod(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("samples")] int Samples,
+    [property: JsonPropertyName("share")] double Share,
+    [property: JsonPropertyName("calledFrom")] IReadOnlyList<string> CalledFrom);

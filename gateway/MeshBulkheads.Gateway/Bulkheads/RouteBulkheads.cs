@@ -19,6 +19,9 @@ public sealed class RouteBulkheads(IBulkheadProvider bulkheads, RouteCapacity ca
     // Per route, the creation failure last logged: a call per second on a misconfigured route logs it once.
     private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.OrdinalIgnoreCase);
 
+    // Route id → bulkhead name, built once per route (ids come from YARP's configuration: bounded), not per call.
+    private readonly ConcurrentDictionary<string, string> _names = new(StringComparer.Ordinal);
+
     /// <summary>The bulkhead name of <paramref name="routeId"/>.</summary>
     public static string NameOf(string routeId) => NamePrefix + routeId;
 
@@ -32,7 +35,8 @@ public sealed class RouteBulkheads(IBulkheadProvider bulkheads, RouteCapacity ca
     }
 
     /// <summary>The route's bulkhead when it exists already.</summary>
-    public bool TryGet(string routeId, [NotNullWhen(true)] out Bulkhead? bulkhead) => bulkheads.TryGet(NameOf(routeId), out bulkhead);
+    public bool TryGet(string routeId, [NotNullWhen(true)] out Bulkhead? bulkhead) =>
+        bulkheads.TryGet(_names.GetOrAdd(routeId, NameOf), out bulkhead);
 
     /// <summary>The route's bulkhead, created from the options as they are now when it does not exist yet.</summary>
     /// <exception cref="OptionsValidationException">The route's options are invalid.</exception>

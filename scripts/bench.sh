@@ -481,7 +481,8 @@ bench_gateway() {
     esac
     start_gateway_variant "gateway-$variant" "${extra[@]}" "${gateway_headroom[@]}"
     a1=$(throughput "gateway-all-$variant-1" "$gateway_port" "x-api-key: $gold_key" "$secs" "$warm")
-    b1=$(throughput "gateway-$variant-1" "$variant_port" "x-api-key: $gold_key" "$secs" "$warm")
+    # The variant's process is new: as many warm-up calls as the main runs, so its JIT tiers are as warm.
+    b1=$(throughput "gateway-$variant-1" "$variant_port" "x-api-key: $gold_key" "$secs" "$(pick 20000 3000)")
     b2=$(throughput "gateway-$variant-2" "$variant_port" "x-api-key: $gold_key" "$secs" "$warm")
     a2=$(throughput "gateway-all-$variant-2" "$gateway_port" "x-api-key: $gold_key" "$secs" "$warm")
     breakdown+=("$(jq -n --arg v "$variant" --argjson a1 "$a1" --argjson a2 "$a2" --argjson b1 "$b1" --argjson b2 "$b2" \
@@ -622,14 +623,14 @@ gateway_json() {
               ($before[.pipeline].medianNs // null | if . then . / 1000 else null end), ($before[.pipeline].dNs // null | if . then . / 1000 else null end),
               ($before[.pipeline].allocatedBytes // null), ($before[.pipeline].dB // null)]]}' <<<"$raw")
   cpu_table=$(jq '{title: "CPU profile of the gateway under the throughput load: top methods by exclusive busy samples (dotnet-trace thread time, waiting samples dropped)",
-    columns: ["method", "share of busy samples", "samples"],
-    rows: [(.profile.cpu.exclusive // [])[:15][] | [.method, .share, .samples]]}' <<<"$raw")
+    columns: ["method", "share of busy samples", "samples", "called from (nearest non-runtime caller)"],
+    rows: [(.profile.cpu.exclusive // [])[:15][] | [.method, .share, .samples, (.calledFrom // [] | join("; "))]]}' <<<"$raw")
   ours_table=$(jq '{title: "CPU profile: MeshBulkheads methods by inclusive busy samples (a middleware includes everything after it in the pipeline)",
     columns: ["method", "share of busy samples", "samples"],
     rows: [(.profile.cpu.oursInclusive // [])[:15][] | [.method, .share, .samples]]}' <<<"$raw")
   alloc_table=$(jq '{title: "Allocation profile of the gateway under the throughput load: top types (dotnet-trace gc-verbose, sampled about once per 100 KB)",
-    columns: ["type", "share of sampled bytes", "sampled bytes"],
-    rows: [(.profile.alloc.top // [])[:15][] | [.type, .share, .bytes]]}' <<<"$raw")
+    columns: ["type", "share of sampled bytes", "sampled bytes", "allocated by (nearest non-runtime frame)"],
+    rows: [(.profile.alloc.top // [])[:15][] | [.type, .share, .bytes, (.allocatedBy // [] | join("; "))]]}' <<<"$raw")
   pipeline_figures=$(jq -c --argjson order "$ladder_order" '
     def pick($rows; $name): [$rows[] | select(.pipeline == $name)][0];
     (.pipeline // []) as $after | .pipelineBefore.rows as $before | ($order[-1]) as $full
@@ -654,7 +655,7 @@ gateway_json() {
             "Switches that exist: OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT unset), Mesh:Tracing:SamplingRatio=0, Mesh:Metrics:Exemplars=false, Mesh:Pitfalls:NoBulkheads=true (lifts the tenant limits, the route bulkheads and the services'"'"' bulkhead bounds: the row measures what admission control costs). Every feature, switch or not, is measured alone by the in-process ladder (GatewayPipelineBenchmarks: one BenchmarkDotNet case per rung, each adding one middleware of GatewayApp.PipelineFeatures in pipeline order; the before columns are docs/bench/gateway-pipeline-before.json, the same benchmark on the pipeline as it stood before issue 14).",
             "Profiles: scripts/profile.sh gateway \($raw.profile.seconds) cpu|alloc (make profile SERVICE=gateway KIND=cpu|alloc) while h2load drives the gateway as in the throughput run; the profiled runs are not the measured ones.",
             "Hosts log at Warning (Logging:LogLevel:Default) on every path.",
-            ("What the profiles say (this run): " + ([$raw.profile.cpu.exclusive[]? | select(.method | test("Enter_Slowpath|SpinWait|SHA256|^!\\?$|AggregatorStore|TagsLinkedList")) | "\(.method) \(.share * 1000 | round / 10) % of busy samples (from \(.calledFrom | join(", ")))"] | join("; ")) + ". Sockets and the kernel (!? = native frames) and two locks shared by every call take most of the busy time: the HTTP/2 connection'"'"'s write queue (SingleConsumerUnboundedChannel.TryWrite, one per backend connection, bare YARP has it too) and Activity tag lists; the OTLP exporter'"'"'s thread spins in Task.Wait on each synchronous export (off the request path, but on the same 2 cores). The gateway'"'"'s own code is small next to them: hashing the API key (SHA-256, so no key is ever held in memory) is the largest of its own frames."),
+            ("What the profiles say (this run): " + ([$raw.profile.cpu.exclusive[]? | select(.method | test("Enter_Slowpath|SpinWait|SHA256|^!\\?$|AggregatorStore|TagsLinkedList")) | "\(.method) \(.share * 1000 | round / 10) % of busy samples (from \(.calledFrom | join(", ")))"] | join("; ")) + ". Sockets and the kernel (!? = native frames) and two locks shared by every call take most of the busy time: the HTTP/2 connection'"'"'s write queue (SingleConsumerUnboundedChannel.TryWrite, one per backend connection, bare YARP has it too) and Activity tag lists; the OTLP exporter'"'"'s thread spins in Task.Wait on each synchronous export (off the request path, but on the same 2 cores). The gateway'"'"'s own code is small next to them: hashing the API key (SHA-256, so no key is ever held in memory) is the largest of its own frames. Allocations: " + ([$raw.profile.alloc.top[]?][:3] | map("\(.type) \(.share * 1000 | round / 10) % (by \(.allocatedBy | join(", ")))") | join("; ")) + ". YARP'"'"'s StreamCopier rents 64 KB copy buffers from the shared ArrayPool for each direction of each stream; with 100 streams in flight the pool'"'"'s per-core stock runs out and most rents allocate (bare YARP the same): the largest allocation source, and not the gateway'"'"'s to change (the buffer size is internal to YARP 2.3)."),
             "What remains per call and what it buys (in-process ladder, Δ B): the deadline keeps one CancellationTokenSource with its timer, one registration on the caller'"'"'s token and the held-back reset feature (so the backend call is cancelled at the deadline and the caller gets DEADLINE_EXCEEDED, not a reset); criticality and tenancy add the x-mesh-criticality and x-tenant-id headers the services act on (one more header entry each on both HTTP/2 hops); deadline forwarding formats grpc-timeout (one string); the route bulkhead'"'"'s lease is one object per grant (issue 8, item 13: a second Dispose must never release another holder'"'"'s permit). Removed by issue 14: one feature per decision (now one GatewayCall per call), the linked cancellation source, the API key'"'"'s UTF-8 array, the async state machines of the rate limit and frame-size checks, the criticality record, the bulkhead name built per call, the boxed status tag and the two-step grpc-timeout string."
           ] + [$raw.latency[] | select(.valid == false) | "meshload latency run \(.stream.name) was invalid (its scheduling lag p99 \(.schedulingLagP99Ms) ms > 100 ms): that row describes the load generator as much as the path."])}'
 }

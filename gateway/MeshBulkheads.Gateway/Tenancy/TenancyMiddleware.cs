@@ -38,9 +38,9 @@ public sealed class TenancyMiddleware(
         var headers = context.Request.Headers;
         var apiKeys = headers[MeshMetadata.ApiKey];
 
-        // Neither the key nor a tenant the client claims for itself ever reaches a service.
+        // Neither the key nor any identity or mesh metadata the client claims for itself ever reaches a service.
         headers.Remove(MeshMetadata.ApiKey);
-        headers.Remove(MeshMetadata.TenantId);
+        StripClientMetadata(headers);
 
         if (apiKeys.Count == 0 || string.IsNullOrEmpty(apiKeys[0]))
         {
@@ -66,6 +66,57 @@ public sealed class TenancyMiddleware(
         headers[MeshMetadata.TenantId] = tenant.Id;
         GatewayCall.Of(context).Tenant = tenant;
         return next(context);
+    }
+
+    /// <summary>
+    /// Whether a client-sent header is the mesh's to set, never the client's: <c>x-tenant-*</c>, <c>x-mesh-*</c> (but
+    /// <c>x-mesh-criticality</c>, which <see cref="Forwarding.GatewayCriticality"/> validates and then overwrites)
+    /// and W3C <c>baggage</c> (whose entries would otherwise ride along to every service).
+    /// </summary>
+    public static bool IsClientMetadata(string name) =>
+        name.StartsWith(TenantPrefix, StringComparison.OrdinalIgnoreCase)
+        || (name.StartsWith(MeshPrefix, StringComparison.OrdinalIgnoreCase) && !name.Equals(MeshMetadata.Criticality, StringComparison.OrdinalIgnoreCase))
+        || name.Equals(BaggageHeader, StringComparison.OrdinalIgnoreCase);
+
+    private const string TenantPrefix = "x-tenant-";
+    private const string MeshPrefix = "x-mesh-";
+    private const string BaggageHeader = "baggage";
+
+    private static void StripClientMetadata(IHeaderDictionary headers)
+    {
+        // Names collected first (a dictionary cannot lose entries while it is enumerated); nothing allocated unless one is found.
+        List<string>? found = null;
+        foreach (var header in headers)
+        {
+            if (IsClientMetadata(header.Key))
+            {
+                (found ??= []).Add(header.Key);
+            }
+        }
+
+        if (found is null)
+        {
+            return;
+        }
+
+        foreach (var name in found)
+        {
+            headers.Remove(name);
+        }
+
+        // ASP.NET Core read the baggage into the server activity already (and OpenTelemetry into Baggage.Current):
+        // HttpClient would send it on from there.
+        if (found.Exists(name => name.Equals(BaggageHeader, StringComparison.OrdinalIgnoreCase)))
+        {
+            OpenTelemetry.Baggage.Current = default;
+            if (System.Diagnostics.Activity.Current is { } activity)
+            {
+                foreach (var (key, _) in activity.Baggage.ToList())
+                {
+                    activity.SetBaggage(key, null);
+                }
+            }
+        }
     }
 
     private Task RejectAsync(HttpContext context, string message)

@@ -55,6 +55,49 @@ public class TenancyTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
     }
 
     [Fact]
+    public async Task GetBalance_ClientSentMeshTenantAndBaggageMetadata_NoneReachesTheBackend()
+    {
+        // Arrange: identity and mesh metadata a client might try to slip through, beside metadata of its own.
+        var client = new PaymentsService.PaymentsServiceClient(fixture.Gateway.CreateChannel());
+        var request = UniqueBalanceRequest();
+        var headers = new Metadata
+        {
+            { MeshMetadata.ApiKey, DemoTenants.GlobexKey },
+            { "x-tenant-tier", "gold" },
+            { "X-Tenant-Id", "acme" },
+            { "x-mesh-identity", "v1.forged" },
+            { "x-mesh-reject-reason", "none" },
+            { "baggage", "tenant=acme,role=admin" },
+            { "x-request-id", "client-123" },
+        };
+
+        // Act
+        await client.GetBalanceAsync(request, headers, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+
+        // Assert: only the gateway's own x-tenant-id and x-mesh-criticality, and the client's unrelated metadata.
+        var call = Assert.Single(fixture.Payments.CallsFor(request));
+        var names = call.Headers.Select(h => h.Key).ToList();
+        Assert.DoesNotContain(names, n => n.StartsWith("x-tenant-", StringComparison.OrdinalIgnoreCase) && n != MeshMetadata.TenantId);
+        Assert.DoesNotContain(names, n => n.StartsWith("x-mesh-", StringComparison.OrdinalIgnoreCase) && n != MeshMetadata.Criticality);
+        Assert.Empty(call.Values("baggage"));
+        Assert.Equal(["globex"], call.Values(MeshMetadata.TenantId));
+        Assert.Equal([GatewayCriticality.Sheddable], call.Values(MeshMetadata.Criticality));
+        Assert.Equal(["client-123"], call.Values("x-request-id"));
+    }
+
+    [Theory]
+    [InlineData("x-tenant-id", true)]
+    [InlineData("X-TENANT-TIER", true)]
+    [InlineData("x-mesh-identity", true)]
+    [InlineData("baggage", true)]
+    [InlineData("x-mesh-criticality", false)]
+    [InlineData("x-request-id", false)]
+    [InlineData("traceparent", false)]
+    [InlineData("x-tenantid", false)]
+    public void IsClientMetadata_HeaderName_StrippedOnlyWhenTheMeshOwnsIt(string name, bool stripped) =>
+        Assert.Equal(stripped, TenancyMiddleware.IsClientMetadata(name));
+
+    [Fact]
     public async Task Charge_AnyClientCriticality_ForwardedAsCritical()
     {
         // Arrange

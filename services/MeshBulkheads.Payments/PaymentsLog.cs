@@ -26,4 +26,7 @@ internal static partial class PaymentsLog
 
     [LoggerMessage(8, LogLevel.Warning, "Database unavailable for pool '{Pool}': {Message} ({Suppressed} more since the previous line; at most one line per 10 s)", EventName = nameof(DatabaseUnavailable))]
     public static partial void DatabaseUnavailable(ILogger logger, string pool, string message, long suppressed);
+
+    [LoggerMessage(9, LogLevel.Warning, "No page-token keys configured ({Section}:Keys): this process sealed ListPayments page tokens with a random key of its own; they do not survive a restart and another replica refuses them. Give every replica the same keys (the chart's page-token Secret).", EventName = nameof(PageTokenKeyGenerated))]
+    public static partial void PageTokenKeyGenerated(ILogger logger, string section);
 }

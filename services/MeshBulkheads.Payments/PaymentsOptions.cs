@@ -7,6 +7,9 @@ public sealed class PaymentsOptions : IValidatableObject
 {
     public const string SectionName = "Payments";
 
+    /// <summary>The subsection of <see cref="PageTokens"/>.</summary>
+    public const string PageTokensSectionName = "PageTokens";
+
     /// <summary>Directory of the SQLite file <c>payments.db</c>, created if missing.</summary>
     /// <value>The default value is <c>data</c>, relative to the current directory.</value>
     [Required]
@@ -58,6 +61,9 @@ public sealed class PaymentsOptions : IValidatableObject
     [ValidateObjectMembers]
     public PitfallOptions Pitfalls { get; set; } = new();
 
+    /// <summary>The keys that seal <c>ListPayments</c> page tokens (section <c>Payments:PageTokens</c>).</summary>
+    public PageTokenOptions PageTokens { get; set; } = new();
+
     /// <summary>The configured currencies as a set.</summary>
     public IReadOnlySet<string> CurrencySet() => Currencies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
@@ -67,6 +73,11 @@ public sealed class PaymentsOptions : IValidatableObject
         if (DefaultPageSize > MaxPageSize)
         {
             yield return new ValidationResult("Payments:DefaultPageSize must not exceed Payments:MaxPageSize.", [nameof(DefaultPageSize)]);
+        }
+
+        foreach (var problem in PageTokens.Problems())
+        {
+            yield return new ValidationResult($"{SectionName}:{PageTokensSectionName}:{problem}", [nameof(PageTokens)]);
         }
     }
 
@@ -102,6 +113,51 @@ public sealed class DatabaseOptions
     /// <value>The default value is 1 second; valid range 0 (ping every time) to 1 hour.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ValidateIdleAfter { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The AES-256-GCM keys of <c>ListPayments</c> page tokens (section <c>Payments:PageTokens</c>; the chart puts them in a
+/// Secret shared by every payments replica). Rotation: add the new key, make it <see cref="CurrentKeyId"/>, remove the
+/// old one once its tokens may be refused (a client then restarts from the first page).
+/// </summary>
+public sealed class PageTokenOptions
+{
+    /// <summary>Key id → base64 of exactly 32 random bytes (e.g. <c>openssl rand -base64 32</c>); ids are 1-32 of <c>[A-Za-z0-9_-]</c>.</summary>
+    /// <value>The default is none: the process generates a key of its own at start (tokens then do not survive a restart or cross replicas).</value>
+    public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The key id new tokens are sealed with; required when <see cref="Keys"/> is not empty.</summary>
+    public string? CurrentKeyId { get; set; }
+
+    /// <summary>What is wrong with the keys, each naming the setting and never a key's value.</summary>
+    internal IEnumerable<string> Problems()
+    {
+        foreach (var (id, value) in Keys)
+        {
+            if (id.Length is 0 or > 32 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                yield return $"Keys: key id '{EchoedId(id)}' must be 1-32 characters of A-Z, a-z, 0-9, '-' and '_'";
+            }
+
+            if (!IsKey(value))
+            {
+                yield return $"Keys:{EchoedId(id)} must be the base64 of exactly 32 random bytes (openssl rand -base64 32)";
+            }
+        }
+
+        if (Keys.Count > 0 && (CurrentKeyId is null || !Keys.ContainsKey(CurrentKeyId)))
+        {
+            yield return $"CurrentKeyId must name one of the configured keys ({string.Join(", ", Keys.Keys.Select(EchoedId).Order(StringComparer.Ordinal))})";
+        }
+    }
+
+    private static bool IsKey(string? value)
+    {
+        Span<byte> key = stackalloc byte[33];
+        return value is not null && Convert.TryFromBase64String(value, key, out var length) && length == 32;
+    }
+
+    private static string EchoedId(string id) => id.Length <= 32 ? id : id[..32] + "…";
 }
 
 /// <summary>

@@ -48,6 +48,7 @@ public static class PaymentsServiceCollectionExtensions
 
             return options.Pitfalls.SyncOverAsync ? new SyncOverAsyncLedgerStore(store) : store;
         });
+        services.TryAddSingleton<PageTokenProtector>();
         services.AddSingleton<IWarmup, LedgerWarmup>();
         return services;
     }

@@ -28,6 +28,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<PaymentsService> _logger;
     private readonly LogThrottle _logThrottle;
+    private readonly PageTokenProtector _pageTokens;
     private readonly IReadOnlySet<string> _currencies;
     private readonly string _currencyList;
     private readonly int _defaultPageSize;
@@ -39,9 +40,11 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         IOptions<PaymentsOptions> options,
         TimeProvider timeProvider,
         ILogger<PaymentsService> logger,
-        LogThrottle logThrottle)
+        LogThrottle logThrottle,
+        PageTokenProtector pageTokens)
     {
         _store = store;
+        _pageTokens = pageTokens;
         _partitions = partitions;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -132,7 +135,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
         long? before = null;
         if (request.PageToken.Length > 0)
         {
-            if (!PageToken.TryDecode(request.PageToken, request.AccountId, out before))
+            if (!_pageTokens.TryOpen(request.PageToken, tenant, request.AccountId, out before))
             {
                 throw GrpcErrors.InvalidArgument(
                     $"page_token is not a token this service issued for account_id {EchoedValue.Quote(request.AccountId)}: pass next_page_token from the previous response for the same account unchanged, or an empty token for the first page.");
@@ -143,7 +146,7 @@ public sealed class PaymentsService : Contracts.Payments.V1.PaymentsService.Paym
             ?? throw AccountNotFound(request.AccountId);
         var response = new ListPaymentsResponse
         {
-            NextPageToken = page.NextBeforeSequence is { } next ? PageToken.Encode(request.AccountId, next) : string.Empty,
+            NextPageToken = page.NextBeforeSequence is { } next ? _pageTokens.Seal(tenant, request.AccountId, next) : string.Empty,
         };
         foreach (var payment in page.Payments)
         {

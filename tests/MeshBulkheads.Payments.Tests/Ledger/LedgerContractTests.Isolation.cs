@@ -30,4 +30,31 @@ public abstract partial class LedgerContractTests
         Assert.Equal((7L, "EUR"), (globexBalance.BalanceMinor, globexBalance.Currency));
         Assert.Equal([globexCharge.PaymentId], globexList.Payments.Select(p => p.PaymentId));
     }
+
+    [Fact]
+    public async Task ListPayments_PageTokenOfAnotherTenantsSameAccountId_InvalidArgumentAndNothingListed()
+    {
+        // Arrange: both tenants have an account with the same id and several pages of payments.
+        var acme = Client(Tenant);
+        var globex = Client(OtherTenant);
+        var account = NewAccount();
+        for (var i = 0; i < 3; i++)
+        {
+            await acme.ChargeAsync(Charge(account, 10 + i, "USD"), cancellationToken: Ct);
+            await globex.ChargeAsync(Charge(account, 20 + i, "USD"), cancellationToken: Ct);
+        }
+
+        var acmePage = await acme.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = 1 }, cancellationToken: Ct);
+
+        // Act: globex replays acme's token for the same account id.
+        var replayed = await Assert.ThrowsAsync<RpcException>(() =>
+            globex.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = 1, PageToken = acmePage.NextPageToken }, cancellationToken: Ct).ResponseAsync);
+        var acmeNext = await acme.ListPaymentsAsync(new ListPaymentsRequest { AccountId = account, PageSize = 1, PageToken = acmePage.NextPageToken }, cancellationToken: Ct);
+
+        // Assert: refused for globex, still good for acme; the token shows no sequence number.
+        Assert.Equal(StatusCode.InvalidArgument, replayed.StatusCode);
+        Assert.Contains("page_token", replayed.Status.Detail, StringComparison.Ordinal);
+        Assert.Single(acmeNext.Payments);
+        Assert.StartsWith("v2.", acmePage.NextPageToken, StringComparison.Ordinal);
+    }
 }

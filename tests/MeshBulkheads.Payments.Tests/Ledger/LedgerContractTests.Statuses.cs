@@ -96,7 +96,9 @@ public abstract partial class LedgerContractTests
         { 101, string.Empty, "page_size" },
         { 10, "not a token!", "page_token" },
         { 10, "AAAA", "page_token" },
-        { 10, PageToken.Encode("acct-0002", 5), "page_token" },
+        // The old unauthenticated format (base64 of a version byte, a sequence and the account): refused now.
+        { 10, "AQAAAAAAAAAFYWNjdC0wMDAy", "page_token" },
+        { 10, "v2.local.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "page_token" },
     };
 
     [Theory]

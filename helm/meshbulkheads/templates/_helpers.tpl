@@ -90,6 +90,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-postgresql" (include "meshbulkheads.fullname" .)) .Values.postgresql.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding payments' page-token key (`page-token-key`). */}}
+{{- define "meshbulkheads.pageTokensSecretName" -}}
+{{- default (printf "%s-page-tokens" (include "meshbulkheads.fullname" .)) .Values.pageTokens.existingSecret }}
+{{- end }}
+
 {{/* The OTLP endpoint every component exports to (empty: none). */}}
 {{- define "meshbulkheads.otlpEndpoint" -}}
 {{- if .Values.jaeger.enabled }}

@@ -3,7 +3,7 @@ Every generated secret value, computed once per render and memoised on the root 
 Secrets and the pods' checksum/secret annotations agree. A value already in the cluster is kept
 (`lookup`), so upgrades keep the keys; under `helm template` there is no cluster and every render
 generates new ones.
-Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "..."}.
+Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "..."}.
 */}}
 {{- define "meshbulkheads.secretData" -}}
 {{- if not (hasKey . "_meshSecretData") }}
@@ -27,6 +27,15 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- if and .Values.postgresql.enabled (not .Values.postgresql.existingSecret) }}
 {{- $_ := set $data "postgresPassword" (include "meshbulkheads.keptRandom" (dict "root" . "secret" (printf "%s-postgresql" $fullname) "key" "postgres-password")) }}
 {{- end }}
+{{- if and .Values.components.payments.enabled (not .Values.pageTokens.existingSecret) }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-page-tokens" $fullname) }}
+{{- if and $existing $existing.data (hasKey $existing.data "page-token-key") }}
+{{- $_ := set $data "pageTokenKey" (index $existing.data "page-token-key" | b64dec) }}
+{{- else }}
+{{- /* 32 random alphanumerics, base64-encoded: the base64 of 32 bytes that Payments:PageTokens:Keys expects. */}}
+{{- $_ := set $data "pageTokenKey" (randAlphaNum 32 | b64enc) }}
+{{- end }}
+{{- end }}
 {{- $_ := set . "_meshSecretData" $data }}
 {{- end }}
 {{- toJson (get . "_meshSecretData") }}
@@ -44,6 +53,9 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $parts = append $parts $root.Values.redis.existingSecret }}
 {{- else if eq .component "payments" }}
 {{- $parts = append $parts (get $data "postgresPassword") }}
+{{- $parts = append $parts (get $data "pageTokenKey") }}
+{{- $parts = append $parts $root.Values.pageTokens.existingSecret }}
+{{- $parts = append $parts $root.Values.pageTokens.keyId }}
 {{- $parts = append $parts $root.Values.postgresql.existingSecret }}
 {{- $parts = append $parts $root.Values.externalPostgresql.existingSecret }}
 {{- end }}

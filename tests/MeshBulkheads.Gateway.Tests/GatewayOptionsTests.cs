@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace MeshBulkheads.Gateway.Tests;
@@ -100,6 +101,52 @@ public class GatewayOptionsTests
         // Assert: naming the setting and the entry.
         Assert.Contains("Gateway:ApiKeysFile: the entry of tenant 'acme' has no key (null)", message, StringComparison.Ordinal);
         Assert.DoesNotContain("globex-secret-key", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ProductionWithShippedDemoKeysOrAShortKey_FailsNamingEachTenantNeverTheKey()
+    {
+        // Arrange: the shipped Development tenants (demo keys), initech's replaced by a unique but short key.
+        var closed = GatewayHost.ClosedPort();
+        var settings = GatewayHost.Settings(closed, closed, closed, new Dictionary<string, string?> { ["Gateway:Tenants:2:ApiKey"] = "short-but-unique-key" });
+
+        // Act
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            KestrelHost.StartAsync(GatewayApp.Build, settings, environment: Environments.Production));
+
+        // Assert
+        Assert.Contains("Gateway:Tenants:0:ApiKey of tenant 'acme' is one of the demo keys this repository ships: Production refuses them", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Tenants:1:ApiKey of tenant 'globex' is one of the demo keys", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Tenants:2:ApiKey of tenant 'initech' has 20 characters: Production needs at least 32", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(DemoTenants.AcmeKey, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("short-but-unique-key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ProductionWithLongRandomKeys_ServesTheTenant()
+    {
+        // Arrange
+        await using var payments = await FakeBackend.StartAsync<FakePaymentsService>();
+        var closed = GatewayHost.ClosedPort();
+        var keys = Enumerable.Range(0, 3).Select(_ => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))).ToList();
+        var settings = GatewayHost.Settings(payments.Address, closed, closed, new Dictionary<string, string?>
+        {
+            ["Gateway:Tenants:0:ApiKey"] = keys[0],
+            ["Gateway:Tenants:1:ApiKey"] = keys[1],
+            ["Gateway:Tenants:2:ApiKey"] = keys[2],
+        });
+        await using var gateway = await KestrelHost.StartAsync(GatewayApp.Build, settings, environment: Environments.Production);
+        var client = new PaymentsService.PaymentsServiceClient(gateway.CreateChannel());
+
+        // Act
+        var balance = await client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, DemoTenants.Headers(keys[0]), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
+        var demoKey = await Assert.ThrowsAsync<RpcException>(() =>
+            client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, DemoTenants.Headers(DemoTenants.AcmeKey), cancellationToken: Ct).ResponseAsync.DefaultTimeout());
+
+        // Assert
+        Assert.NotNull(balance);
+        Assert.Equal(StatusCode.Unauthenticated, demoKey.StatusCode);
+        Assert.Equal(["acme"], Assert.Single(payments.Calls).Values(MeshMetadata.TenantId));
     }
 
     /// <summary>Starts a gateway (no backends) that must refuse <paramref name="overrides"/>; returns the validation message.</summary>

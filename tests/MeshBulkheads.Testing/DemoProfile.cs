@@ -3,7 +3,8 @@ namespace MeshBulkheads.Testing;
 /// <summary>
 /// The demo data `make run` gets from its Development configuration (the gateway's
 /// appsettings.Development.json and payments' seeding), for hosts a test runs in-process, which run
-/// in the Production environment. A test's own configuration overrides any of these keys.
+/// in the <see cref="KestrelHost.TestEnvironment"/> environment (no Development files are read). A test's own
+/// configuration overrides any of these keys.
 /// </summary>
 public static class DemoProfile
 {

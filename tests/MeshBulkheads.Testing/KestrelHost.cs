@@ -19,11 +19,15 @@ public sealed class KestrelHost : InProcessHost
 
     public MeshEndpoints Endpoints { get; }
 
+    /// <summary>The host environment of every host started here, unless the test passes another.</summary>
+    public const string TestEnvironment = "Testing";
+
     /// <summary>Builds and starts a host on 127.0.0.1 port 0 (gRPC and admin).</summary>
     public static async Task<KestrelHost> StartAsync(
         Func<string[], Action<WebApplicationBuilder>?, WebApplication> build,
         IDictionary<string, string?>? configuration = null,
-        Action<WebApplicationBuilder>? configure = null)
+        Action<WebApplicationBuilder>? configure = null,
+        string environment = TestEnvironment)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -45,7 +49,9 @@ public sealed class KestrelHost : InProcessHost
             }
         }
 
-        var app = build([], builder =>
+        // Not Production (whose gateway refuses the demo keys the tests use) and not Development (which changes
+        // defaults such as payments' seeding), unless the test asks; set by argument, as a host reads it before building.
+        var app = build(["--environment", environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
             configure?.Invoke(builder);

@@ -136,7 +136,7 @@ public class GatewayPipelineBenchmarks
     /// <summary>The gateway as shipped (appsettings.json + the Development file's demo tenants), with headroom so nothing sheds.</summary>
     private static WebApplication BuildGateway(int features) =>
         GatewayApp.Build(
-            ["--environment", Environments.Production],
+            ["--environment", Environments.Development],
             builder =>
             {
                 builder.WebHost.UseTestServer();
@@ -164,7 +164,7 @@ public class GatewayPipelineBenchmarks
     /// <summary>YARP with one route and the mesh's telemetry (as <c>tools/MeshBulkheads.Bench bare-yarp</c>), same backend.</summary>
     private static WebApplication BuildBareYarp()
     {
-        var builder = WebApplication.CreateSlimBuilder(["--environment", Environments.Production]);
+        var builder = WebApplication.CreateSlimBuilder(["--environment", Environments.Development]);
         builder.WebHost.UseTestServer();
         builder.Configuration.AddInMemoryCollection(Settings(("Mesh:Tracing:SamplingRatio", "1"), ("Logging:LogLevel:Default", "Warning")));
         builder.AddServiceDefaults("bare-yarp", defaultGrpcPort: 8090, defaultAdminPort: 9090);

@@ -4,9 +4,11 @@ namespace MeshBulkheads.Gateway.Tenancy.Internal;
 
 /// <summary>
 /// Fails the start (and rejects a reload) on unusable tenancy settings; every message names the
-/// setting and none contains a key.
+/// setting and the tenant, and none contains a key. In the Production environment (the default when
+/// <c>ASPNETCORE_ENVIRONMENT</c>/<c>DOTNET_ENVIRONMENT</c> is unset) it also refuses keys shorter than
+/// <see cref="DemoApiKeys.MinimumProductionLength"/> characters and the keys this repository ships.
 /// </summary>
-internal sealed class GatewayTenancyOptionsValidator : IValidateOptions<GatewayTenancyOptions>
+internal sealed class GatewayTenancyOptionsValidator(IHostEnvironment environment) : IValidateOptions<GatewayTenancyOptions>
 {
     private const string Tenants = GatewayTenancyOptions.SectionName + ":" + nameof(GatewayTenancyOptions.Tenants);
 
@@ -51,6 +53,14 @@ internal sealed class GatewayTenancyOptionsValidator : IValidateOptions<GatewayT
             {
                 // Name both settings, never the key itself.
                 failures.Add($"{prefix}:ApiKey of tenant '{tenant.Id}' duplicates {Tenants}:{keys[tenant.ApiKey]}:ApiKey: every tenant needs its own key.");
+            }
+            else if (environment.IsProduction() && DemoApiKeys.IsDemoKey(tenant.ApiKey))
+            {
+                failures.Add($"{prefix}:ApiKey of tenant '{tenant.Id}' is one of the demo keys this repository ships: Production refuses them (generate one: openssl rand -base64 32; the chart generates one per tenant).");
+            }
+            else if (environment.IsProduction() && tenant.ApiKey.Length < DemoApiKeys.MinimumProductionLength)
+            {
+                failures.Add($"{prefix}:ApiKey of tenant '{tenant.Id}' has {tenant.ApiKey.Length} characters: Production needs at least {DemoApiKeys.MinimumProductionLength} random ones (openssl rand -base64 32; the chart generates them).");
             }
         }
 

@@ -23,7 +23,7 @@ public sealed class DeadlineTableTests
     {
         // Arrange: the gateway with its shipped appsettings.json (with, or without, its Deadlines section: the code
         // defaults must agree too), the services with their code defaults.
-        await using var gateway = GatewayApp.Build([], b => Configure(b, GatewaySettings(withShippedDeadlines)));
+        await using var gateway = GatewayApp.Build(["--environment", KestrelHost.TestEnvironment], b => Configure(b, GatewaySettings(withShippedDeadlines)));
         await using var payments = PaymentsApp.Build([], b => Configure(b, []));
         await using var reporting = ReportingApp.Build([], b => Configure(b, []));
         await using var render = RenderApp.Build([], b => Configure(b, []));
@@ -74,7 +74,7 @@ public sealed class DeadlineTableTests
             .Where(kv => kv.Value is not null && (withShippedDeadlines || !kv.Key.StartsWith("Deadlines:", StringComparison.Ordinal)))
             // Nothing listens at the shipped destinations: no probes while the built host is inspected.
             .Select(kv => kv.Key.EndsWith(":HealthCheck:Active:Enabled", StringComparison.Ordinal) ? new KeyValuePair<string, string?>(kv.Key, "false") : kv)
-            // Production carries no demo tenants; the gateway refuses to start without any.
+            // Production carries no demo tenants (and refuses them): the test environment and the demo profile's tenants.
             .Concat(DemoProfile.Settings)
             .ToDictionary(kv => kv.Key, kv => kv.Value);
 }

@@ -114,6 +114,9 @@ public static class ServiceDefaultsExtensions
         {
             var options = new MeshHostingOptions { GrpcPort = defaultGrpcPort, AdminPort = defaultAdminPort };
             context.Configuration.GetSection(MeshHostingOptions.SectionName).Bind(options);
+            // Kestrel:Limits (connections, streams per connection, keep-alive) from configuration, for every host; the
+            // limits were not applied from configuration without this (KestrelLimitsTests saw the defaults).
+            context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             if (!IPAddress.TryParse(options.BindAddress, out var address))
             {
                 throw new InvalidOperationException($"Mesh:BindAddress '{options.BindAddress}' is not an IP address.");

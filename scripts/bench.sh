@@ -13,6 +13,7 @@
 #   BENCH_JOB=short      BenchmarkDotNet job of the bulkhead part (short|medium|long)
 #   BENCH_PORT_BASE=27100  first of the loopback ports used (gateway +80, payments +81, …)
 #   BENCH_NO_BUILD=1     use the Release build already in artifacts/bin
+#   BENCH_RERENDER=1     (ONLY=gateway) rebuild that part of the documents from the last run's raw numbers
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -582,7 +583,9 @@ gateway_json() {
   yarp_nginx=$(jq --argjson fallback "$(calc "$y / $n")" '[.rounds[]? | .bareYarp / .nginx] | sort | if length == 0 then $fallback else .[(length - 1) / 2 | floor] end' <<<"$raw")
   local nrounds
   nrounds=$(jq '.rounds | length' <<<"$raw")
-  why_yarp="every feature stays on every call; what each still costs is in the in-process ladder (Δ columns) and the notes. Between runs on these shared 2 cores the ratio moves by ±10 % (the per-round table shows this run's spread)."
+  local spread
+  spread=$(jq -r '[.rounds[]? | .gateway / .bareYarp] | if length == 0 then "n/a" else "\(min * 100 | round / 100)–\(max * 100 | round / 100)" end' <<<"$raw")
+  why_yarp="every feature stays on every call; what each still costs is in the in-process ladder (Δ B columns) and the notes. On these shared 2 cores the per-round ratio spread over $spread in this run (the paired-rounds table), so a single figure says little; the allocation ladder is the stable evidence."
   why_nginx="bare YARP itself reached $(printf '%.2f' "$yarp_nginx")× nginx grpc_pass (median of the same $nrounds rounds): the gateway is YARP plus features, so it cannot pass YARP, and 1.5× nginx needs YARP at ≥ 1.67× nginx on this machine (0.9 × 1.67 = 1.5). nginx, YARP and payments share the same 2 cores with h2load."
   local ok_direct ok_yarp ok_ours ok_nginx
   ok_direct=$(printf '%.0f' "$d")
@@ -1049,21 +1052,39 @@ check_tools() {
 }
 
 merge_and_render() {
-  local existing='{"parts": {}}'
-  [ ! -s "$doc_json" ] || existing=$(cat "$doc_json")
+  # Files, not arguments: one argument may hold at most 128 KB, and the document is larger.
+  local existing=$work/existing.json
+  if [ -s "$doc_json" ]; then cp "$doc_json" "$existing"; else echo '{"parts": {}}' >"$existing"; fi
   local part_files=() file
   for file in "$work"/parts/*.json; do
     if jq -e 'type == "object"' "$file" >/dev/null 2>&1; then part_files+=("$file"); else log "${file##*/}: no valid results, left out"; fi
   done
   [ "${#part_files[@]}" -gt 0 ] || { log "no part produced results"; return 1; }
-  jq -n --argjson existing "$existing" --slurpfile parts <(cat "${part_files[@]}") --argjson names "$(printf '%s\n' "${part_files[@]}" | xargs -n1 basename | sed 's/\.json$//' | jq -R . | jq -s .)" \
-    '$existing | .parts = ((.parts // {}) + ([$names, $parts] | transpose | map({key: .[0], value: .[1]}) | from_entries) | with_entries(select(.value | type == "object")))' >"$doc_json.tmp"
+  jq -n --slurpfile existing "$existing" --slurpfile parts <(cat "${part_files[@]}") --argjson names "$(printf '%s\n' "${part_files[@]}" | xargs -n1 basename | sed 's/\.json$//' | jq -R . | jq -s .)" \
+    '$existing[0] | .parts = ((.parts // {}) + ([$names, $parts] | transpose | map({key: .[0], value: .[1]}) | from_entries) | with_entries(select(.value | type == "object")))' >"$doc_json.tmp"
   mv "$doc_json.tmp" "$doc_json"
   dotnet exec "$(dll MeshBulkheads.Bench)" render "$doc_json" "$doc_md"
 }
 
+# BENCH_RERENDER=1 make bench ONLY=gateway: the gateway part's figures, tables and notes rebuilt from the raw numbers
+# of the last run (artifacts/bench/gateway-raw.json), keeping its date, command, machine and label; nothing is measured.
+rerender_gateway() {
+  [ "$only" = gateway ] || { log "BENCH_RERENDER=1 works with ONLY=gateway"; exit 2; }
+  [ -s "$work/gateway-raw.json" ] || { log "no $work/gateway-raw.json: run make bench ONLY=gateway first"; exit 2; }
+  local header
+  header=$(jq '.parts.gateway | {status, date, command, machine} + (if .label then {"label": .label} else {} end)' "$doc_json")
+  mkdir -p "$work/parts"
+  rm -f "$work/parts/"*.json
+  gateway_json "$(cat "$work/gateway-raw.json")" | jq --argjson h "$header" '. + $h' >"$work/parts/gateway.json"
+  merge_and_render
+}
+
 main() {
   local started=$SECONDS
+  if [ "${BENCH_RERENDER:-0}" = 1 ]; then
+    rerender_gateway
+    return
+  fi
   check_tools
   build
   rm -rf "$work"

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
@@ -20,17 +19,7 @@ internal static class AllocationTop
         "System.Buffers.", "System.Linq.",
     ];
 
-    public static int Run(string[] args)
-    {
-        if (args.Length is < 1 or > 2 || !File.Exists(args[0]))
-        {
-            Console.Error.WriteLine("usage: MeshBulkheads.Bench alloc-top <trace.nettrace> [n]");
-            return 2;
-        }
-
-        Console.WriteLine(JsonSerializer.Serialize(Report(args[0], args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20)));
-        return 0;
-    }
+    public static int Run(string[] args) => TraceCommand.Run(args, "alloc-top", Report);
 
     /// <summary>The report of the trace at <paramref name="path"/> with the top <paramref name="n"/> types.</summary>
     public static AllocationReport Report(string path, int n)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
@@ -22,17 +21,7 @@ internal static class CpuTop
         "LowLevelMonitor.Wait", "TimerQueue.TimerThread", "ConsoleLoggerProcessor.TryDequeue", "BlockingCollection",
     ];
 
-    public static int Run(string[] args)
-    {
-        if (args.Length is < 1 or > 2 || !File.Exists(args[0]))
-        {
-            Console.Error.WriteLine("usage: MeshBulkheads.Bench cpu-top <trace.nettrace> [n]");
-            return 2;
-        }
-
-        Console.WriteLine(JsonSerializer.Serialize(Report(args[0], args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20)));
-        return 0;
-    }
+    public static int Run(string[] args) => TraceCommand.Run(args, "cpu-top", Report);
 
     /// <summary>The report of the trace at <paramref name="path"/> with the top <paramref name="n"/> methods of each list.</summary>
     public static CpuReport Report(string path, int n)

@@ -17,7 +17,7 @@ internal static class CpuTop
     [
         "WaitHandle.Wait", "Monitor.Wait", "LowLevelLifoSemaphore.Wait", "LowLevelSpinWaiter.Wait", "Thread.Sleep",
         "SocketAsyncEngine.EventLoop", "Interop+Sys.WaitForSocketEvents", "Interop+Sys.Read(", "GC.RunFinalizers",
-        "PollGCWorker", "ManualResetEventSlim.Wait", "SemaphoreSlim.Wait", "Task.SpinThenBlockingWait", "Thread.Join",
+        "ManualResetEventSlim.Wait", "SemaphoreSlim.Wait", "Task.SpinThenBlockingWait", "Thread.Join",
         "LowLevelMonitor.Wait", "TimerQueue.TimerThread", "ConsoleLoggerProcessor.TryDequeue", "BlockingCollection",
     ];
 
@@ -54,10 +54,12 @@ internal static class CpuTop
                 }
 
                 busy++;
-                var leaf = Short(frames[0]);
+                // A running thread is often caught at a GC poll (where the sampler can stop it): the work is its caller.
+                var leafIndex = frames.FindIndex(f => !f.Contains("PollGC", StringComparison.Ordinal));
+                var leaf = Short(frames[leafIndex < 0 ? 0 : leafIndex]);
                 exclusive[leaf] = exclusive.GetValueOrDefault(leaf) + 1;
                 // The nearest caller outside the runtime's own plumbing says whose time it is (e.g. whose lock).
-                var caller = frames.Skip(1).Select(Short).FirstOrDefault(f => f != leaf && !f.StartsWith("System.Threading.Monitor", StringComparison.Ordinal)
+                var caller = frames.Skip(Math.Max(leafIndex, 0) + 1).Select(Short).FirstOrDefault(f => f != leaf && !f.StartsWith("System.Threading.Monitor", StringComparison.Ordinal)
                     && !f.StartsWith("System.Threading.Lock", StringComparison.Ordinal) && !f.StartsWith("System.Runtime.CompilerServices", StringComparison.Ordinal)) ?? "?";
                 var byCaller = callers.TryGetValue(leaf, out var known) ? known : callers[leaf] = new Dictionary<string, int>(StringComparer.Ordinal);
                 byCaller[caller] = byCaller.GetValueOrDefault(caller) + 1;

@@ -58,6 +58,10 @@ public sealed class ScaleOutTests : IAsyncLifetime
                 // Only payments runs here: no health probes at the other routes' default addresses.
                 ["ReverseProxy:Clusters:reporting:HealthCheck:Active:Enabled"] = "false",
                 ["ReverseProxy:Clusters:render:HealthCheck:Active:Enabled"] = "false",
+                // One tenant drives all the load: its share of the route (0.5 of permits + queue) is not what this measures.
+                // A CI run shed 2 of 9,716 calls at the share when a client's next call arrived before the gateway had
+                // released the previous call's permit, most likely (the answer is written just before the lease is disposed).
+                ["Bulkheads:gateway-payments:TenantMaxShare"] = "1",
                 ["Gateway:Tiers:gold:TokensPerSecond"] = "1000000",
                 ["Gateway:Tiers:gold:Burst"] = "1000000",
             },

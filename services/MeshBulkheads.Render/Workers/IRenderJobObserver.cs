@@ -13,4 +13,11 @@ public interface IRenderJobObserver
     /// (cancelled, deadline passed, shed) never reaches it.
     /// </summary>
     void OnJobStarting(RenderParameters parameters);
+
+    /// <summary>
+    /// As <see cref="OnJobStarting(RenderParameters)"/>, with the time the executor read when it checked the job's deadline
+    /// for the last time (a job starts only when that time is before its deadline): an observer that judges the start
+    /// against the deadline uses this time, not a later read of its own clock.
+    /// </summary>
+    void OnJobStarting(RenderParameters parameters, DateTimeOffset checkedAt) => OnJobStarting(parameters);
 }

@@ -17,12 +17,14 @@ public sealed class InlineRenderExecutor(IRenderJobObserver observer, RenderMetr
         using (permit)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (DeadlineGuard.HasPassed(deadline, timeProvider))
+            // One clock read for the last deadline check and what the observer is told.
+            var checkedAt = timeProvider.GetUtcNow();
+            if (DeadlineGuard.HasPassed(deadline, checkedAt))
             {
                 return Task.FromException<RenderResult>(RenderDeadline.Exceeded());
             }
 
-            observer.OnJobStarting(parameters);
+            observer.OnJobStarting(parameters, checkedAt);
             var started = timeProvider.GetTimestamp();
             metrics.WorkerStarted();
             try

@@ -258,7 +258,9 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
             linked.Token.ThrowIfCancellationRequested();
             // The deadline timer behind the token runs on the shared thread pool and can fire late
             // under load: check the clock too, so no render starts for a caller that has given up.
-            if (DeadlineGuard.HasPassed(job.Deadline, _timeProvider))
+            // One clock read for the check and for what the observer is told (a second read could fall past the deadline).
+            var checkedAt = _timeProvider.GetUtcNow();
+            if (DeadlineGuard.HasPassed(job.Deadline, checkedAt))
             {
                 job.DeferFailure(RenderDeadline.Exceeded());
                 return MeshTelemetryResults.Deadline;
@@ -266,7 +268,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
 
             if (!job.IsStreamStep)
             {
-                _observer.OnJobStarting(job.Parameters);
+                _observer.OnJobStarting(job.Parameters, checkedAt);
             }
 
             job.Work(linked.Token);

@@ -100,4 +100,8 @@ public sealed class RenderStartObserver(StartLedger ledger, TimeProvider timePro
     }
 
     public void OnJobStarting(RenderParameters parameters) => ledger.JobStarting(parameters, timeProvider.GetUtcNow());
+
+    // The executor's own last deadline check: a start is late only if that check was (a CI run saw "0 ms after" when the
+    // probe read its clock a moment after a check that had passed).
+    public void OnJobStarting(RenderParameters parameters, DateTimeOffset checkedAt) => ledger.JobStarting(parameters, checkedAt);
 }

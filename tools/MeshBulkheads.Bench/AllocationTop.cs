@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
@@ -67,15 +66,15 @@ internal static class AllocationTop
     }
 }
 
-/// <summary>What <see cref="AllocationTop"/> reports (serialized with camelCase names by bench.sh's reader).</summary>
+/// <summary>What <see cref="AllocationTop"/> reports (serialized with camelCase names: bench.sh reads them with jq).</summary>
 internal sealed record AllocationReport(
-    [property: JsonPropertyName("samples")] int Samples,
-    [property: JsonPropertyName("sampledBytes")] long SampledBytes,
-    [property: JsonPropertyName("top")] IReadOnlyList<AllocatedType> Top);
+    int Samples,
+    long SampledBytes,
+    IReadOnlyList<AllocatedType> Top);
 
 /// <summary>One type of <see cref="AllocationReport.Top"/>.</summary>
 internal sealed record AllocatedType(
-    [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("share")] double Share,
-    [property: JsonPropertyName("allocatedBy")] IReadOnlyList<string> AllocatedBy);
+    string Type,
+    long Bytes,
+    double Share,
+    IReadOnlyList<string> AllocatedBy);

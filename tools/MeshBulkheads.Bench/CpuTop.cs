@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 namespace MeshBulkheads.Bench;
@@ -86,14 +85,14 @@ internal static class CpuTop
 
 /// <summary>What <see cref="CpuTop"/> reports.</summary>
 internal sealed record CpuReport(
-    [property: JsonPropertyName("samples")] int Samples,
-    [property: JsonPropertyName("busySamples")] int BusySamples,
-    [property: JsonPropertyName("exclusive")] IReadOnlyList<SampledMethod> Exclusive,
-    [property: JsonPropertyName("oursInclusive")] IReadOnlyList<SampledMethod> OursInclusive);
+    int Samples,
+    int BusySamples,
+    IReadOnlyList<SampledMethod> Exclusive,
+    IReadOnlyList<SampledMethod> OursInclusive);
 
 /// <summary>One method of a <see cref="CpuReport"/> list; <c>calledFrom</c> only for exclusive entries (whose lock, whose wait).</summary>
 internal sealed record SampledMethod(
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("samples")] int Samples,
-    [property: JsonPropertyName("share")] double Share,
-    [property: JsonPropertyName("calledFrom")] IReadOnlyList<string> CalledFrom);
+    string Method,
+    int Samples,
+    double Share,
+    IReadOnlyList<string> CalledFrom);

@@ -15,7 +15,8 @@ internal static class TraceCommand
         }
 
         var n = args.Length == 2 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
-        Console.WriteLine(JsonSerializer.Serialize(report(args[0], n)));
+        // camelCase property names (JsonSerializerOptions.Web): bench.sh reads them with jq.
+        Console.WriteLine(JsonSerializer.Serialize(report(args[0], n), JsonSerializerOptions.Web));
         return 0;
     }
 }

@@ -29,8 +29,8 @@ public sealed class BackendErrorMiddleware(RequestDelegate next, GatewayMetrics 
         }
 
         var proxy = context.Features.Get<IReverseProxyFeature>();
-        var routeId = proxy?.Route.Config.RouteId ?? "unknown";
-        var clusterId = proxy?.Cluster?.Config.ClusterId ?? "unknown";
+        var routeId = proxy?.Route.Config.RouteId ?? GatewayRoute.Unknown;
+        var clusterId = proxy?.Cluster?.Config.ClusterId ?? GatewayRoute.Unknown;
         var (status, httpStatus, reason, message) = error.Error switch
         {
             ForwarderError.NoAvailableDestinations when proxy?.AllDestinations.Count == 0 => (

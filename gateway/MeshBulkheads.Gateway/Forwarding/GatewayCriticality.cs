@@ -17,13 +17,6 @@ public sealed class GatewayCriticality(RequestDelegate next, GatewayMetrics metr
     public const string Critical = CriticalityHeader.Critical;
     public const string Sheddable = CriticalityHeader.Sheddable;
 
-    /// <summary>
-    /// The criticality this middleware stamped on the call (the value it forwards); a call it has not
-    /// stamped is sheddable.
-    /// </summary>
-    public static BulkheadCriticality Of(HttpContext context) =>
-        context.Features.Get<GatewayCall>()?.Criticality ?? BulkheadCriticality.Sheddable;
-
     public Task InvokeAsync(HttpContext context)
     {
         var call = GatewayCall.Of(context);

@@ -1,12 +1,8 @@
 namespace MeshBulkheads.Gateway.Forwarding;
 
-/// <summary>The YARP route of a proxied request.</summary>
+/// <summary>Route ids of proxied requests; a call's own is <see cref="GatewayCall.RouteId"/>.</summary>
 public static class GatewayRoute
 {
     /// <summary>Used when a request has no route (never expected inside the proxy pipeline).</summary>
     public const string Unknown = "unknown";
-
-    /// <summary>The route id from configuration, e.g. <c>payments</c>.</summary>
-    public static string IdOf(HttpContext context) =>
-        GatewayCall.Of(context).RouteId;
 }

@@ -11,8 +11,8 @@ namespace MeshBulkheads.Gateway.Tenancy;
 /// </summary>
 public sealed class ApiKeyAuthenticator : IDisposable
 {
-    // UTF-8 of TenancyMiddleware.MaxKeyLength characters, at most 3 bytes each.
-    private const int MaxStackBytes = 3 * TenancyMiddleware.MaxKeyLength;
+    // Encoding.UTF8.GetMaxByteCount(TenancyMiddleware.MaxKeyLength): 3 bytes per character plus one for a split surrogate.
+    private const int MaxStackBytes = 3 * (TenancyMiddleware.MaxKeyLength + 1);
 
     private readonly IDisposable? _subscription;
     private volatile Entry[] _entries;

@@ -1,6 +1,7 @@
 using MeshBulkheads.Gateway.Bulkheads;
 using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Forwarding;
+using MeshBulkheads.Gateway.Identity;
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.RateLimiting;
 using MeshBulkheads.Gateway.Reflection;
@@ -28,7 +29,7 @@ public static class GatewayApp
     internal static readonly string[] PipelineFeatures =
     [
         "method-resolution", "request-metrics", "backend-errors", "deadline", "tenancy", "tenant-rate-limit",
-        "message-size", "criticality", "route-bulkhead", "deadline-forwarding",
+        "message-size", "criticality", "route-bulkhead", "deadline-forwarding", "identity",
     ];
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
@@ -50,6 +51,7 @@ public static class GatewayApp
             .AddGatewayRateLimiting()
             .AddGatewayDeadlines()
             .AddGatewayRouteBulkheads()
+            .AddGatewayIdentity()
             .AddGatewayForwarding();
         configure?.Invoke(builder);
 
@@ -83,8 +85,10 @@ public static class GatewayApp
             Use<MessageSizeMiddleware>(proxy);
             Use<GatewayCriticality>(proxy);
             Use<RouteBulkheadMiddleware>(proxy);
-            // Last before the forwarder: forwards what is left of the deadline.
+            // Forwards what is left of the deadline.
             Use<DeadlineForwardingMiddleware>(proxy);
+            // Then signs what was decided (tenant, method, criticality, deadline) for the one service it goes to.
+            Use<IdentityMiddleware>(proxy);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -29,6 +29,12 @@ public static class GatewayHost
             [Destination("reporting")] = reporting.ToString(),
             [Destination("render")] = render.ToString(),
         };
+        // The test keys replace the shipped SigningKeyId (the shipped file holds no keys).
+        foreach (var (key, value) in TestIdentity.GatewaySettings)
+        {
+            settings[key] = value;
+        }
+
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

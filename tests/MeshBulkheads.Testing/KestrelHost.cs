@@ -1,5 +1,8 @@
 using Grpc.Net.Client;
 using MeshBulkheads.ServiceDefaults.Hosting;
+using MeshBulkheads.ServiceDefaults.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 
@@ -36,6 +39,11 @@ public sealed class KestrelHost : InProcessHost
             ["Mesh:BindAddress"] = "127.0.0.1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in TestIdentity.GatewaySettings)
+        {
+            settings[key] = value;
+        }
+
         foreach (var (key, value) in DemoProfile.Settings)
         {
             settings[key] = value;
@@ -54,16 +62,33 @@ public sealed class KestrelHost : InProcessHost
         var app = build(["--environment", environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);
+            // A service without keys of its own gets its test key (a test that configures keys keeps them).
+            builder.Services.PostConfigure<MeshIdentityOptions>(TestIdentity.ConfigureService);
             configure?.Invoke(builder);
         });
         await app.StartAsync().DefaultTimeout();
         return new KestrelHost(app, MeshEndpoints.From(app));
     }
 
-    /// <summary>A channel to the host's gRPC port (disposed with the host).</summary>
-    public GrpcChannel CreateChannel(GrpcChannelOptions? options = null)
+    /// <summary>
+    /// The service this host verifies identity tokens for (payments, reporting, render), or null for the gateway.
+    /// </summary>
+    public string? Audience => App.Services.GetService<IOptions<MeshIdentityOptions>>()?.Value.Audience is { Length: > 0 } audience ? audience : null;
+
+    /// <summary>
+    /// A channel to the host's gRPC port (disposed with the host). To a service, every call without an
+    /// <c>x-mesh-identity</c> gets one minted like the gateway's (<see cref="TestIdentity.MintingHandler"/>); pass
+    /// <paramref name="mintIdentity"/> false to call as an outsider would.
+    /// </summary>
+    public GrpcChannel CreateChannel(GrpcChannelOptions? options = null, bool mintIdentity = true)
     {
-        var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options ?? new GrpcChannelOptions());
+        options ??= new GrpcChannelOptions();
+        if (mintIdentity && Audience is { } audience)
+        {
+            options.HttpHandler = new TestIdentity.MintingHandler(audience, options.HttpHandler ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+        }
+
+        var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options);
         _channels.Add(channel);
         return channel;
     }

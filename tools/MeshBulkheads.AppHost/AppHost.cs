@@ -8,21 +8,25 @@ var settings = MeshAppHostSettings.From(builder);
 
 var payments = builder.AddProject<Projects.MeshBulkheads_Payments>("payments")
     .WithMeshPorts(settings.Payments)
-    .WithEnvironment("Payments__DataDirectory", settings.PaymentsDataDirectory);
+    .WithEnvironment("Payments__DataDirectory", settings.PaymentsDataDirectory)
+    .WithIdentityKey(settings, "payments");
 
 var reporting = builder.AddProject<Projects.MeshBulkheads_Reporting>("reporting")
     .WithMeshPorts(settings.Reporting)
     .WithEnvironment("Reporting__PaymentsAddress", settings.Payments.GrpcAddress)
+    .WithIdentityKey(settings, "reporting")
     .WaitFor(payments);
 
 var render = builder.AddProject<Projects.MeshBulkheads_Render>("render")
-    .WithMeshPorts(settings.Render);
+    .WithMeshPorts(settings.Render)
+    .WithIdentityKey(settings, "render");
 
 builder.AddProject<Projects.MeshBulkheads_Gateway>("gateway")
     .WithMeshPorts(settings.Gateway)
     .WithClusterDestination("payments", settings.Payments)
     .WithClusterDestination("reporting", settings.Reporting)
     .WithClusterDestination("render", settings.Render)
+    .WithSigningKeys(settings)
     .WaitFor(payments)
     .WaitFor(reporting)
     .WaitFor(render);

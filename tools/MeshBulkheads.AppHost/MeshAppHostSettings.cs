@@ -9,8 +9,16 @@ namespace MeshBulkheads.AppHost;
 /// (default the repository's <c>data/</c>) holds the payments ledger.
 /// </summary>
 internal sealed record MeshAppHostSettings(
-    MeshPorts Gateway, MeshPorts Payments, MeshPorts Reporting, MeshPorts Render, string PaymentsDataDirectory)
+    MeshPorts Gateway, MeshPorts Payments, MeshPorts Reporting, MeshPorts Render, string PaymentsDataDirectory, IReadOnlyDictionary<string, string> IdentityKeys)
 {
+    /// <summary>
+    /// The identity keys by service (<c>MeshBulkheads:IdentityKeys:&lt;service&gt;</c>, base64 of 32 bytes): `make run` generates
+    /// them and shares them with `make token` (artifacts/run/identity.env); missing ones are generated here, per start.
+    /// </summary>
+    public const string IdentityKeysKey = "MeshBulkheads:IdentityKeys";
+
+    /// <summary>The key id of the local keys.</summary>
+    public const string IdentityKeyId = "dev";
     public const string PortOffsetKey = "MeshBulkheads:PortOffset";
     public const string DataDirectoryKey = "MeshBulkheads:DataDirectory";
 
@@ -32,6 +40,11 @@ internal sealed record MeshAppHostSettings(
             Payments: new MeshPorts(8081 + offset, 9081 + offset),
             Reporting: new MeshPorts(8082 + offset, 9082 + offset),
             Render: new MeshPorts(8083 + offset, 9083 + offset),
-            PaymentsDataDirectory: Path.Combine(dataDirectory, "payments"));
+            PaymentsDataDirectory: Path.Combine(dataDirectory, "payments"),
+            IdentityKeys: new[] { "payments", "reporting", "render" }.ToDictionary(
+                service => service,
+                service => builder.Configuration[$"{IdentityKeysKey}:{service}"] is { Length: > 0 } key
+                    ? key
+                    : Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
     }
 }

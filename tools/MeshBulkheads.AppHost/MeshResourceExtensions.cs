@@ -23,4 +23,21 @@ internal static class MeshResourceExtensions
     public static IResourceBuilder<ProjectResource> WithClusterDestination(
         this IResourceBuilder<ProjectResource> gateway, string cluster, MeshPorts service) =>
         gateway.WithEnvironment($"ReverseProxy__Clusters__{cluster}__Destinations__d1__Address", service.GrpcAddress);
+
+    /// <summary>Gives a service its own identity key (<c>Mesh:Identity:Keys:dev</c>): it can verify its tokens, not mint another's.</summary>
+    public static IResourceBuilder<ProjectResource> WithIdentityKey(
+        this IResourceBuilder<ProjectResource> service, MeshAppHostSettings settings, string audience) =>
+        service.WithEnvironment($"Mesh__Identity__Keys__{MeshAppHostSettings.IdentityKeyId}", settings.IdentityKeys[audience]);
+
+    /// <summary>Gives the gateway every service's key (<c>Gateway:Identity:Keys:&lt;service&gt;:dev</c>) and signs with them.</summary>
+    public static IResourceBuilder<ProjectResource> WithSigningKeys(this IResourceBuilder<ProjectResource> gateway, MeshAppHostSettings settings)
+    {
+        gateway.WithEnvironment("Gateway__Identity__SigningKeyId", MeshAppHostSettings.IdentityKeyId);
+        foreach (var (audience, key) in settings.IdentityKeys)
+        {
+            gateway.WithEnvironment($"Gateway__Identity__Keys__{audience}__{MeshAppHostSettings.IdentityKeyId}", key);
+        }
+
+        return gateway;
+    }
 }

@@ -5,7 +5,7 @@ using MeshBulkheads.Gateway.Telemetry;
 namespace MeshBulkheads.Gateway.Deadlines;
 
 /// <summary>
-/// Last before the forwarder: sets <c>grpc-timeout</c> to the budget left after the time spent in
+/// Just before identity signing and the forwarder: sets <c>grpc-timeout</c> to the budget left after the time spent in
 /// the gateway (authentication, rate limiting, bulkhead queueing), or answers
 /// <c>DEADLINE_EXCEEDED</c> without forwarding when nothing is left (<see cref="DeadlineGuard"/>).
 /// </summary>

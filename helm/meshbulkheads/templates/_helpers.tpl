@@ -140,3 +140,8 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{/* The Secret holding the identity keys (keys payments, reporting, render). */}}
+{{- define "meshbulkheads.identitySecretName" -}}
+{{- default (printf "%s-identity" (include "meshbulkheads.fullname" .)) .Values.identity.existingSecret }}
+{{- end }}

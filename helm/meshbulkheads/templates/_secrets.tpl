@@ -3,7 +3,8 @@ Every generated secret value, computed once per render and memoised on the root 
 Secrets and the pods' checksum/secret annotations agree. A value already in the cluster is kept
 (`lookup`), so upgrades keep the keys; under `helm template` there is no cluster and every render
 generates new ones.
-Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "..."}.
+Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "...",
+"identityKeys": {service: key}}.
 */}}
 {{- define "meshbulkheads.secretData" -}}
 {{- if not (hasKey . "_meshSecretData") }}
@@ -36,6 +37,19 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $_ := set $data "pageTokenKey" (randAlphaNum 32 | b64enc) }}
 {{- end }}
 {{- end }}
+{{- if not .Values.identity.existingSecret }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-identity" $fullname) }}
+{{- $keys := dict }}
+{{- range list "payments" "reporting" "render" }}
+{{- if and $existing $existing.data (hasKey $existing.data .) }}
+{{- $_ := set $keys . (index $existing.data . | b64dec) }}
+{{- else }}
+{{- /* The base64 of 32 random bytes (Mesh:Identity:Keys / Gateway:Identity:Keys expect at least 32). */}}
+{{- $_ := set $keys . (randAlphaNum 32 | b64enc) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $data "identityKeys" $keys }}
+{{- end }}
 {{- $_ := set . "_meshSecretData" $data }}
 {{- end }}
 {{- toJson (get . "_meshSecretData") }}
@@ -51,6 +65,7 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $parts = append $parts $root.Values.apiKeys.existingSecret }}
 {{- $parts = append $parts (get $data "redisPassword") }}
 {{- $parts = append $parts $root.Values.redis.existingSecret }}
+{{- $parts = append $parts (toJson (get $data "identityKeys")) }}
 {{- else if eq .component "payments" }}
 {{- $parts = append $parts (get $data "postgresPassword") }}
 {{- $parts = append $parts (get $data "pageTokenKey") }}
@@ -59,5 +74,10 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $parts = append $parts $root.Values.postgresql.existingSecret }}
 {{- $parts = append $parts $root.Values.externalPostgresql.existingSecret }}
 {{- end }}
+{{- if ne .component "gateway" }}
+{{- $parts = append $parts (get (default dict (get $data "identityKeys")) .component | default "") }}
+{{- end }}
+{{- $parts = append $parts $root.Values.identity.existingSecret }}
+{{- $parts = append $parts $root.Values.identity.keyId }}
 {{- join "/" $parts | sha256sum }}
 {{- end }}

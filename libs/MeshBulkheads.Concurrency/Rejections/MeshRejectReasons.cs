@@ -21,6 +21,24 @@ public static class MeshRejectReasons
     /// <summary>The tenant's token bucket lacks the route's cost: <c>RESOURCE_EXHAUSTED</c> with pushback (gateway).</summary>
     public const string TenantRateLimit = "tenant-rate-limit";
 
+    /// <summary>A call to a service without a gateway-signed identity token (<c>x-mesh-identity</c>): <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityMissing = "identity-missing";
+
+    /// <summary>The identity token is malformed, signed with an unknown key, or forged or altered: <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityInvalid = "identity-invalid";
+
+    /// <summary>The identity token expired (its call's deadline plus the gateway's skew allowance passed): <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityExpired = "identity-expired";
+
+    /// <summary>The identity token is for another service: <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityWrongAudience = "identity-wrong-audience";
+
+    /// <summary>The identity token is for another method: <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityWrongMethod = "identity-wrong-method";
+
+    /// <summary><c>x-tenant-id</c> differs from the identity token's tenant, or <c>x-mesh-criticality</c> raises its criticality: <c>UNAUTHENTICATED</c> (services).</summary>
+    public const string IdentityMismatch = "identity-mismatch";
+
     /// <summary><c>grpc-timeout</c> is not 1–8 digits and one unit, or was sent twice: <c>INVALID_ARGUMENT</c>.</summary>
     public const string MalformedGrpcTimeout = "malformed-grpc-timeout";
 
@@ -96,6 +114,12 @@ public static class MeshRejectReasons
         new(Unauthenticated, StatusCode.Unauthenticated),
         new(UnauthenticatedRateLimit, StatusCode.ResourceExhausted),
         new(TenantRateLimit, StatusCode.ResourceExhausted),
+        new(IdentityMissing, StatusCode.Unauthenticated),
+        new(IdentityInvalid, StatusCode.Unauthenticated),
+        new(IdentityExpired, StatusCode.Unauthenticated),
+        new(IdentityWrongAudience, StatusCode.Unauthenticated),
+        new(IdentityWrongMethod, StatusCode.Unauthenticated),
+        new(IdentityMismatch, StatusCode.Unauthenticated),
         new(MalformedGrpcTimeout, StatusCode.InvalidArgument),
         new(DeadlineExceeded, StatusCode.DeadlineExceeded),
         new(DeadlineUnmeetable, StatusCode.DeadlineExceeded),

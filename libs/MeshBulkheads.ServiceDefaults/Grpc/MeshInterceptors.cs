@@ -1,16 +1,19 @@
 using Grpc.AspNetCore.Server;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.ServiceDefaults.Identity;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 
 namespace MeshBulkheads.ServiceDefaults.Grpc;
 
 /// <summary>
 /// The one declaration of the mesh's server interceptor order, for every process:
-/// metrics → the service's request checks → deadline → bulkhead → handler.
+/// metrics → identity → the service's request checks → deadline → bulkhead → handler.
 /// </summary>
 /// <remarks>
-/// Metrics is outermost so it measures every outcome, the rejections of the others included. A service's own
+/// Metrics is outermost so it measures every outcome, the rejections of the others included. Identity comes next: a
+/// call without a valid gateway-signed token is refused before it learns anything about its request or takes a permit
+/// (<see cref="MeshIdentityInterceptor"/>; the host registers its keys with <c>AddMeshIdentity</c>). A service's own
 /// request checks (e.g. reporting's BuildReport validation) come next: an invalid request is refused before it
 /// gets a deadline or takes a permit. The deadline must be known before admission, which is deadline-aware.
 /// </remarks>
@@ -24,6 +27,7 @@ public static class MeshInterceptors
     {
         ArgumentNullException.ThrowIfNull(options);
         AddMeshMetricsInterceptor(options);
+        options.Interceptors.Add<MeshIdentityInterceptor>();
         requestChecks?.Invoke(options.Interceptors);
         options.Interceptors.Add<DeadlineInterceptor>();
         options.Interceptors.Add<BulkheadInterceptor>();

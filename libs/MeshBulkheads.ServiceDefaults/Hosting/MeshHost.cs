@@ -42,7 +42,8 @@ public static class MeshHost
     /// Builds the host of a mesh gRPC service (payments, reporting, render) the one way they all are:
     /// <see cref="CreateBuilder"/>, <c>AddServiceDefaults</c>, the service's <paramref name="addServices"/>, the caller's
     /// <paramref name="configure"/> (tests pass their configuration there, so it has the last word), then
-    /// <paramref name="onBuilt"/>, the default endpoints, <typeparamref name="TService"/> and gRPC reflection. The
+    /// <paramref name="onBuilt"/>, the default endpoints, <typeparamref name="TService"/> and, in Development only, gRPC reflection. Every
+    /// call but health and reflection must carry a gateway-signed identity token for <paramref name="serviceName"/> (<c>Mesh:Identity</c>). The
     /// gateway, a proxy rather than a service, composes its own host.
     /// </summary>
     /// <typeparam name="TService">The service's gRPC implementation; its assembly is the host's.</typeparam>
@@ -59,6 +60,7 @@ public static class MeshHost
         ArgumentNullException.ThrowIfNull(addServices);
         var builder = CreateBuilder(args, typeof(TService).Assembly);
         builder.AddServiceDefaults(serviceName, defaultGrpcPort, defaultAdminPort);
+        builder.Services.AddMeshIdentity(serviceName);
         addServices(builder.Services);
         configure?.Invoke(builder);
 
@@ -66,7 +68,12 @@ public static class MeshHost
         onBuilt?.Invoke(app);
         app.MapDefaultEndpoints();
         app.MapGrpcService<TService>();
-        app.MapGrpcReflectionService();
+        // Reflection describes every method to whoever asks: on a backend only where people explore (the gateway serves it always).
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapGrpcReflectionService();
+        }
+
         return app;
     }
 

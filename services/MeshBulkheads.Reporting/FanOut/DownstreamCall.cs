@@ -12,4 +12,9 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// The caller's effective deadline (UTC): its <c>grpc-timeout</c>, or BuildReport's default deadline when it
 /// sent none (applied by <c>DeadlineInterceptor</c>).
 /// </param>
-public sealed record DownstreamCall(string TenantId, BulkheadCriticality Criticality, DateTimeOffset Deadline);
+/// <param name="Delegation">
+/// The gateway's delegation token for payments <c>GetBalance</c> (<c>x-mesh-delegation</c>), forwarded unchanged as each
+/// downstream call's <c>x-mesh-identity</c>: reporting holds only its own key and cannot mint one. Null when the caller
+/// sent none; payments then refuses the calls (<c>UNAUTHENTICATED</c>, reported as <c>downstream-unauthenticated</c>).
+/// </param>
+public sealed record DownstreamCall(string TenantId, BulkheadCriticality Criticality, DateTimeOffset Deadline, string? Delegation = null);

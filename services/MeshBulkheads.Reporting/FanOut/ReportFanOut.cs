@@ -2,6 +2,7 @@ using Grpc.Core;
 using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Payments.V1;
 
 namespace MeshBulkheads.Reporting.FanOut;
@@ -121,6 +122,10 @@ public sealed class ReportFanOut(
             { MeshMetadata.TenantId, call.TenantId },
             { MeshMetadata.Criticality, CriticalityHeader.ToValue(call.Criticality) },
         };
+        if (call.Delegation is { } delegation)
+        {
+            headers.Add(MeshIdentityToken.Header, delegation);
+        }
 
         metrics.CallStarted();
         try

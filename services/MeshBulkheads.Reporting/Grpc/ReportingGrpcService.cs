@@ -2,6 +2,7 @@ using MeshBulkheads.Concurrency.Rejections;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.Reporting.FanOut;
 using MeshBulkheads.ServiceDefaults.Grpc;
@@ -28,7 +29,7 @@ public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<Reporting
         // DeadlineInterceptor has made context.Deadline finite: the caller's grpc-timeout, or
         // BuildReport's default deadline when it sent none.
         var balances = await fanOut.FetchAsync(
-            request.AccountIds, new DownstreamCall(tenant, criticality, DeadlineGuard.FromGrpc(context.Deadline) ?? DateTimeOffset.MaxValue), context.CancellationToken);
+            request.AccountIds, new DownstreamCall(tenant, criticality, DeadlineGuard.FromGrpc(context.Deadline) ?? DateTimeOffset.MaxValue, context.RequestHeaders.GetValue(MeshIdentityToken.DelegationHeader)), context.CancellationToken);
 
         var response = new BuildReportResponse();
         // Minor units of different currencies do not add up: one total per currency, ordered by code.

@@ -76,5 +76,8 @@ public sealed class DeadlineTableTests
             .Select(kv => kv.Key.EndsWith(":HealthCheck:Active:Enabled", StringComparison.Ordinal) ? new KeyValuePair<string, string?>(kv.Key, "false") : kv)
             // Production carries no demo tenants (and refuses them): the test environment and the demo profile's tenants.
             .Concat(DemoProfile.Settings)
+            // The shipped SigningKeyId gives way to the test keys' (the shipped file holds no keys).
+            .Where(kv => !TestIdentity.GatewaySettings.ContainsKey(kv.Key))
+            .Concat(TestIdentity.GatewaySettings)
             .ToDictionary(kv => kv.Key, kv => kv.Value);
 }

@@ -67,6 +67,8 @@ public class PushbackThroughGatewayTests
         {
             var builder = WebApplication.CreateBuilder(args);
             builder.AddServiceDefaults("gated-render", 0, 0);
+            // It stands in for render behind the gateway, so it verifies render's tokens.
+            builder.Services.AddMeshIdentity("render");
             builder.Services.AddSingleton(backend);
             builder.Services.AddBulkheads()
                 .AddBulkhead("render", o =>

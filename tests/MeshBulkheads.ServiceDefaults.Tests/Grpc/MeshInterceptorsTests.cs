@@ -1,3 +1,4 @@
+using MeshBulkheads.ServiceDefaults.Identity;
 using Grpc.AspNetCore.Server;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
@@ -9,7 +10,7 @@ namespace MeshBulkheads.ServiceDefaults.Tests.Grpc;
 public class MeshInterceptorsTests
 {
     [Fact]
-    public void AddMeshInterceptors_WithRequestChecks_MetricsThenChecksThenDeadlineThenBulkhead()
+    public void AddMeshInterceptors_WithRequestChecks_MetricsThenIdentityThenChecksThenDeadlineThenBulkhead()
     {
         // Arrange
         var options = new GrpcServiceOptions();
@@ -19,7 +20,7 @@ public class MeshInterceptorsTests
 
         // Assert
         Assert.Equal(
-            [typeof(GrpcServerMetricsInterceptor), typeof(RequestCheck), typeof(DeadlineInterceptor), typeof(BulkheadInterceptor)],
+            [typeof(GrpcServerMetricsInterceptor), typeof(MeshIdentityInterceptor), typeof(RequestCheck), typeof(DeadlineInterceptor), typeof(BulkheadInterceptor)],
             options.Interceptors.Select(r => r.Type));
     }
 

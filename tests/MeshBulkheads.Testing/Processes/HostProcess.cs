@@ -68,7 +68,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         // The host's own folder: its appsettings.json (routes, tenants) is read from the content root.
         var startInfo = Tool.StartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", ["exec", assembly], Path.GetDirectoryName(assembly)!);
         startInfo.RedirectStandardInput = true;
-        ConfigureEnvironment(startInfo.Environment, configuration);
+        ConfigureEnvironment(startInfo.Environment, projectName, configuration);
 
         var host = new HostProcess(projectName, startInfo);
         host._process.Start();
@@ -84,10 +84,19 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A channel to the gRPC port (disposed with the process).</summary>
+    /// <summary>
+    /// A channel to the gRPC port (disposed with the process). To a service, every call without an
+    /// <c>x-mesh-identity</c> gets one minted like the gateway's (<see cref="TestIdentity.MintingHandler"/>).
+    /// </summary>
     public GrpcChannel CreateChannel(GrpcChannelOptions? options = null)
     {
-        var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options ?? new GrpcChannelOptions());
+        options ??= new GrpcChannelOptions();
+        if (AudienceOf(ProjectName) is { } audience)
+        {
+            options.HttpHandler = new TestIdentity.MintingHandler(audience, options.HttpHandler ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+        }
+
+        var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options);
         _channels.Add(channel);
         return channel;
     }
@@ -158,7 +167,14 @@ public sealed partial class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static void ConfigureEnvironment(IDictionary<string, string?> environment, IReadOnlyDictionary<string, string?>? configuration)
+    /// <summary>The service a host project verifies tokens for (<c>MeshBulkheads.Payments</c> → <c>payments</c>), or null for the gateway.</summary>
+    public static string? AudienceOf(string projectName)
+    {
+        var audience = projectName.Replace("MeshBulkheads.", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        return TestIdentity.Audiences.Contains(audience) ? audience : null;
+    }
+
+    private static void ConfigureEnvironment(IDictionary<string, string?> environment, string projectName, IReadOnlyDictionary<string, string?>? configuration)
     {
         foreach (var name in InheritedVariablesToDrop)
         {
@@ -184,6 +200,17 @@ public sealed partial class HostProcess : IAsyncDisposable
             // Like `make run`: the demo tenants and seeding are development configuration.
             ["DOTNET_ENVIRONMENT"] = "Development",
         };
+        // Identity keys as `make run` shares them: the gateway all, each service its own.
+        foreach (var (key, value) in TestIdentity.GatewaySettings)
+        {
+            settings[key] = value;
+        }
+
+        if (AudienceOf(projectName) is { } audience)
+        {
+            settings[$"Mesh:Identity:Keys:{TestIdentity.KeyId}"] = TestIdentity.Key(audience);
+        }
+
         foreach (var (key, value) in configuration ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

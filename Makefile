@@ -6,7 +6,7 @@ CONFIGURATION ?= Debug
 SOLUTION := MeshBulkheads.sln
 SCRIPTS := $(wildcard scripts/*.sh) .ci/run
 
-.PHONY: restore build test run demo deps lint-scripts format-check proto bench profile
+.PHONY: restore build test run demo deps lint-scripts format-check proto bench profile token identity-env
 
 restore:
 	$(DOTNET) restore $(SOLUTION)
@@ -67,6 +67,18 @@ tour-check:
 # CPU or allocation profile of a running local service (dotnet-trace): make profile SERVICE=render SECONDS=10 [KIND=alloc]
 profile:
 	scripts/profile.sh $(SERVICE) $(or $(SECONDS),10) $(or $(KIND),cpu)
+
+# Fresh identity keys for hosts you start yourself (make run makes its own on every start).
+identity-env:
+	@scripts/identity-env.sh
+
+# An identity token for a direct call to a service of the running `make run` mesh (docs/security.md):
+# make token METHOD=GetBalance [TENANT=acme] [TTL=10m] [DELEGATION=1 for BuildReport's payments token]
+token:
+	@test -f artifacts/run/identity.env || { echo "make token: no artifacts/run/identity.env; start the mesh with make run (or make identity-env) first" >&2; exit 1; }
+	@test -f artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll || dotnet build tools/MeshBulkheads.LoadGen -c Debug --nologo -v quiet -clp:NoSummary >&2
+	@. artifacts/run/identity.env && dotnet artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll token \
+	  --method $(or $(METHOD),GetBalance) --tenant $(or $(TENANT),acme) --ttl $(or $(TTL),10m) $(if $(DELEGATION),--delegation)
 
 # --- The chart and the cluster workflow (docs/kubernetes.md) ---------------------------------------
 .PHONY: helm-lint helm-test helm-readme doctor images kind-up kind-load kind-down deploy undeploy \

@@ -19,6 +19,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly root
 cd "$root"
+# shellcheck source=scripts/identity.sh
+. scripts/identity.sh
 
 only=${1:-all}
 case "$only" in
@@ -128,7 +130,7 @@ start_service() {
   local name=$1 project=$2 grpc=$3 admin=$4 cpus=$5
   shift 5
   local envs
-  mapfile -t envs < <(host_env "$grpc" "$admin")
+  mapfile -t envs < <(host_env "$grpc" "$admin"; identity_env "$project")
   start "$name" "$cpus" "${envs[@]}" "$@" -- dotnet exec "$(dll "$project")"
   wait_ready "$name" "$admin"
 }
@@ -415,24 +417,28 @@ bench_gateway() {
   start_gateway all "${otlp[@]}" "${gateway_headroom[@]}"
   start_nginx
 
+  # The paths without our gateway present what it would have minted: a payments token for acme's GetBalance
+  # (it names the tenant; payments verifies it like the gateway's), valid for the whole part.
+  local token
+  token="x-mesh-identity: $(dotnet exec "$(dll MeshBulkheads.LoadGen)" token --method GetBalance --tenant acme --ttl 2h)"
   local direct yarp ours nginx_r
-  direct=$(throughput direct "$payments_port" 'x-tenant-id: acme')
-  yarp=$(throughput bare-yarp "$yarp_port" 'x-tenant-id: acme')
+  direct=$(throughput direct "$payments_port" "$token")
+  yarp=$(throughput bare-yarp "$yarp_port" "$token")
   ours=$(throughput gateway "$gateway_port" "x-api-key: $gold_key")
-  nginx_r=$(throughput nginx "$nginx_port" 'x-tenant-id: acme')
+  nginx_r=$(throughput nginx "$nginx_port" "$token")
   # Paired rounds: bare YARP, our gateway and nginx back to back, several times; the headline ratios are the
   # medians of the per-round ratios, so a drift of the shared cores between paths (minutes apart above) cancels.
   # Odd rounds go YARP, gateway, nginx; even rounds the other way round, so a trend within a round cancels too.
   local rounds=() round ry rg rn
   for round in $(seq 1 "$(pick 5 1)"); do
     if ((round % 2 == 1)); then
-      ry=$(throughput "bare-yarp-round$round" "$yarp_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      ry=$(throughput "bare-yarp-round$round" "$yarp_port" "$token" "$(pick 8 2)" "$(pick 5000 1000)")
       rg=$(throughput "gateway-round$round" "$gateway_port" "x-api-key: $gold_key" "$(pick 8 2)" "$(pick 5000 1000)")
-      rn=$(throughput "nginx-round$round" "$nginx_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      rn=$(throughput "nginx-round$round" "$nginx_port" "$token" "$(pick 8 2)" "$(pick 5000 1000)")
     else
-      rn=$(throughput "nginx-round$round" "$nginx_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      rn=$(throughput "nginx-round$round" "$nginx_port" "$token" "$(pick 8 2)" "$(pick 5000 1000)")
       rg=$(throughput "gateway-round$round" "$gateway_port" "x-api-key: $gold_key" "$(pick 8 2)" "$(pick 5000 1000)")
-      ry=$(throughput "bare-yarp-round$round" "$yarp_port" 'x-tenant-id: acme' "$(pick 8 2)" "$(pick 5000 1000)")
+      ry=$(throughput "bare-yarp-round$round" "$yarp_port" "$token" "$(pick 8 2)" "$(pick 5000 1000)")
     fi
     rounds+=("$(jq -n --argjson round "$round" --argjson y "$ry" --argjson g "$rg" --argjson n "$rn" \
       '{round: $round, bareYarp: $y.goodputPerSecond, gateway: $g.goodputPerSecond, nginx: $n.goodputPerSecond}')")
@@ -597,7 +603,7 @@ gateway_json() {
     <(figure "our gateway ÷ bare YARP (throughput)" "$r_yarp" "×" ">=" 0.9 "median of $nrounds paired rounds (bare YARP, our gateway, nginx back to back, $(pick 8 2) s each after a warm-up); OK/s counted by payments' meshbulkheads_rpc_server_duration_seconds_count{rpc_method=\"GetBalance\",rpc_grpc_status_code=\"OK\"}, h2load closed loop 10 connections × 10 streams (single 15 s runs: $ok_ours vs $ok_yarp OK/s)" "$why_yarp") \
     <(figure "our gateway ÷ nginx grpc_pass (throughput)" "$r_nginx" "×" ">=" 1.5 "as above (single runs: $ok_ours vs $ok_nginx OK/s)" "$why_nginx") \
     <(figure "bare YARP ÷ nginx grpc_pass (throughput)" "$yarp_nginx" "×" "" null "median of the same rounds: the ceiling of the ratio above") \
-    <(figure "direct (payments alone)" "$d" "OK/s" "" null "h2load straight to payments with x-tenant-id ($ok_direct OK/s)") \
+    <(figure "direct (payments alone)" "$d" "OK/s" "" null "h2load straight to payments with a minted identity token ($ok_direct OK/s)") \
     <(figure "added p50 over direct (our gateway)" "$(calc "$lat_p50 - $dir_p50")" "ms" "" null "meshload open loop at $(pick 500 200)/s, latency from the intended send time, OK calls only") \
     <(figure "added p99 over direct (our gateway)" "$(calc "$lat_p99 - $dir_p99")" "ms" "" null "as above") \
     <(figure "RESOURCE_EXHAUSTED answered by the gateway" "$(jq '.rejections.perSecond' <<<"$raw")" "/s" "" null "h2load with the bronze tenant's key (10 tokens/s) far over its limit; meshbulkheads_gateway_rejected_requests_total{meshbulkheads_route=\"payments\"} over the run"))
@@ -689,12 +695,29 @@ bench_bulkhead() {
         ;;
     esac
   done < <(jq -r '.[] | [.method, .meanNs, .allocatedBytes] | @tsv' <<<"$rows")
+  # The identity token a service verifies on every call (aim < 2 µs), beside one bare HMAC of the same bytes.
+  local identity_artifacts=$work/bdn-identity identity_report identity_rows
+  rm -rf "$identity_artifacts"
+  dotnet exec "$(dll MeshBulkheads.Benchmarks)" --filter '*IdentityTokenBenchmarks*' --job "$job" --inProcess --exporters json --artifacts "$identity_artifacts" \
+    >"$work/logs/benchmarkdotnet-identity.log" 2>&1 || { tail -n 30 "$work/logs/benchmarkdotnet-identity.log" >&2; return 1; }
+  identity_report=$(find "$identity_artifacts/results" -name '*-report-full-compressed.json' | head -n 1)
+  [ -n "$identity_report" ] || { log "no BenchmarkDotNet JSON report under $identity_artifacts/results"; return 1; }
+  identity_rows=$(jq '[.Benchmarks[] | {method: .Method, meanNs: .Statistics.Mean, stdDevNs: .Statistics.StandardDeviation, allocatedBytes: .Memory.BytesAllocatedPerOperation}]' "$identity_report")
+  local hmac verify mint
+  hmac=$(jq '[.[] | select(.method == "Hmac_SignedBytes") | .meanNs][0]' <<<"$identity_rows")
+  verify=$(jq '[.[] | select(.method == "Verify") | .meanNs][0]' <<<"$identity_rows")
+  mint=$(jq '[.[] | select(.method == "Mint") | .meanNs][0]' <<<"$identity_rows")
+  figures+=("$(figure "MeshIdentityToken.Verify mean (every service, every call)" "$verify" "ns" "<=" 2000 "BenchmarkDotNet job $job, in process" "format check, one HMAC-SHA256, a fixed-time compare of the canonical MAC text, then the claims parsed (their strings are the allocation)")")
+  figures+=("$(figure "MeshIdentityToken.Mint mean (gateway, every forwarded call)" "$mint" "ns" "" null "same run")")
+  figures+=("$(figure "HMAC-SHA256 of the signed bytes (baseline)" "$hmac" "ns" "" null "same run: the floor of any signed token")")
+  figures+=("$(figure "Verify ÷ bare HMAC (mean)" "$(calc "$verify / $hmac")" "×" "" null "same run, same job")")
+  rows=$(jq -s '.[0] + .[1]' <(echo "$rows") <(echo "$identity_rows"))
   local limiter bulkhead
   limiter=$(jq '[.[] | select(.method | startswith("ConcurrencyLimiter")) | .meanNs][0] // null' <<<"$rows")
   bulkhead=$(jq '[.[] | select(.method == "Bulkhead_AttemptAcquire") | .meanNs][0] // null' <<<"$rows")
   figures+=("$(figure "Bulkhead_AttemptAcquire ÷ ConcurrencyLimiter_AttemptAcquire (mean)" "$(calc "$bulkhead / $limiter")" "×" "" null "same run, same job")")
   local table
-  table=$(jq --argjson base "$limiter" '{title: "BenchmarkDotNet results (mean and standard deviation in ns, allocated bytes per acquire + release)",
+  table=$(jq --argjson base "$limiter" '{title: "BenchmarkDotNet results (mean and standard deviation in ns, allocated bytes per operation; the ratio is to ConcurrencyLimiter for the bulkhead rows)",
     columns: ["method", "mean ns", "stddev ns", "ratio to ConcurrencyLimiter", "allocated B"],
     rows: [.[] | [.method, .meanNs, .stdDevNs, (if $base then .meanNs / $base else null end), .allocatedBytes]]}' <<<"$rows")
   part_header bulkhead | jq --argjson figures "$(printf '%s\n' "${figures[@]}" | jq -s .)" --argjson raw "$rows" --argjson table "$table" \
@@ -1089,6 +1112,7 @@ main() {
   build
   rm -rf "$work"
   mkdir -p "$work/logs" "$work/parts"
+  identity_init "$work/identity.env"
   local parts=("$only")
   [ "$only" != all ] || parts=(bulkhead gateway deadlines overload isolation memory)
   local part failed=()

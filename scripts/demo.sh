@@ -15,6 +15,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly root
 cd "$root"
+# shellcheck source=scripts/identity.sh
+. scripts/identity.sh
+identity_init "$root/artifacts/demo/identity.env"
 
 out=$(realpath -m "${MESH_DEMO_OUT:-artifacts/demo}")
 readonly out
@@ -60,11 +63,12 @@ start_host() {
   local project=$1 dir=$2
   shift 2
   local dll=artifacts/bin/$project/release/$project.dll
-  local name=${project#MeshBulkheads.}
+  local name=${project#MeshBulkheads.} identity
+  mapfile -t identity < <(identity_env "$project")
   (
     cd "$(dirname "$dll")"
     exec env DOTNET_ENVIRONMENT=Development Mesh__BindAddress=127.0.0.1 Logging__LogLevel__Default=Warning \
-      "$@" dotnet "$(basename "$dll")"
+      "${identity[@]}" "$@" dotnet "$(basename "$dll")"
   ) >"$dir/${name,,}.log" 2>&1 </dev/null &
   pids+=("$!")
 }

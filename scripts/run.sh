@@ -51,6 +51,16 @@ export ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$otlp_port"
 export ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$resource_port"
 export DOTNET_ENVIRONMENT=Development
 
+# Fresh identity keys per run (the gateway signs each forwarded call with the key of the service it goes to;
+# each service holds only its own), shared with `make token` through this file.
+readonly identity_env=$log_dir/identity.env
+scripts/identity-env.sh "$identity_env" >/dev/null
+# shellcheck source=/dev/null
+. "$identity_env"
+export MeshBulkheads__IdentityKeys__payments=$MESH_IDENTITY_KEY_PAYMENTS
+export MeshBulkheads__IdentityKeys__reporting=$MESH_IDENTITY_KEY_REPORTING
+export MeshBulkheads__IdentityKeys__render=$MESH_IDENTITY_KEY_RENDER
+
 started=$SECONDS
 # Own session and process group: a terminal's Ctrl-C reaches only this script, which stops the
 # AppHost with SIGTERM (a backgrounded AppHost ignores SIGINT).
@@ -109,6 +119,8 @@ cat <<INFO
   Demo API keys         acme-dev-key (acme, gold)  globex-dev-key (globex, silver)  initech-dev-key (initech, bronze)
   Try                   grpcurl -plaintext -H 'x-api-key: acme-dev-key' -d '{"account_id":"acct-0001"}' \\
                           127.0.0.1:8080 meshbulkheads.payments.v1.PaymentsService/GetBalance
+  Direct to a service   needs a gateway-signed token: make token METHOD=GetBalance TENANT=acme
+                          (keys of this run: $identity_env)
 
 run: ready in $((SECONDS - started)) s; Ctrl-C stops everything
 INFO

@@ -25,6 +25,9 @@ readonly nowhere=http://127.0.0.1:9
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meshbulkheads-tour-XXXXXX")
 readonly work
+# shellcheck source=scripts/identity.sh
+. scripts/identity.sh
+identity_init "$work/identity.env"
 # Where a step keeps its scrapes from before and after its load.
 readonly b=$work/b a=$work/a
 declare -A GRPC=() ADMIN=() PIDS=()
@@ -63,7 +66,9 @@ start_host() {
   [ -f "$dll" ] || { echo "tour: $dll is missing: run \`make build\` (CONFIGURATION=$configuration) first" >&2; exit 1; }
   log=$work/$name.log
   : >"$log"
-  env -u OTEL_EXPORTER_OTLP_ENDPOINT DOTNET_ENVIRONMENT=Development \
+  local identity
+  mapfile -t identity < <(identity_env "$project")
+  env -u OTEL_EXPORTER_OTLP_ENDPOINT DOTNET_ENVIRONMENT=Development "${identity[@]}" \
     Mesh__GrpcPort=0 Mesh__AdminPort=0 Mesh__BindAddress=127.0.0.1 \
     Logging__LogLevel__Default=Warning 'Logging__LogLevel__Microsoft.Hosting.Lifetime=Information' \
     Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__ColorBehavior=Disabled \

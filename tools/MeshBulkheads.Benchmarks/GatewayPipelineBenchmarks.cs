@@ -156,7 +156,11 @@ public class GatewayPipelineBenchmarks
                     ("Gateway:RouteBulkheads:payments:QueuePerDestination", "256"),
                     ("Bulkheads:gateway-payments:TenantMaxShare", "1"),
                     ("Mesh:Tracing:SamplingRatio", "1"),
-                    ("Logging:LogLevel:Default", "Warning")));
+                    ("Logging:LogLevel:Default", "Warning"),
+                    // Signing keys as make run generates them (the shipped file holds none).
+                    ("Gateway:Identity:Keys:payments:k1", IdentityKey),
+                    ("Gateway:Identity:Keys:reporting:k1", IdentityKey),
+                    ("Gateway:Identity:Keys:render:k1", IdentityKey)));
                 builder.Services.AddSingleton<IForwarderHttpClientFactory, InMemoryBackendFactory>();
             },
             features);
@@ -183,6 +187,8 @@ public class GatewayPipelineBenchmarks
         app.MapReverseProxy();
         return app;
     }
+
+    private static readonly string IdentityKey = MeshBulkheads.Contracts.Identity.MeshIdentityToken.NewKey();
 
     private static Dictionary<string, string?> Settings(params (string Key, string Value)[] settings) =>
         settings.ToDictionary(s => s.Key, s => (string?)s.Value);

@@ -16,6 +16,11 @@ internal static class MeshLoadApp
     {
         try
         {
+            if (args.Count > 0 && args[0] == "token")
+            {
+                return TokenCommand.Run([.. args.Skip(1)], io);
+            }
+
             var command = CommandLine.Parse(args, io.Environment);
             switch (command.Kind)
             {

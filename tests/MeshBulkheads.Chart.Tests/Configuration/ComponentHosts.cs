@@ -56,9 +56,22 @@ internal static class ComponentHosts
     {
         var env = environment ?? new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" };
         var args = env.Select(e => $"--{ConfigurationKey(e.Key)}={e.Value}").ToList();
+        if (environment is null)
+        {
+            // Code defaults, but a gateway signs and a service verifies with keys, which only make run or the chart supplies.
+            args.AddRange(TestIdentity.GatewaySettings.Select(s => $"--{s.Key}={s.Value}"));
+        }
+
         var environmentName = env.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? env.GetValueOrDefault("DOTNET_ENVIRONMENT") ?? "Production";
         var (build, _) = Hosts[component];
-        return build([.. args], b => UseOwnAppSettings(b, ProjectDirectory(component), environmentName));
+        return build([.. args], b =>
+        {
+            UseOwnAppSettings(b, ProjectDirectory(component), environmentName);
+            if (environment is null)
+            {
+                b.Services.PostConfigure<MeshBulkheads.ServiceDefaults.Identity.MeshIdentityOptions>(TestIdentity.ConfigureService);
+            }
+        });
     }
 
     /// <summary>How the host reads an environment variable: DOTNET_/ASPNETCORE_ host settings lose the prefix, __ is ':'.</summary>

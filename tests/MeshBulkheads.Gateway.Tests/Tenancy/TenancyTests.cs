@@ -1,4 +1,5 @@
 using System.Net;
+using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Render.V1;
 using MeshBulkheads.Contracts.Reporting.V1;
 using MeshBulkheads.Gateway.Forwarding;
@@ -74,11 +75,18 @@ public class TenancyTests(GatewayFixture fixture) : IClassFixture<GatewayFixture
         // Act
         await client.GetBalanceAsync(request, headers, cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
-        // Assert: only the gateway's own x-tenant-id and x-mesh-criticality, and the client's unrelated metadata.
+        // Assert: only the gateway's own x-tenant-id, x-mesh-criticality and x-mesh-identity (its token, not the
+        // client's: it verifies with payments' key and names globex), and the client's unrelated metadata.
         var call = Assert.Single(fixture.Payments.CallsFor(request));
         var names = call.Headers.Select(h => h.Key).ToList();
         Assert.DoesNotContain(names, n => n.StartsWith("x-tenant-", StringComparison.OrdinalIgnoreCase) && n != MeshMetadata.TenantId);
-        Assert.DoesNotContain(names, n => n.StartsWith("x-mesh-", StringComparison.OrdinalIgnoreCase) && n != MeshMetadata.Criticality);
+        Assert.DoesNotContain(names, n => n.StartsWith("x-mesh-", StringComparison.OrdinalIgnoreCase) && n != MeshMetadata.Criticality && n != MeshIdentityToken.Header);
+        var token = Assert.Single(call.Values(MeshIdentityToken.Header));
+        var keys = new Dictionary<string, byte[]> { [TestIdentity.KeyId] = Convert.FromBase64String(TestIdentity.Key("payments")) };
+        Assert.Equal(
+            MeshIdentityTokenResult.Valid,
+            MeshIdentityToken.Verify(token, keys, "payments", TestIdentity.GetBalanceMethod, DateTimeOffset.UtcNow, out var claims));
+        Assert.Equal("globex", claims!.Tenant);
         Assert.Empty(call.Values("baggage"));
         Assert.Equal(["globex"], call.Values(MeshMetadata.TenantId));
         Assert.Equal([GatewayCriticality.Sheddable], call.Values(MeshMetadata.Criticality));

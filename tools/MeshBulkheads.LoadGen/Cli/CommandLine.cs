@@ -99,6 +99,7 @@ internal static class CommandLine
                          --host-admin 127.0.0.1:9081 --stream method=GetBalance,rate=150 [--permits 1,2,4,…,128]
                          [--permit-key Render__WorkerCount] [--host-env K=V] [--plot sweep.svg]
           meshload compare a.json b.json [...] [--report compare.html]   (runs side by side, from --json output)
+          meshload token --method GetBalance [--tenant acme] [--ttl 10m]   (identity token for a direct call; meshload token --help)
 
         Stream fields: name, key (API key, or gold|silver|bronze), method (GetBalance Charge ListPayments
           BuildReport Render), rate (calls/s, open loop) or concurrency (closed loop), deadline (2s),
@@ -153,7 +154,7 @@ internal static class CommandLine
             default:
                 if (!args[0].StartsWith('-'))
                 {
-                    throw new BadInputException($"unknown command '{args[0]}' (run, scenario, watch, sweep, compare, stream, --help)");
+                    throw new BadInputException($"unknown command '{args[0]}' (run, scenario, watch, sweep, compare, stream, token, --help)");
                 }
 
                 break;

@@ -69,14 +69,14 @@ internal static class PropertyRun
             }
             catch (Exception smallest)
             {
-                shrunk = smallest.Message;
+                shrunk = smallest.Message + Environment.NewLine + (smallest.InnerException?.Message ?? string.Empty);
             }
 
             var where = index < 0 ? "the replayed case" : $"case {index}";
             Assert.Fail(
                 $"{name} failed at {where} (case seed {seed}) of the run {SeedVariable}={runSeed.ToString(CultureInfo.InvariantCulture)}. " +
                 $"Replay the run with {SeedVariable}={runSeed.ToString(CultureInfo.InvariantCulture)}, one case with {SeedVariable}=<its CsCheck seed>.{Environment.NewLine}" +
-                $"Shrunk: {shrunk}{Environment.NewLine}First failure: {failure.Message}");
+                $"Shrunk: {shrunk}{Environment.NewLine}First failure: {failure.Message}{Environment.NewLine}{failure.InnerException?.Message}");
         }
     }
 }

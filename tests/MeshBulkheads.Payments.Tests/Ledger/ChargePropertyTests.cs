@@ -44,6 +44,8 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
         await using var ledger = new NpgsqlConnection(connectionString);
         await ledger.OpenAsync(TestContext.Current.CancellationToken);
         var calls = 0;
+        var classes = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        LedgerSnapshot? current = null;
 
         // Act
         var cases = await PropertyRun.CheckAsync(
@@ -54,19 +56,25 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
             {
                 foreach (var charge in scenario)
                 {
-                    var before = await LedgerSnapshot.ReadAsync(ledger);
+                    // Calls are sequential: the ledger after one call is the ledger before the next (re-read after a failure).
+                    var before = current ?? await LedgerSnapshot.ReadAsync(ledger);
+                    current = null;
                     var expected = model.Expect(charge, before);
                     var outcome = await CallAsync(clients[charge.Tenant], charge);
                     var after = await LedgerSnapshot.ReadAsync(ledger);
-                    Interlocked.Increment(ref calls);
+                    calls++;
+                    var what = $"{expected.Code} {expected.Why}";
+                    classes[what] = classes.GetValueOrDefault(what) + 1;
 
                     // Assert (per call)
                     AssertOutcome(charge, expected, outcome, before, after);
+                    current = after;
                 }
             },
             Print);
 
         // Assert
+        TestContext.Current.TestOutputHelper?.WriteLine($"{calls} Charge calls: " + string.Join(", ", classes.Select(c => $"{c.Key} {c.Value}")));
         Assert.Equal(Scenarios, cases);
         Assert.True(calls >= Scenarios, $"{calls} Charge calls for {Scenarios} scenarios.");
     }
@@ -131,7 +139,7 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
             var size = charge.ToRequest().CalculateSize();
             if (size > maxReceiveMessageSize)
             {
-                return new(StatusCode.ResourceExhausted, $"{size} bytes > {maxReceiveMessageSize}", ["exceeds the maximum configured message size"]);
+                return new(StatusCode.ResourceExhausted, "message over the receive limit", ["exceeds the maximum configured message size"]);
             }
 
             if (!IsValidAccountId(charge.AccountId))

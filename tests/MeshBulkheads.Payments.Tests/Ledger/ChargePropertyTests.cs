@@ -1,14 +1,17 @@
+using System.Data.Common;
 using System.Globalization;
 using CsCheck;
 using Grpc.AspNetCore.Server;
+using MeshBulkheads.Payments.Database;
 using MeshBulkheads.Testing.Postgres;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace MeshBulkheads.Payments.Tests.Ledger;
 
 /// <summary>
-/// Property-based tests of <c>Charge</c> on a real payments host (real Kestrel, PostgreSQL ledger): generated
+/// Property-based tests of <c>Charge</c> on a real payments host (real Kestrel; PostgreSQL and SQLite ledgers): generated
 /// scenarios of one to three charges, every edge class of every field drawn explicitly, each answer compared with
 /// an independent model of the documented rules (proto, README, docs/sizing.md) applied to the ledger as read
 /// before the call, and the ledger read again after it: a refusal leaves it row-for-row identical, an accepted
@@ -24,24 +27,39 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
     /// <summary>The longest idempotency key the README accepts ("&gt; 128-char … idempotency_key" is refused).</summary>
     private const int MaxKeyLength = 128;
 
-    [Fact]
-    public async Task Charge_GeneratedScenarios_AnswerTheDocumentedStatusAndRefusalsLeaveTheLedgerUnchanged()
+    [Theory]
+    [InlineData(DbPoolNames.Postgresql)]
+    [InlineData(DbPoolNames.Sqlite)]
+    public async Task Charge_GeneratedScenarios_AnswerTheDocumentedStatusAndRefusalsLeaveTheLedgerUnchanged(string backend)
     {
         // Arrange
-        postgres.EnsureAvailable();
-        var connectionString = await postgres.CreateDatabaseAsync();
         await using var scope = new PaymentsHostScope();
-        var host = await scope.StartAsync(new Dictionary<string, string?> { ["Payments:ConnectionString"] = connectionString });
+        KestrelHost host;
+        if (backend == DbPoolNames.Postgresql)
+        {
+            postgres.EnsureAvailable();
+            host = await scope.StartAsync(new Dictionary<string, string?> { ["Payments:ConnectionString"] = await postgres.CreateDatabaseAsync() });
+        }
+        else
+        {
+            host = await scope.StartSqliteAsync();
+        }
+
         var clients = new Dictionary<string, PaymentsService.PaymentsServiceClient>(StringComparer.Ordinal)
         {
             [Tenant] = PaymentsHostScope.Client(host, Tenant),
             [OtherTenant] = PaymentsHostScope.Client(host, OtherTenant),
         };
+        var options = host.Services.GetRequiredService<IOptions<PaymentsOptions>>().Value;
         var model = new ChargeModel(
-            host.Services.GetRequiredService<IOptions<PaymentsOptions>>().Value.Currencies.Split(',', StringSplitOptions.TrimEntries),
+            options.Currencies.Split(',', StringSplitOptions.TrimEntries),
             host.Services.GetRequiredService<IOptions<GrpcServiceOptions>>().Value.MaxReceiveMessageSize
                 ?? throw new InvalidOperationException("payments sets a receive limit."));
-        await using var ledger = new NpgsqlConnection(connectionString);
+
+        // The ledger read directly, beside the service: PostgreSQL by its connection string, SQLite by its file (read-only).
+        await using DbConnection ledger = backend == DbPoolNames.Postgresql
+            ? new NpgsqlConnection(options.ConnectionString)
+            : new SqliteConnection($"Data Source={((SqliteLedgerStore)host.Services.GetRequiredService<ILedgerStore>()).DatabasePath};Mode=ReadOnly;Pooling=False");
         await ledger.OpenAsync(TestContext.Current.CancellationToken);
         var calls = 0;
         var classes = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -49,7 +67,7 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
 
         // Act
         var cases = await PropertyRun.CheckAsync(
-            nameof(ChargePropertyTests),
+            $"{nameof(ChargePropertyTests)} ({backend})",
             Scenario,
             Scenarios,
             async scenario =>
@@ -201,11 +219,13 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
 
     private sealed record LedgerSnapshot(IReadOnlyList<AccountRow> Accounts, IReadOnlyList<PaymentRow> Payments)
     {
-        public static async Task<LedgerSnapshot> ReadAsync(NpgsqlConnection connection)
+        public static async Task<LedgerSnapshot> ReadAsync(DbConnection connection)
         {
             var ct = TestContext.Current.CancellationToken;
+            // Ordinal order on both backends (SQLite compares text as bytes by default).
+            var ordinal = connection is NpgsqlConnection ? " COLLATE \"C\"" : string.Empty;
             var accounts = new List<AccountRow>();
-            await using (var command = new NpgsqlCommand("SELECT tenant_id, account_id, currency, balance_minor, payment_count FROM accounts ORDER BY tenant_id COLLATE \"C\", account_id COLLATE \"C\"", connection))
+            await using (var command = Command(connection, $"SELECT tenant_id, account_id, currency, balance_minor, payment_count FROM accounts ORDER BY tenant_id{ordinal}, account_id{ordinal}"))
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
@@ -215,7 +235,7 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
             }
 
             var payments = new List<PaymentRow>();
-            await using (var command = new NpgsqlCommand("SELECT seq, payment_id, tenant_id, account_id, amount_minor, currency, idempotency_key, balance_after_minor, created_at_us FROM payments ORDER BY seq", connection))
+            await using (var command = Command(connection, "SELECT seq, payment_id, tenant_id, account_id, amount_minor, currency, idempotency_key, balance_after_minor, created_at_us FROM payments ORDER BY seq"))
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
@@ -225,6 +245,13 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
             }
 
             return new(accounts, payments);
+        }
+
+        private static DbCommand Command(DbConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
         }
 
         /// <summary>What the ledger must be after <paramref name="charge"/> is recorded as <paramref name="paymentId"/> (the new row's seq and time are the server's).</summary>

@@ -345,6 +345,7 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
         (1, Gen.Const(string.Empty)),
         (1, Gen.Char[IdChars].Array[MaxKeyLength].Select(c => new string(c))),
         (1, Gen.Char[IdChars].Array[MaxKeyLength + 1].Select(c => new string(c))),
+        (1, Gen.Int[MaxKeyLength + 2, 3_000].Select(n => new string('k', n))),
         (1, Gen.Int[10_000, 12_000].Select(n => new string('k', n))),
         (1, Gen.Select(FreshKey, Gen.Char["\0\n\u0007\u001f\u007f\u0085\u009f"], (k, c) => k[..5] + c + k[5..])),
         (1, Gen.OneOf("clé-🔑", "ключ", "鍵" + new string('鍵', 127), "k\0", "key-1\n")));

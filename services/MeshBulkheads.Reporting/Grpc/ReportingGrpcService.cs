@@ -32,21 +32,16 @@ public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<Reporting
             request.AccountIds, new DownstreamCall(tenant, criticality, DeadlineGuard.FromGrpc(context.Deadline) ?? DateTimeOffset.MaxValue, context.RequestHeaders.GetValue(MeshIdentityToken.DelegationHeader)), context.CancellationToken);
 
         var response = new BuildReportResponse();
-        // Minor units of different currencies do not add up: one total per currency, ordered by code.
-        var totals = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        // Minor units of different currencies do not add up: one total per currency, ordered by code. Summed in
+        // 128 bits and range-checked once at the end: a running sum may pass long.MaxValue on the way to a total that
+        // fits (balances of either sign), which is no reason to refuse the report.
+        var totals = new SortedDictionary<string, Int128>(StringComparer.Ordinal);
+        var firstAccount = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var balance in balances)
         {
             totals.TryGetValue(balance.Currency, out var total);
-            try
-            {
-                totals[balance.Currency] = checked(total + balance.BalanceMinor);
-            }
-            catch (OverflowException)
-            {
-                throw GrpcErrors.FailedPrecondition(
-                    $"The {EchoedValue.Quote(balance.Currency)} total of the balances overflows a 64-bit integer at account {EchoedValue.Quote(balance.AccountId)}. Request fewer accounts per report.");
-            }
-
+            totals[balance.Currency] = total + balance.BalanceMinor;
+            firstAccount.TryAdd(balance.Currency, balance.AccountId);
             response.Accounts.Add(new AccountSummary
             {
                 AccountId = balance.AccountId,
@@ -58,7 +53,13 @@ public sealed class ReportingGrpcService(ReportFanOut fanOut, IOptions<Reporting
 
         foreach (var (currency, total) in totals)
         {
-            response.Totals.Add(new CurrencyTotal { Currency = currency, TotalMinor = total });
+            if (total > long.MaxValue || total < long.MinValue)
+            {
+                throw GrpcErrors.FailedPrecondition(
+                    $"The {EchoedValue.Quote(currency)} total of the balances overflows a 64-bit integer ({total}, first account {EchoedValue.Quote(firstAccount[currency])}). Request fewer accounts per report.");
+            }
+
+            response.Totals.Add(new CurrencyTotal { Currency = currency, TotalMinor = (long)total });
         }
 
         // The deprecated single total: only meaningful when there is one currency.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using CsCheck;
 
-namespace MeshBulkheads.Payments.Tests;
+namespace MeshBulkheads.Testing;
 
 /// <summary>
 /// Runs a CsCheck property over a deterministic sequence of cases, one run seed deciding every case, so a run is
@@ -10,8 +10,7 @@ namespace MeshBulkheads.Payments.Tests;
 /// failure names the run seed, the failing case's seed and the shrunk case's seed;
 /// <c>MESH_PROPERTY_SEED=&lt;CsCheck seed&gt;</c> (not a number) replays that one case before the run.
 /// </summary>
-/// <remarks>Kept per test project (this project's copy) because tests/MeshBulkheads.Testing has no CsCheck reference.</remarks>
-internal static class PropertyRun
+public static class PropertyRun
 {
     /// <summary>The environment variable that replays a run (a decimal run seed) or one case (a CsCheck seed).</summary>
     public const string SeedVariable = "MESH_PROPERTY_SEED";

@@ -53,6 +53,7 @@ public static class ServiceDefaultsExtensions
         services.AddValidatedOptions<MeshHostingOptions, MeshHostingOptionsValidator>(MeshHostingOptions.SectionName);
         services.AddOptions<MeshMetricsOptions>().BindConfiguration(MeshMetricsOptions.SectionName).ValidateOnStart();
         services.AddValidatedOptions<MeshTracingOptions, MeshTracingOptionsValidator>(MeshTracingOptions.SectionName);
+        services.AddValidatedOptions<MeshAdminOptions, MeshAdminOptionsValidator>(MeshAdminOptions.SectionName);
 
         ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
         ConfigureOpenTelemetry(builder, serviceName);
@@ -166,8 +167,8 @@ public static class ServiceDefaultsExtensions
                         : ExemplarFilterType.AlwaysOff))
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .Deferred((sp, t) => t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(
-                    sp.GetRequiredService<IOptions<MeshTracingOptions>>().Value.SamplingRatio))))
+                // Parent-based behind the gateway; at the edge the gateway decides (MeshTracingOptions.TrustRemoteSampling).
+                .Deferred((sp, t) => t.SetSampler(sp.GetRequiredService<IOptions<MeshTracingOptions>>().Value.CreateSampler()))
                 .AddAspNetCoreInstrumentation(o =>
                 {
                     // Probes are not traced: nothing on the admin listener (Prometheus, kubelet HTTP

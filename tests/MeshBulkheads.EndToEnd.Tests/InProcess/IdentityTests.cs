@@ -175,27 +175,31 @@ public sealed class IdentityTests(InProcessMesh mesh)
     [Fact]
     public async Task Start_PaymentsWithTwoLiveKeys_AcceptsTokensOfBothAndRefusesARetiredOne()
     {
-        // Arrange: mid-rotation, k-old and k-new are live; k-retired was removed.
+        // Arrange: mid-rotation, k-old and k-new are live; k-retired was removed. An empty ledger: a served call
+        // answers NOT_FOUND, past the identity check.
         var old = MeshIdentityToken.NewKey();
         var next = MeshIdentityToken.NewKey();
         await using var host = await KestrelHost.StartAsync(PaymentsApp.Build, new Dictionary<string, string?>
         {
             ["Payments:DataDirectory"] = Directory.CreateTempSubdirectory("meshbulkheads-rotation-").FullName,
+            ["Payments:Seed"] = "false",
             ["Mesh:Identity:Keys:k-old"] = old,
             ["Mesh:Identity:Keys:k-new"] = next,
         });
         var client = new PaymentsService.PaymentsServiceClient(host.CreateChannel(mintIdentity: false));
         var request = new GetBalanceRequest { AccountId = "acct-0001" };
+        Task<GetBalanceResponse> Call(string key, string keyId) =>
+            client.GetBalanceAsync(request, With(TestIdentity.Mint("payments", TestIdentity.GetBalanceMethod, key: key, keyId: keyId)), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
 
         // Act
-        var byOld = await client.GetBalanceAsync(request, With(TestIdentity.Mint("payments", TestIdentity.GetBalanceMethod, key: old, keyId: "k-old")), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
-        var byNew = await client.GetBalanceAsync(request, With(TestIdentity.Mint("payments", TestIdentity.GetBalanceMethod, key: next, keyId: "k-new")), cancellationToken: Ct).ResponseAsync.DefaultTimeout();
-        var retired = await Assert.ThrowsAsync<RpcException>(() => client.GetBalanceAsync(
-            request, With(TestIdentity.Mint("payments", TestIdentity.GetBalanceMethod, key: MeshIdentityToken.NewKey(), keyId: "k-retired")), cancellationToken: Ct).ResponseAsync.DefaultTimeout());
+        var byOld = await Assert.ThrowsAsync<RpcException>(() => Call(old, "k-old"));
+        var byNew = await Assert.ThrowsAsync<RpcException>(() => Call(next, "k-new"));
+        var retired = await Assert.ThrowsAsync<RpcException>(() => Call(MeshIdentityToken.NewKey(), "k-retired"));
 
         // Assert
-        Assert.Equal("acct-0001", byOld.AccountId);
-        Assert.Equal("acct-0001", byNew.AccountId);
+        Assert.Equal(StatusCode.NotFound, byOld.StatusCode);
+        Assert.Equal(StatusCode.NotFound, byNew.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, retired.StatusCode);
         Assert.Equal(MeshRejectReasons.IdentityInvalid, retired.Trailers.GetValue(MeshMetadata.RejectReason));
     }
 

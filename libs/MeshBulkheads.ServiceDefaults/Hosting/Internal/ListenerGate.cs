@@ -23,6 +23,12 @@ internal static class ListenerGate
             return Task.CompletedTask;
         }
 
+        // An admin write: its token before anything reads the body.
+        if (onAdminListener && endpoint?.Metadata.GetMetadata<AdminWriteMetadata>() is not null && AdminWriteMetadata.Refuse(context) is { } refused)
+        {
+            return refused;
+        }
+
         // Routing matches literal segments case-insensitively, so /PKG.SERVICE/METHOD reaches the
         // endpoint of /pkg.Service/Method. gRPC method names are case-sensitive (grpc-go and
         // grpc-java answer UNIMPLEMENTED): anything but the exact path is refused here, before a

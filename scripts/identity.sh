@@ -14,6 +14,9 @@ identity_env() {
   local service=${1#MeshBulkheads.} name variable
   service=${service,,}
   case $service in
+    gateway | payments | reporting | render) echo "Mesh__Admin__Token=$MESH_ADMIN_TOKEN" ;;
+  esac
+  case $service in
     gateway)
       echo "Gateway__Identity__SigningKeyId=$MESH_IDENTITY_KEY_ID"
       for name in payments reporting render; do

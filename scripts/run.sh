@@ -60,6 +60,7 @@ scripts/identity-env.sh "$identity_env" >/dev/null
 export MeshBulkheads__IdentityKeys__payments=$MESH_IDENTITY_KEY_PAYMENTS
 export MeshBulkheads__IdentityKeys__reporting=$MESH_IDENTITY_KEY_REPORTING
 export MeshBulkheads__IdentityKeys__render=$MESH_IDENTITY_KEY_RENDER
+export MeshBulkheads__AdminToken=$MESH_ADMIN_TOKEN
 
 started=$SECONDS
 # Own session and process group: a terminal's Ctrl-C reaches only this script, which stops the
@@ -121,6 +122,8 @@ cat <<INFO
                           127.0.0.1:8080 meshbulkheads.payments.v1.PaymentsService/GetBalance
   Direct to a service   needs a gateway-signed token: make token METHOD=GetBalance TENANT=acme
                           (keys of this run: $identity_env)
+  Admin token           $MESH_ADMIN_TOKEN
+                          (admin writes on ports 9080-9083: -H "Authorization: Bearer \$MESH_ADMIN_TOKEN"; also in $identity_env)
 
 run: ready in $((SECONDS - started)) s; Ctrl-C stops everything
 INFO

@@ -8,21 +8,25 @@ var settings = MeshAppHostSettings.From(builder);
 
 var payments = builder.AddProject<Projects.MeshBulkheads_Payments>("payments")
     .WithMeshPorts(settings.Payments)
+    .WithAdminToken(settings)
     .WithEnvironment("Payments__DataDirectory", settings.PaymentsDataDirectory)
     .WithIdentityKey(settings, "payments");
 
 var reporting = builder.AddProject<Projects.MeshBulkheads_Reporting>("reporting")
     .WithMeshPorts(settings.Reporting)
+    .WithAdminToken(settings)
     .WithEnvironment("Reporting__PaymentsAddress", settings.Payments.GrpcAddress)
     .WithIdentityKey(settings, "reporting")
     .WaitFor(payments);
 
 var render = builder.AddProject<Projects.MeshBulkheads_Render>("render")
     .WithMeshPorts(settings.Render)
+    .WithAdminToken(settings)
     .WithIdentityKey(settings, "render");
 
 builder.AddProject<Projects.MeshBulkheads_Gateway>("gateway")
     .WithMeshPorts(settings.Gateway)
+    .WithAdminToken(settings)
     .WithClusterDestination("payments", settings.Payments)
     .WithClusterDestination("reporting", settings.Reporting)
     .WithClusterDestination("render", settings.Render)

@@ -9,13 +9,16 @@ namespace MeshBulkheads.AppHost;
 /// (default the repository's <c>data/</c>) holds the payments ledger.
 /// </summary>
 internal sealed record MeshAppHostSettings(
-    MeshPorts Gateway, MeshPorts Payments, MeshPorts Reporting, MeshPorts Render, string PaymentsDataDirectory, IReadOnlyDictionary<string, string> IdentityKeys)
+    MeshPorts Gateway, MeshPorts Payments, MeshPorts Reporting, MeshPorts Render, string PaymentsDataDirectory, IReadOnlyDictionary<string, string> IdentityKeys, string AdminToken)
 {
     /// <summary>
     /// The identity keys by service (<c>MeshBulkheads:IdentityKeys:&lt;service&gt;</c>, base64 of 32 bytes): `make run` generates
     /// them and shares them with `make token` (artifacts/run/identity.env); missing ones are generated here, per start.
     /// </summary>
     public const string IdentityKeysKey = "MeshBulkheads:IdentityKeys";
+
+    /// <summary>The admin token of every host (<c>MeshBulkheads:AdminToken</c>; `make run` generates and prints it), else generated here.</summary>
+    public const string AdminTokenKey = "MeshBulkheads:AdminToken";
 
     /// <summary>The key id of the local keys.</summary>
     public const string IdentityKeyId = "dev";
@@ -45,6 +48,9 @@ internal sealed record MeshAppHostSettings(
                 service => service,
                 service => builder.Configuration[$"{IdentityKeysKey}:{service}"] is { Length: > 0 } key
                     ? key
-                    : Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+                    : Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))),
+            AdminToken: builder.Configuration[AdminTokenKey] is { Length: > 0 } token
+                ? token
+                : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)));
     }
 }

@@ -40,4 +40,8 @@ internal static class MeshResourceExtensions
 
         return gateway;
     }
+
+    /// <summary>The admin token for admin writes (<c>Mesh:Admin:Token</c>), the same for every host of the run.</summary>
+    public static IResourceBuilder<ProjectResource> WithAdminToken(this IResourceBuilder<ProjectResource> project, MeshAppHostSettings settings) =>
+        project.WithEnvironment("Mesh__Admin__Token", settings.AdminToken);
 }

@@ -145,3 +145,8 @@ seccompProfile:
 {{- define "meshbulkheads.identitySecretName" -}}
 {{- default (printf "%s-identity" (include "meshbulkheads.fullname" .)) .Values.identity.existingSecret }}
 {{- end }}
+
+{{/* The Secret holding the admin token (key admin-token). */}}
+{{- define "meshbulkheads.adminSecretName" -}}
+{{- default (printf "%s-admin" (include "meshbulkheads.fullname" .)) .Values.admin.existingSecret }}
+{{- end }}

@@ -4,7 +4,7 @@ Secrets and the pods' checksum/secret annotations agree. A value already in the 
 (`lookup`), so upgrades keep the keys; under `helm template` there is no cluster and every render
 generates new ones.
 Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "...",
-"identityKeys": {service: key}}.
+"identityKeys": {service: key}, "adminToken": "..."}.
 */}}
 {{- define "meshbulkheads.secretData" -}}
 {{- if not (hasKey . "_meshSecretData") }}
@@ -50,6 +50,9 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- end }}
 {{- $_ := set $data "identityKeys" $keys }}
 {{- end }}
+{{- if not .Values.admin.existingSecret }}
+{{- $_ := set $data "adminToken" (include "meshbulkheads.keptRandom" (dict "root" . "secret" (printf "%s-admin" $fullname) "key" "admin-token")) }}
+{{- end }}
 {{- $_ := set . "_meshSecretData" $data }}
 {{- end }}
 {{- toJson (get . "_meshSecretData") }}
@@ -78,6 +81,8 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $parts = append $parts (get (default dict (get $data "identityKeys")) .component | default "") }}
 {{- end }}
 {{- $parts = append $parts $root.Values.identity.existingSecret }}
+{{- $parts = append $parts (get $data "adminToken" | default "") }}
+{{- $parts = append $parts $root.Values.admin.existingSecret }}
 {{- $parts = append $parts $root.Values.identity.keyId }}
 {{- join "/" $parts | sha256sum }}
 {{- end }}

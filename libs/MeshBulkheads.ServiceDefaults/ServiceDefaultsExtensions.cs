@@ -1,6 +1,7 @@
 using System.Net;
 using Grpc.AspNetCore.Server;
 using MeshBulkheads.ServiceDefaults.Health;
+using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Hosting.Internal;
 using MeshBulkheads.ServiceDefaults.Telemetry;
@@ -54,6 +55,10 @@ public static class ServiceDefaultsExtensions
         services.AddOptions<MeshMetricsOptions>().BindConfiguration(MeshMetricsOptions.SectionName).ValidateOnStart();
         services.AddValidatedOptions<MeshTracingOptions, MeshTracingOptionsValidator>(MeshTracingOptions.SectionName);
         services.AddValidatedOptions<MeshAdminOptions, MeshAdminOptionsValidator>(MeshAdminOptions.SectionName);
+        // Faults (docs/faults.md): the live state the chaos strategies read, switched through the admin port.
+        services.AddOptions<MeshFaultOptions>().BindConfiguration(MeshFaultOptions.SectionName);
+        services.TryAddSingleton<MeshFaults>();
+        services.TryAddSingleton<FaultPipelines>();
 
         ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
         ConfigureOpenTelemetry(builder, serviceName);
@@ -104,6 +109,7 @@ public static class ServiceDefaultsExtensions
         app.MapPrometheusScrapingEndpoint("/metrics")
             .WithMetadata(new AdminEndpointMetadata(ServedOnGrpcListener: false));
         app.MapGrpcHealthChecksService();
+        app.MapFaultEndpoints();
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Grpc.AspNetCore.Server;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Grpc;
+using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.ServiceDefaults.Identity;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 
@@ -8,7 +9,7 @@ namespace MeshBulkheads.ServiceDefaults.Grpc;
 
 /// <summary>
 /// The one declaration of the mesh's server interceptor order, for every process:
-/// metrics → identity → the service's request checks → deadline → bulkhead → handler.
+/// metrics → identity → the service's request checks → deadline → bulkhead → faults → handler.
 /// </summary>
 /// <remarks>
 /// Metrics is outermost so it measures every outcome, the rejections of the others included. Identity comes next: a
@@ -31,6 +32,8 @@ public static class MeshInterceptors
         requestChecks?.Invoke(options.Interceptors);
         options.Interceptors.Add<DeadlineInterceptor>();
         options.Interceptors.Add<BulkheadInterceptor>();
+        // Innermost: an injected latency or CPU burn holds the permit, as a slow handler would (docs/faults.md).
+        options.Interceptors.Add<FaultInterceptor>();
         return options;
     }
 

@@ -10,7 +10,7 @@ namespace MeshBulkheads.ServiceDefaults.Tests.Grpc;
 public class MeshInterceptorsTests
 {
     [Fact]
-    public void AddMeshInterceptors_WithRequestChecks_MetricsThenIdentityThenChecksThenDeadlineThenBulkhead()
+    public void AddMeshInterceptors_WithRequestChecks_MetricsThenIdentityThenChecksThenDeadlineThenBulkheadThenFaults()
     {
         // Arrange
         var options = new GrpcServiceOptions();
@@ -20,7 +20,7 @@ public class MeshInterceptorsTests
 
         // Assert
         Assert.Equal(
-            [typeof(GrpcServerMetricsInterceptor), typeof(MeshIdentityInterceptor), typeof(RequestCheck), typeof(DeadlineInterceptor), typeof(BulkheadInterceptor)],
+            [typeof(GrpcServerMetricsInterceptor), typeof(MeshIdentityInterceptor), typeof(RequestCheck), typeof(DeadlineInterceptor), typeof(BulkheadInterceptor), typeof(MeshBulkheads.ServiceDefaults.Faults.FaultInterceptor)],
             options.Interceptors.Select(r => r.Type));
     }
 

@@ -1,6 +1,8 @@
 using System.Text;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Reporting.Payments;
+using Polly.CircuitBreaker;
 
 namespace MeshBulkheads.Reporting.FanOut;
 
@@ -22,9 +24,20 @@ public static class ReportFailure
 {
     public const string BudgetExhaustedReason = MeshRejectReasons.DownstreamBudgetExhausted;
 
+    public const string CircuitOpenReason = MeshRejectReasons.DownstreamCircuitOpen;
+
     /// <summary>The error the report fails with after <paramref name="accountId"/>'s call failed.</summary>
-    public static RpcException From(string accountId, Exception error)
+    /// <param name="accountId">The account whose call failed first.</param>
+    /// <param name="error">Its error.</param>
+    /// <param name="breakDuration">The payments breaker's break, the most a circuit-open pushback may be.</param>
+    public static RpcException From(string accountId, Exception error, TimeSpan breakDuration)
     {
+        // Before the RpcException cases: grpc-dotnet wraps the breaker's refusal in a status of its own choosing.
+        if (PaymentsBreaker.TryGetBrokenCircuit(error, out var broken))
+        {
+            return CircuitOpen(broken, breakDuration).ToRpcException();
+        }
+
         switch (error)
         {
             case MeshRejectionException rejected:
@@ -50,6 +63,21 @@ public static class ReportFailure
                     StatusCode.Internal,
                     $"Payments GetBalance for account {EchoedValue.Quote(accountId)} failed unexpectedly: {error.GetType().Name}. The report was abandoned."));
         }
+    }
+
+    /// <summary>
+    /// The open payments breaker's refusal: <c>UNAVAILABLE</c> <c>downstream-circuit-open</c>, retry after the break
+    /// time remaining. Nothing was sent to payments, so unlike every other downstream failure this one carries a
+    /// pushback: a client retrying after it sends payments one more report when the breaker is about to probe.
+    /// </summary>
+    public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration)
+    {
+        var pushback = PaymentsBreaker.Pushback(broken, breakDuration);
+        return new MeshRejection(
+            StatusCode.Unavailable,
+            CircuitOpenReason,
+            $"Payments is failing: the circuit breaker on reporting's payments client is open, so the report was refused without calling payments. Retry after {MeshRejection.ToPushbackMilliseconds(pushback)} ms.",
+            pushback);
     }
 
     /// <summary><c>DeadlineExceeded</c> → <c>deadline-exceeded</c>.</summary>

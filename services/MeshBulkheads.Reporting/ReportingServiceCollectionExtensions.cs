@@ -74,7 +74,7 @@ public static class ReportingServiceCollectionExtensions
         PaymentsChannel.AddPaymentsClient(services);
 
         // The payments breaker's state changes (resilience.polly.strategy.events) on /metrics and OTLP with the mesh's own.
-        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(PaymentsBreaker.PollyMeterName));
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(PaymentsCircuitBreaker.PollyMeterName));
         return services;
     }
 }

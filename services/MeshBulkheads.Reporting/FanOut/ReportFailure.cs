@@ -33,7 +33,7 @@ public static class ReportFailure
     public static RpcException From(string accountId, Exception error, TimeSpan breakDuration)
     {
         // Before the RpcException cases: grpc-dotnet wraps the breaker's refusal in a status of its own choosing.
-        if (PaymentsBreaker.TryGetBrokenCircuit(error, out var broken))
+        if (PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken))
         {
             return CircuitOpen(broken, breakDuration).ToRpcException();
         }
@@ -72,7 +72,7 @@ public static class ReportFailure
     /// </summary>
     public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration)
     {
-        var pushback = PaymentsBreaker.Pushback(broken, breakDuration);
+        var pushback = PaymentsCircuitBreaker.Pushback(broken, breakDuration);
         return new MeshRejection(
             StatusCode.Unavailable,
             CircuitOpenReason,

@@ -97,8 +97,8 @@ public sealed class ReportFanOut(
         {
             // Polly logs and counts the breaker's transitions; one Debug line per refused report, and the span is marked.
             ReportingLog.DownstreamCircuitOpen(logger, accounts);
-            PaymentsBreaker.MarkSpan(PaymentsBreaker.TryGetBrokenCircuit(error, out var broken)
-                ? PaymentsBreaker.Pushback(broken, options.Value.PaymentsBreaker.BreakDuration)
+            PaymentsCircuitBreaker.MarkSpan(PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken)
+                ? PaymentsCircuitBreaker.Pushback(broken, options.Value.PaymentsBreaker.BreakDuration)
                 : options.Value.PaymentsBreaker.BreakDuration);
             return;
         }

@@ -21,7 +21,7 @@ namespace MeshBulkheads.Reporting.Payments;
 /// A <c>dns:</c> address has no scheme implying h2c, so the credentials are set to insecure.
 /// A test may replace the registered <see cref="ResolverFactory"/> (scheme <c>dns</c>) with its own.
 /// The one delegating handler between the channel and the <see cref="SocketsHttpHandler"/> is the circuit breaker
-/// (<see cref="PaymentsBreaker"/>); balancing still works through it.
+/// (<see cref="PaymentsCircuitBreaker"/>); balancing still works through it.
 /// </remarks>
 public static class PaymentsChannel
 {

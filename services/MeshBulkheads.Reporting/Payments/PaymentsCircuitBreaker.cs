@@ -11,7 +11,7 @@ namespace MeshBulkheads.Reporting.Payments;
 /// <summary>
 /// The circuit breaker on reporting's payments gRPC client: a Microsoft.Extensions.Http.Resilience handler
 /// (<see cref="PipelineName"/>) with one strategy, a circuit breaker that understands gRPC (<see cref="IsFailure"/>),
-/// configured by <see cref="PaymentsBreakerOptions"/> (<c>Reporting:PaymentsBreaker</c>).
+/// configured by <see cref="PaymentsCircuitBreakerOptions"/> (<c>Reporting:PaymentsBreaker</c>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -25,7 +25,7 @@ namespace MeshBulkheads.Reporting.Payments;
 /// (the channel finds it through the delegating handlers and opens one connection per resolved address). The channel
 /// puts its own balancer handler on top of the whole chain: it picks the subchannel and rewrites the request's URI to
 /// that address before this handler runs, so the breaker does see which payments pod an attempt goes to
-/// (PaymentsBreakerTests prove both). Still it is one breaker per service, not per pod: an open per-pod breaker
+/// (PaymentsCircuitBreakerTests prove both). Still it is one breaker per service, not per pod: an open per-pod breaker
 /// would fail that pod's picks with <c>INTERNAL</c> (the status grpc-dotnet gives an exception it does not know),
 /// which the retry policy does not retry on the next pod, while without it the pod's <c>UNAVAILABLE</c> is retried
 /// on the next pod and succeeds; round-robin does not skip a pod whose breaker is open. Per service it opens only
@@ -45,7 +45,7 @@ namespace MeshBulkheads.Reporting.Payments;
 /// <c>OnCircuitOpened</c>/<c>OnCircuitHalfOpened</c>/<c>OnCircuitClosed</c>, and its log lines.
 /// </para>
 /// </remarks>
-public static class PaymentsBreaker
+public static class PaymentsCircuitBreaker
 {
     /// <summary>The resilience handler's name (Polly's <c>pipeline.name</c> is the client's name, a dash, and this).</summary>
     public const string PipelineName = "payments-breaker";

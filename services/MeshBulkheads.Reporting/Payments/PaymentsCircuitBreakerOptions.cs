@@ -4,7 +4,7 @@ namespace MeshBulkheads.Reporting.Payments;
 
 /// <summary>
 /// The circuit breaker on reporting's payments client, section <c>Reporting:PaymentsBreaker</c>
-/// (<see cref="PaymentsBreaker"/>). It opens when at least <see cref="FailureRatio"/> of at least
+/// (<see cref="PaymentsCircuitBreaker"/>). It opens when at least <see cref="FailureRatio"/> of at least
 /// <see cref="MinimumThroughput"/> sampled attempts within <see cref="SamplingDuration"/> failed, stays open for
 /// <see cref="BreakDuration"/>, then lets one probe through.
 /// </summary>
@@ -16,7 +16,7 @@ namespace MeshBulkheads.Reporting.Payments;
 /// refusing for seconds, and then the break is short (one probe every 3 s), so reports resume about as soon as
 /// payments does. Each gRPC attempt, a retry included, is one sample: retries run above the breaker.
 /// </remarks>
-public sealed class PaymentsBreakerOptions
+public sealed class PaymentsCircuitBreakerOptions
 {
     /// <summary>Whether the breaker is on. The default value is true; false removes it (the chaos experiments' negative control).</summary>
     public bool Enabled { get; set; } = true;
@@ -24,7 +24,7 @@ public sealed class PaymentsBreakerOptions
     /// <summary>
     /// The share of sampled attempts that must have failed for the breaker to open. The default value is 0.5;
     /// range 0.01 to 1. Only transport failures and Trailers-Only <c>UNAVAILABLE</c>/<c>RESOURCE_EXHAUSTED</c> count
-    /// as failures (<see cref="PaymentsBreaker.IsFailure"/>).
+    /// as failures (<see cref="PaymentsCircuitBreaker.IsFailure"/>).
     /// </summary>
     [Range(0.01, 1.0)]
     public double FailureRatio { get; set; } = 0.5;

@@ -18,7 +18,8 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// <c>grpc-retry-pushback-ms</c> means "do not retry", so every downstream failure (and the exhausted
 /// downstream budget, which a retry within the same deadline cannot fix) carries
 /// <c>grpc-retry-pushback-ms: -1</c>. The payments client below reporting has already retried what was
-/// worth retrying (<c>PaymentsClientConfig</c>).
+/// worth retrying (<c>PaymentsClientConfig</c>). The one exception is the open payments circuit breaker
+/// (<see cref="CircuitOpen"/>): nothing was sent, so it carries the break time remaining as pushback.
 /// </remarks>
 public static class ReportFailure
 {

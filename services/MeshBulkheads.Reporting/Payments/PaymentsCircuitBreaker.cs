@@ -32,9 +32,12 @@ namespace MeshBulkheads.Reporting.Payments;
 /// when most of payments refuses, which is when reporting should stop sending.
 /// </para>
 /// <para>
-/// What grpc-dotnet's balancer fails itself never reaches the chain: while every subchannel is in transient failure
-/// (payments killed: connection refused), picks fail <c>UNAVAILABLE</c> above this handler without any connection
-/// attempt, so only the attempts that did try to connect are samples.
+/// What grpc-dotnet's balancer fails itself never reaches the chain: while no subchannel is connected (payments
+/// killed: connection refused), picks fail <c>UNAVAILABLE</c> ("Error connecting to subchannel") above this handler
+/// and send nothing, so they are not samples; the channel's own reconnect backoff already keeps load off a dead
+/// payments. What the breaker sees of a kill is the attempts in flight when the connection breaks (transport
+/// failures); once the channel has reconnected it still refuses until its break ends, so a payments coming back gets
+/// one probe, not the backlog (PaymentsCircuitBreakerTests drive that cycle).
 /// </para>
 /// <para>
 /// When open, the handler throws <see cref="BrokenCircuitException"/> without sending anything; grpc-dotnet wraps it

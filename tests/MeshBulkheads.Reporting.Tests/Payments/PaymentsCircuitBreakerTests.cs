@@ -175,13 +175,26 @@ public sealed class PaymentsCircuitBreakerTests
         // Act 1: reports until the breaker opens (4 failed attempts; retries above the breaker are attempts too).
         var opening = await ReportsUntilCircuitOpenAsync(mesh.Client);
         var callsWhenOpened = mesh.Fake.Calls.Count;
+        TestContext.Current.TestOutputHelper?.WriteLine($"payments saw {callsWhenOpened} attempts before the breaker opened");
 
         // Assert 1: refused at once with the reason and the whole break as pushback; the span says so.
         Assert.Equal(StatusCode.Unavailable, opening.StatusCode);
         Assert.InRange(Pushback(opening), 1, (long)BreakDuration.TotalMilliseconds);
         Assert.InRange(callsWhenOpened, 4, 12);
         Assert.Equal(1, events.Count(BreakerEvents.Opened));
+        // The server span ends just after the response is written: wait for it rather than race it.
+        await Conditions.WaitUntilAsync(() => spans.CircuitOpenEvents().Any());
         Assert.Contains(spans.CircuitOpenEvents(), e => e.Tags.Any(t => t.Key == PaymentsCircuitBreaker.PushbackTag));
+        // The status grpc-dotnet picks for the handler's BrokenCircuitException: INTERNAL (not retried), the refusal inside.
+        var direct = await Assert.ThrowsAsync<RpcException>(() => mesh.Host.Services.GetRequiredService<MeshBulkheads.Contracts.Payments.V1.PaymentsService.PaymentsServiceClient>()
+            .GetBalanceAsync(new() { AccountId = "acct-0001" }, cancellationToken: TestContext.Current.CancellationToken).ResponseAsync.DefaultTimeout());
+        Assert.Equal(StatusCode.Internal, direct.StatusCode);
+        Assert.True(PaymentsCircuitBreaker.TryGetBrokenCircuit(direct, out _));
+        Assert.Equal(callsWhenOpened, mesh.Fake.Calls.Count);
+        using var admin = mesh.Host.CreateAdminClient();
+        var scraped = await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Contains("resilience_polly_strategy_events_total{", scraped, StringComparison.Ordinal);
+        Assert.Contains("event_name=\"OnCircuitOpened\"", scraped, StringComparison.Ordinal);
 
         // Act 2: one second of the break passes; more reports, and payments recovers (the breaker cannot know).
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -298,7 +311,9 @@ public sealed class PaymentsCircuitBreakerTests
             service.Gate = null;
             payments = await FakePaymentsServer.StartAsync(port, service);
             var callsAfterRestart = service.Calls.Count;
+            var reconnecting = Stopwatch.StartNew();
             var refused = await ReportsUntilCircuitOpenAsync(client, untilReconnected: true);
+            TestContext.Current.TestOutputHelper?.WriteLine($"the channel reconnected after {reconnecting.ElapsedMilliseconds} ms (real time)");
 
             // Assert 3
             Assert.Equal(MeshRejectReasons.DownstreamCircuitOpen, refused.Trailers.GetValue(MeshMetadata.RejectReason));

@@ -69,7 +69,7 @@ public static class ReportFailure
     /// <summary>
     /// The open payments breaker's refusal: <c>UNAVAILABLE</c> <c>downstream-circuit-open</c>, retry after the break
     /// time remaining. Nothing was sent to payments, so unlike every other downstream failure this one carries a
-    /// pushback: a client retrying after it sends payments one more report when the breaker is about to probe.
+    /// pushback: a client that retries after it arrives when the breaker lets its probe through, not before.
     /// </summary>
     public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration)
     {

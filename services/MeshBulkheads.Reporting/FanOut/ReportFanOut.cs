@@ -93,13 +93,11 @@ public sealed class ReportFanOut(
 
     private void LogAbandoned(int accounts, Exception error, RpcException failure)
     {
-        if (failure.Trailers.GetValue(MeshMetadata.RejectReason) == ReportFailure.CircuitOpenReason)
+        if (PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken))
         {
             // Polly logs and counts the breaker's transitions; one Debug line per refused report, and the span is marked.
             ReportingLog.DownstreamCircuitOpen(logger, accounts);
-            PaymentsCircuitBreaker.MarkSpan(PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken)
-                ? PaymentsCircuitBreaker.Pushback(broken, options.Value.PaymentsBreaker.BreakDuration)
-                : options.Value.PaymentsBreaker.BreakDuration);
+            PaymentsCircuitBreaker.MarkSpan(PaymentsCircuitBreaker.Pushback(broken, options.Value.PaymentsBreaker.BreakDuration));
             return;
         }
 

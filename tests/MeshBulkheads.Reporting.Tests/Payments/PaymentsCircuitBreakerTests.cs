@@ -366,6 +366,32 @@ public sealed class PaymentsCircuitBreakerTests
     }
 
     [Fact]
+    public async Task BuildReport_DownstreamDeadlinesPass_NeverOpens()
+    {
+        // Arrange: payments holds every call, so each attempt ends by its gRPC deadline: the handler sees a cancellation
+        // of the call's own token, which says nothing about payments' health.
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        using var events = new BreakerEvents();
+        await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
+        mesh.Fake.AddAccounts(1);
+        mesh.Fake.HoldCalls();
+
+        // Act: twice the minimum throughput at once, each with 400 ms to live.
+        var reports = Enumerable.Range(0, 8)
+            .Select(_ => Assert.ThrowsAsync<RpcException>(() => mesh.BuildReport(Request("acct-0001"), deadline: DateTime.UtcNow.AddMilliseconds(400)).ResponseAsync.DefaultTimeout()))
+            .ToArray();
+        var errors = await Task.WhenAll(reports);
+        mesh.Fake.ReleaseCalls();
+
+        // Assert: all reached payments and ran out of time; the breaker stayed closed, and the next report gets through.
+        Assert.All(errors, e => Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode));
+        Assert.Equal(8, mesh.Fake.Calls.Count);
+        Assert.Equal(0, events.Count(BreakerEvents.Opened));
+        mesh.Fake.Gate = null;
+        Assert.Equal(100, (await mesh.BuildReport(Request("acct-0001")).ResponseAsync.DefaultTimeout()).TotalMinor);
+    }
+
+    [Fact]
     public async Task BuildReport_BreakerDisabled_SheddingPaymentsNeverOpens()
     {
         // Arrange: the negative control: the same shedding as above, breaker off.

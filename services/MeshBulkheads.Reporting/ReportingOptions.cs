@@ -36,6 +36,10 @@ public sealed class ReportingOptions : IValidatableObject
     [Range(1, 1_000)]
     public int MaxParallelismPerReport { get; set; } = 4;
 
+    /// <summary>The circuit breaker on the payments client (section <c>Reporting:PaymentsBreaker</c>, <see cref="Payments.PaymentsCircuitBreakerOptions"/>).</summary>
+    [ValidateObjectMembers]
+    public Payments.PaymentsCircuitBreakerOptions PaymentsBreaker { get; set; } = new();
+
     /// <summary>The pitfall switches (section <c>Reporting:Pitfalls</c>).</summary>
     public ReportingPitfallOptions Pitfalls { get; set; } = new();
 

@@ -5,6 +5,7 @@ using MeshBulkheads.Reporting.Grpc;
 using MeshBulkheads.Reporting.Payments;
 using MeshBulkheads.ServiceDefaults.Grpc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -60,7 +61,7 @@ public static class ReportingServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The fan-out, its metrics, and the payments client.</summary>
+    /// <summary>The fan-out, its metrics, and the payments client with its circuit breaker.</summary>
     public static IServiceCollection AddReportingFanOut(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -71,6 +72,9 @@ public static class ReportingServiceCollectionExtensions
         // (a test, an environment variable) is honoured. The channel is cached per client type,
         // so the retry-throttling budget is shared by every report in the process.
         PaymentsChannel.AddPaymentsClient(services);
+
+        // The payments breaker's state changes (resilience.polly.strategy.events) on /metrics and OTLP with the mesh's own.
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(PaymentsCircuitBreaker.PollyMeterName));
         return services;
     }
 }

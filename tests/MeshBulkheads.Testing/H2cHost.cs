@@ -31,13 +31,14 @@ public sealed class H2cHost : InProcessHost
     /// <summary>Builds and starts the host, for a fake that needs the builder (configuration, not only services).</summary>
     /// <param name="configure">Configures the builder, e.g. adds in-memory configuration and services.</param>
     /// <param name="map">Maps the endpoints (gRPC services, raw routes).</param>
-    public static async Task<H2cHost> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map)
+    /// <param name="port">The port on 127.0.0.1; 0 (the default) picks a free one. A fake restarted on its old port stands for a backend coming back.</param>
+    public static async Task<H2cHost> StartAsync(Action<WebApplicationBuilder> configure, Action<WebApplication> map, int port = 0)
     {
         ArgumentNullException.ThrowIfNull(configure);
         ArgumentNullException.ThrowIfNull(map);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         configure(builder);
         var app = builder.Build();
         map(app);

@@ -103,6 +103,12 @@ public static class MeshRejectReasons
     public const string DownstreamBudgetExhausted = "downstream-budget-exhausted";
 
     /// <summary>
+    /// The circuit breaker on reporting's payments client is open: <c>UNAVAILABLE</c> at once, nothing sent to payments,
+    /// with the break time remaining as pushback (reporting).
+    /// </summary>
+    public const string DownstreamCircuitOpen = "downstream-circuit-open";
+
+    /// <summary>
     /// The family of reasons for a failed downstream call (reporting): <c>downstream-</c> and the downstream's status in
     /// kebab-case, e.g. <c>downstream-unavailable</c> (<see cref="Downstream"/>).
     /// </summary>
@@ -141,6 +147,7 @@ public static class MeshRejectReasons
         new(DbUnavailable, StatusCode.Unavailable),
         new(TenantWorkBudget, StatusCode.ResourceExhausted),
         new(DownstreamBudgetExhausted, StatusCode.DeadlineExceeded),
+        new(DownstreamCircuitOpen, StatusCode.Unavailable),
         new(DownstreamFamily, null),
     ];
 

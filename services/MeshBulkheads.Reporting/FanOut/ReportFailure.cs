@@ -1,6 +1,8 @@
 using System.Text;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.Reporting.Payments;
+using Polly.CircuitBreaker;
 
 namespace MeshBulkheads.Reporting.FanOut;
 
@@ -16,15 +18,27 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// <c>grpc-retry-pushback-ms</c> means "do not retry", so every downstream failure (and the exhausted
 /// downstream budget, which a retry within the same deadline cannot fix) carries
 /// <c>grpc-retry-pushback-ms: -1</c>. The payments client below reporting has already retried what was
-/// worth retrying (<c>PaymentsClientConfig</c>).
+/// worth retrying (<c>PaymentsClientConfig</c>). The one exception is the open payments circuit breaker
+/// (<see cref="CircuitOpen"/>): nothing was sent, so it carries the break time remaining as pushback.
 /// </remarks>
 public static class ReportFailure
 {
     public const string BudgetExhaustedReason = MeshRejectReasons.DownstreamBudgetExhausted;
 
+    public const string CircuitOpenReason = MeshRejectReasons.DownstreamCircuitOpen;
+
     /// <summary>The error the report fails with after <paramref name="accountId"/>'s call failed.</summary>
-    public static RpcException From(string accountId, Exception error)
+    /// <param name="accountId">The account whose call failed first.</param>
+    /// <param name="error">Its error.</param>
+    /// <param name="breakDuration">The payments breaker's break, the most a circuit-open pushback may be.</param>
+    public static RpcException From(string accountId, Exception error, TimeSpan breakDuration)
     {
+        // Before the RpcException cases: grpc-dotnet wraps the breaker's refusal in a status of its own choosing.
+        if (PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken))
+        {
+            return CircuitOpen(broken, breakDuration).ToRpcException();
+        }
+
         switch (error)
         {
             case MeshRejectionException rejected:
@@ -50,6 +64,21 @@ public static class ReportFailure
                     StatusCode.Internal,
                     $"Payments GetBalance for account {EchoedValue.Quote(accountId)} failed unexpectedly: {error.GetType().Name}. The report was abandoned."));
         }
+    }
+
+    /// <summary>
+    /// The open payments breaker's refusal: <c>UNAVAILABLE</c> <c>downstream-circuit-open</c>, retry after the break
+    /// time remaining. Nothing was sent to payments, so unlike every other downstream failure this one carries a
+    /// pushback: a client that retries after it arrives when the breaker lets its probe through, not before.
+    /// </summary>
+    public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration)
+    {
+        var pushback = PaymentsCircuitBreaker.Pushback(broken, breakDuration);
+        return new MeshRejection(
+            StatusCode.Unavailable,
+            CircuitOpenReason,
+            $"Payments is failing: the circuit breaker on reporting's payments client is open, so the report was refused without calling payments. Retry after {MeshRejection.ToPushbackMilliseconds(pushback)} ms.",
+            pushback);
     }
 
     /// <summary><c>DeadlineExceeded</c> → <c>deadline-exceeded</c>.</summary>

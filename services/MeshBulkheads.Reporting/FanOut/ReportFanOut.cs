@@ -4,6 +4,7 @@ using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.Reporting.Payments;
 
 namespace MeshBulkheads.Reporting.FanOut;
 
@@ -52,7 +53,7 @@ public sealed class ReportFanOut(
                 catch (Exception ex) when (!callerToken.IsCancellationRequested)
                 {
                     // Only the first failure counts; the ones it causes (cancelled siblings) do not.
-                    if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex), null) is null)
+                    if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex, settings.PaymentsBreaker.BreakDuration), null) is null)
                     {
                         firstError = ex;
                         await report.CancelAsync();
@@ -92,6 +93,14 @@ public sealed class ReportFanOut(
 
     private void LogAbandoned(int accounts, Exception error, RpcException failure)
     {
+        if (PaymentsCircuitBreaker.TryGetBrokenCircuit(error, out var broken))
+        {
+            // Polly logs and counts the breaker's transitions; one Debug line per refused report, and the span is marked.
+            ReportingLog.DownstreamCircuitOpen(logger, accounts);
+            PaymentsCircuitBreaker.MarkSpan(PaymentsCircuitBreaker.Pushback(broken, options.Value.PaymentsBreaker.BreakDuration));
+            return;
+        }
+
         switch (error)
         {
             case FanOutRejectedException:

@@ -20,6 +20,8 @@ namespace MeshBulkheads.Reporting.Payments;
 /// happens while the old pods stay healthy, hence the registered factory with a refresh interval.
 /// A <c>dns:</c> address has no scheme implying h2c, so the credentials are set to insecure.
 /// A test may replace the registered <see cref="ResolverFactory"/> (scheme <c>dns</c>) with its own.
+/// The one delegating handler between the channel and the <see cref="SocketsHttpHandler"/> is the circuit breaker
+/// (<see cref="PaymentsCircuitBreaker"/>); balancing still works through it.
 /// </remarks>
 public static class PaymentsChannel
 {
@@ -86,7 +88,9 @@ public static class PaymentsChannel
             {
                 // More than 100 concurrent streams to one pod open a second connection instead of queueing.
                 EnableMultipleHttp2Connections = true,
-            });
+            })
+            // A DelegatingHandler above the SocketsHttpHandler, which stays the bottom of the chain (balancing needs it).
+            .AddPaymentsBreaker();
     }
 
     /// <summary>grpc-dotnet's DNS resolver with the configured refresh interval (registered in DI for the <c>dns</c> scheme).</summary>

@@ -11,8 +11,10 @@ namespace MeshBulkheads.Reporting.Payments;
 /// <c>RetryThrottling</c> is the retry budget: every failure costs a token and every success returns
 /// 0.1; below half of the 10 tokens the channel stops retrying, so a struggling payments sees at
 /// most a small fraction of extra load. grpc-dotnet honours <c>grpc-retry-pushback-ms</c> from the
-/// server. Microsoft.Extensions.Http.Resilience is deliberately not used: it cannot see gRPC
-/// statuses (they arrive in HTTP 200 trailers) and its timeouts would override deadlines.
+/// server. These retries run in the gRPC call, above the HTTP handler chain, so the circuit breaker
+/// below them (<see cref="PaymentsCircuitBreaker"/>, Microsoft.Extensions.Http.Resilience) samples every attempt.
+/// That handler has no retry and no timeout of its own: retries are here, and its timeouts would override
+/// deadlines; its predicate reads Trailers-Only <c>grpc-status</c>, which the default one cannot see.
 /// </remarks>
 public static class PaymentsClientConfig
 {

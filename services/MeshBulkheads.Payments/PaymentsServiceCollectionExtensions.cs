@@ -2,10 +2,12 @@ using MeshBulkheads.Concurrency.Bulkheads;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Payments;
 using MeshBulkheads.Payments.Database;
+using MeshBulkheads.Payments.Faults;
 using MeshBulkheads.Payments.Ledger;
 using MeshBulkheads.Payments.Partitions;
 using MeshBulkheads.Payments.Pitfalls;
 using MeshBulkheads.Payments.Seeding;
+using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,14 +42,11 @@ public static class PaymentsServiceCollectionExtensions
                 ? ActivatorUtilities.CreateInstance<SqliteLedgerStore>(sp)
                 : ActivatorUtilities.CreateInstance<PostgresLedgerStore>(sp);
 
-            // Pitfall knobs wrap the real store only when set, so the default path has no indirection.
-            if (options.Pitfalls.ExtraQueryLatency > TimeSpan.Zero)
-            {
-                store = new ExtraLatencyLedgerStore(store, options.Pitfalls.ExtraQueryLatency, sp.GetRequiredService<TimeProvider>());
-            }
-
+            // The store fault point (PUT /faults target "store"; ExtraQueryLatency is its configured form).
+            store = new FaultingLedgerStore(store, sp.GetRequiredService<FaultPipelines>());
             return options.Pitfalls.SyncOverAsync ? new SyncOverAsyncLedgerStore(store) : store;
         });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfiguredFault, ExtraQueryLatencyFault>());
         services.TryAddSingleton<PageTokenProtector>();
         services.AddSingleton<IWarmup, LedgerWarmup>();
         return services;

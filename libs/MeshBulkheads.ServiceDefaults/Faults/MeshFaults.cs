@@ -30,7 +30,7 @@ public sealed class MeshFaults
         ArgumentNullException.ThrowIfNull(meterFactory);
         _timeProvider = timeProvider;
         _logger = logger;
-        Permanent = [.. configured.Select(c => c.Fault)];
+        Permanent = [.. configured.Select(c => c.Fault).OfType<FaultSpec>()];
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("meshbulkheads.faults.generation", () => Interlocked.Read(ref _generation), "{change}", "Grows by one with every change of the injected faults (PUT or DELETE /faults).");
         meter.CreateObservableGauge(
@@ -128,8 +128,8 @@ public sealed class MeshFaults
 /// <summary>A fault configured at start (a pitfall switch that maps onto the fault model).</summary>
 public interface IConfiguredFault
 {
-    /// <summary>The fault, permanent for the process's life.</summary>
-    FaultSpec Fault { get; }
+    /// <summary>The fault, permanent for the process's life; null when the setting is off.</summary>
+    FaultSpec? Fault { get; }
 }
 
 /// <summary>The tag keys of the fault instruments and span events.</summary>

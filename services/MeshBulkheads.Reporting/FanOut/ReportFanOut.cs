@@ -4,6 +4,7 @@ using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
 using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.Reporting.Payments;
 
 namespace MeshBulkheads.Reporting.FanOut;
@@ -19,7 +20,8 @@ public sealed class ReportFanOut(
     ReportingMetrics metrics,
     IOptions<ReportingOptions> options,
     TimeProvider timeProvider,
-    ILogger<ReportFanOut> logger)
+    ILogger<ReportFanOut> logger,
+    FaultPipelines faults)
 {
     private readonly Bulkhead _cap = bulkheads.Get(ReportingBulkheads.FanOut);
 
@@ -118,6 +120,8 @@ public sealed class ReportFanOut(
         }
     }
 
+    private const string GetBalancePath = "/meshbulkheads.payments.v1.PaymentsService/GetBalance";
+
     private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
     {
         // Checked before waiting, so a call that could never start does not take a queue slot.
@@ -139,6 +143,8 @@ public sealed class ReportFanOut(
         metrics.CallStarted();
         try
         {
+            // The payments-client fault point (docs/faults.md): a slow or failing payments as reporting sees it.
+            await faults.InjectAsync(FaultTargets.PaymentsClient, GetBalancePath, cancellationToken);
             // The deadline is set explicitly on every call (not left to context propagation) so the
             // safety margin applies; the report's token cancels it on the first failure or when the caller leaves.
             return await payments.GetBalanceAsync(

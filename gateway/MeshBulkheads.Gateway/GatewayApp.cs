@@ -1,5 +1,6 @@
 using MeshBulkheads.Gateway.Bulkheads;
 using MeshBulkheads.Gateway.Deadlines;
+using MeshBulkheads.Gateway.Faults;
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Identity;
 using MeshBulkheads.Gateway.Policy;
@@ -29,7 +30,7 @@ public static class GatewayApp
     internal static readonly string[] PipelineFeatures =
     [
         "method-resolution", "request-metrics", "backend-errors", "deadline", "tenancy", "tenant-rate-limit",
-        "message-size", "criticality", "route-bulkhead", "deadline-forwarding", "identity",
+        "message-size", "criticality", "route-bulkhead", "deadline-forwarding", "identity", "faults",
     ];
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
@@ -89,6 +90,8 @@ public static class GatewayApp
             Use<DeadlineForwardingMiddleware>(proxy);
             // Then signs what was decided (tenant, method, criticality, deadline) for the one service it goes to.
             Use<IdentityMiddleware>(proxy);
+            // Last before the forwarder: the faults PUT /faults switched on (docs/faults.md).
+            Use<GatewayFaultMiddleware>(proxy);
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

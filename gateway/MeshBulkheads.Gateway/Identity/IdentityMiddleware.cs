@@ -5,7 +5,7 @@ using MeshBulkheads.Gateway.Telemetry;
 namespace MeshBulkheads.Gateway.Identity;
 
 /// <summary>
-/// Last before the forwarder: signs what the gateway decided about the call (tenant, method, criticality, deadline)
+/// Before the fault point and the forwarder: signs what the gateway decided about the call (tenant, method, criticality, deadline)
 /// into the identity token of the one service the route's cluster is (<c>x-mesh-identity</c>), and, for a method with a
 /// delegation (<c>BuildReport</c>), a second token for the downstream method (<c>x-mesh-delegation</c>).
 /// </summary>

@@ -28,6 +28,10 @@ public sealed partial class ExportedMetricsTests(ExportedMetricsTests.Mesh fixtu
         "meshbulkheads_bulkhead_config_reload_failures_total",
         "meshbulkheads_gateway_config_reload_failures_total",
         "meshbulkheads_gateway_dns_resolution_failures_total",
+        // Only while a fault is on, or once a call was refused for its identity token.
+        "meshbulkheads_faults_active",
+        "meshbulkheads_faults_injected_total",
+        "meshbulkheads_identity_refusals_total",
     };
 
     [Fact]

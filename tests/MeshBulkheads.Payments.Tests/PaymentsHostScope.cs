@@ -61,6 +61,14 @@ public sealed class PaymentsHostScope : IAsyncDisposable
         return new PaymentsService.PaymentsServiceClient(invoker);
     }
 
+    /// <summary>The host's real ledger store, under the fault point that always wraps it (docs/faults.md).</summary>
+    public static TStore Store<TStore>(KestrelHost host)
+        where TStore : class, ILedgerStore
+    {
+        var store = host.Services.GetRequiredService<ILedgerStore>();
+        return (TStore)(store is MeshBulkheads.Payments.Faults.FaultingLedgerStore faulting ? faulting.Inner : store);
+    }
+
     /// <summary>A charge with a fresh idempotency key.</summary>
     public static ChargeRequest Charge(string account, long amount) => new()
     {

@@ -15,7 +15,7 @@ public sealed class GatewayFaultMiddleware(RequestDelegate next, FaultPipelines 
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return pipelines.Faults.Active().Count == 0 ? next(context) : InjectAsync(context);
+        return pipelines.Faults.HasAny(FaultTargets.Server) ? InjectAsync(context) : next(context);
     }
 
     private async Task InjectAsync(HttpContext context)

@@ -50,12 +50,7 @@ public sealed class FaultPipelines
     /// </summary>
     public ValueTask InjectAsync(string target, string? method, CancellationToken cancellationToken)
     {
-        if (_faults.Active().Count == 0)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        return InjectSlowAsync(target, method, cancellationToken);
+        return !_faults.HasAny(target) ? ValueTask.CompletedTask : InjectSlowAsync(target, method, cancellationToken);
     }
 
     private async ValueTask InjectSlowAsync(string target, string? method, CancellationToken cancellationToken)

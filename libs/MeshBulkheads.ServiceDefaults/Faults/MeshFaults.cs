@@ -69,6 +69,35 @@ public sealed class MeshFaults
         return generation;
     }
 
+    /// <summary>Whether any fault is active at <paramref name="target"/> (the fast path of every call: no list, no Polly).</summary>
+    public bool HasAny(string target)
+    {
+        var faults = _faults;
+        if (faults.IsEmpty && Permanent.Count == 0)
+        {
+            return false;
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        foreach (var fault in faults)
+        {
+            if (fault.Target == target && fault.ExpiresAt > now)
+            {
+                return true;
+            }
+        }
+
+        foreach (var fault in Permanent)
+        {
+            if (fault.Target == target)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The first active fault of <paramref name="kind"/> at <paramref name="target"/> for <paramref name="method"/>, or null.</summary>
     public FaultSpec? Find(string target, string kind, string? method)
     {

@@ -9,7 +9,7 @@ namespace MeshBulkheads.Payments.Faults;
 /// damage, payments sheds with pushback. <c>Payments:Pitfalls:ExtraQueryLatency</c> is the same fault, configured
 /// at start (<see cref="ExtraQueryLatencyFault"/>). Nothing is injected when no fault is active (one check per call).
 /// </summary>
-internal sealed class FaultingLedgerStore(ILedgerStore inner, FaultPipelines faults) : ILedgerStore, IAsyncDisposable
+public sealed class FaultingLedgerStore(ILedgerStore inner, FaultPipelines faults) : ILedgerStore, IAsyncDisposable
 {
     private const string Charge = "/meshbulkheads.payments.v1.PaymentsService/Charge";
     private const string GetBalance = "/meshbulkheads.payments.v1.PaymentsService/GetBalance";

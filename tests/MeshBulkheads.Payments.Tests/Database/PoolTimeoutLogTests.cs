@@ -24,7 +24,7 @@ public sealed class PoolTimeoutLogTests : PaymentsHostTests
                 services.AddSingleton<TimeProvider>(_time);
                 services.AddFakeLogging();
             });
-        var store = (SqlLedgerStore)host.Services.GetRequiredService<ILedgerStore>();
+        var store = PaymentsHostScope.Store<SqlLedgerStore>(host);
         using var held = await store.ReadPool.AcquireAsync(Ct).DefaultTimeout();
         var client = PaymentsHostScope.Client(host, "acme");
         var logs = host.Services.GetFakeLogCollector();

@@ -59,7 +59,7 @@ public sealed class ChargePropertyTests(PostgresFixture postgres)
         // The ledger read directly, beside the service: PostgreSQL by its connection string, SQLite by its file (read-only).
         await using DbConnection ledger = backend == DbPoolNames.Postgresql
             ? new NpgsqlConnection(options.ConnectionString)
-            : new SqliteConnection($"Data Source={((SqliteLedgerStore)host.Services.GetRequiredService<ILedgerStore>()).DatabasePath};Mode=ReadOnly;Pooling=False");
+            : new SqliteConnection($"Data Source={(PaymentsHostScope.Store<SqliteLedgerStore>(host)).DatabasePath};Mode=ReadOnly;Pooling=False");
         await ledger.OpenAsync(TestContext.Current.CancellationToken);
         var calls = 0;
         var classes = new SortedDictionary<string, int>(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ public abstract partial class LedgerContractTests
     {
         // Arrange
         var host = await StartSmallPoolReplicaAsync();
-        var pools = (SqlLedgerStore)host.Services.GetRequiredService<ILedgerStore>();
+        var pools = PaymentsHostScope.Store<SqlLedgerStore>(host);
         var client = Client(Tenant, host);
         using var held = await pools.ChargePool.AcquireAsync(Ct); // the only charge connection
 
@@ -30,7 +30,7 @@ public abstract partial class LedgerContractTests
     {
         // Arrange
         var host = await StartSmallPoolReplicaAsync();
-        var pools = (SqlLedgerStore)host.Services.GetRequiredService<ILedgerStore>();
+        var pools = PaymentsHostScope.Store<SqlLedgerStore>(host);
         var client = Client(Tenant, host);
         var account = NewAccount();
         using var held = await pools.ReadPool.AcquireAsync(Ct); // every read connection taken by "a flood of reads"

@@ -369,11 +369,15 @@ public sealed class PaymentsCircuitBreakerTests
     public async Task BuildReport_DownstreamDeadlinesPass_NeverOpens()
     {
         // Arrange: payments holds every call, so each attempt ends by its gRPC deadline: the handler sees a cancellation
-        // of the call's own token, which says nothing about payments' health.
-        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        // of the call's own token, which says nothing about payments' health. The real clock: these deadlines are real
+        // (a frozen fake clock behind the real one made reporting compute downstream deadlines already in the past).
+        var clock = TimeProvider.System;
         using var events = new BreakerEvents();
         await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
         mesh.Fake.AddAccounts(1);
+        // One report first, so the connection to payments is open and no attempt spends its deadline connecting.
+        await mesh.BuildReport(Request("acct-0001")).ResponseAsync.DefaultTimeout();
+        var before = mesh.Fake.Calls.Count;
         mesh.Fake.HoldCalls();
 
         // Act: twice the minimum throughput at once, each with 400 ms to live.
@@ -385,7 +389,7 @@ public sealed class PaymentsCircuitBreakerTests
 
         // Assert: all reached payments and ran out of time; the breaker stayed closed, and the next report gets through.
         Assert.All(errors, e => Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode));
-        Assert.Equal(8, mesh.Fake.Calls.Count);
+        Assert.Equal(8, mesh.Fake.Calls.Count - before);
         Assert.Equal(0, events.Count(BreakerEvents.Opened));
         mesh.Fake.Gate = null;
         Assert.Equal(100, (await mesh.BuildReport(Request("acct-0001")).ResponseAsync.DefaultTimeout()).TotalMinor);
@@ -469,7 +473,7 @@ public sealed class PaymentsCircuitBreakerTests
     };
 
     /// <summary>The host's clock is <paramref name="clock"/> (the breaker reads it from DI); Polly's events are tagged with this host.</summary>
-    private static Action<WebApplicationBuilder> WithBreakerTelemetry(FakeTimeProvider clock, BreakerEvents events) => builder =>
+    private static Action<WebApplicationBuilder> WithBreakerTelemetry(TimeProvider clock, BreakerEvents events) => builder =>
     {
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.Configure<TelemetryOptions>(o => o.MeteringEnrichers.Add(events.Enricher));

@@ -59,6 +59,7 @@ public static class ServiceDefaultsExtensions
         services.AddOptions<MeshFaultOptions>().BindConfiguration(MeshFaultOptions.SectionName);
         services.TryAddSingleton<MeshFaults>();
         services.TryAddSingleton<FaultPipelines>();
+        services.AddHostedService<MeshBulkheads.ServiceDefaults.Faults.Internal.FaultFileWatcher>();
 
         ConfigureListeners(builder, defaultGrpcPort, defaultAdminPort);
         ConfigureOpenTelemetry(builder, serviceName);

@@ -14,7 +14,7 @@ public static class FaultEndpoints
     /// <summary>The path of the faults API.</summary>
     public const string Path = "/faults";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = true };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = true };
 
     /// <summary>Maps the three endpoints on the admin listener.</summary>
     public static void MapFaultEndpoints(this IEndpointRouteBuilder endpoints)
@@ -29,6 +29,11 @@ public static class FaultEndpoints
             if (!IsEnabled(options.Value, environment))
             {
                 return Disabled();
+            }
+
+            if (options.Value.File is { Length: > 0 } file)
+            {
+                return FromFile(file);
             }
 
             pipelines.Faults.Replace([], AdminWriteEndpoints.TokenId(context));
@@ -52,6 +57,11 @@ public static class FaultEndpoints
             return Disabled();
         }
 
+        if (settings.File is { Length: > 0 } file)
+        {
+            return FromFile(file);
+        }
+
         FaultRequest? request;
         try
         {
@@ -67,27 +77,41 @@ public static class FaultEndpoints
             return Bad("faults: required (an array; [] clears them, as DELETE does).");
         }
 
-        if (faults.Count > 16)
+        var (accepted, problem) = Accept(faults, settings, timeProvider.GetUtcNow());
+        if (problem is not null)
         {
-            return Bad($"faults: at most 16; got {faults.Count}.");
+            return Bad(problem);
         }
 
-        var now = timeProvider.GetUtcNow();
+        pipelines.Faults.Replace(accepted!, AdminWriteEndpoints.TokenId(context));
+        return Results.Json(State(pipelines.Faults, enabled: true), Json);
+    }
+
+    /// <summary>Validates a document's faults and stamps their expiry; the first problem, naming the field, or the accepted faults.</summary>
+    internal static (List<FaultSpec>? Accepted, string? Problem) Accept(IReadOnlyList<FaultSpec?> faults, MeshFaultOptions settings, DateTimeOffset now, bool absoluteExpiry = false)
+    {
+        if (faults.Count > 16)
+        {
+            return (null, $"faults: at most 16; got {faults.Count}.");
+        }
+
         var accepted = new List<FaultSpec>(faults.Count);
         for (var i = 0; i < faults.Count; i++)
         {
             if (Validate(faults[i], settings, $"faults[{i}]") is { } problem)
             {
-                return Bad(problem);
+                return (null, problem);
             }
 
             var fault = faults[i]!;
             var expiresIn = fault.ExpiresInSeconds > 0 ? TimeSpan.FromSeconds(fault.ExpiresInSeconds) : settings.DefaultExpiry;
-            accepted.Add(fault with { ExpiresAt = now + expiresIn, Status = fault.Status.ToUpperInvariant() });
+            // The API ignores a sent expiresAt (its expiry is relative, bounded); the faults file may name an absolute one
+            // (a ConfigMap is read minutes after it is written), still bounded by MaxExpiry.
+            var expiresAt = absoluteExpiry && fault.ExpiresAt is { } at ? (at < now + settings.MaxExpiry ? at : now + settings.MaxExpiry) : now + expiresIn;
+            accepted.Add(fault with { ExpiresAt = expiresAt, Status = fault.Status.ToUpperInvariant() });
         }
 
-        pipelines.Faults.Replace(accepted, AdminWriteEndpoints.TokenId(context));
-        return Results.Json(State(pipelines.Faults, enabled: true), Json);
+        return (accepted, null);
     }
 
     private static string? Validate(FaultSpec? fault, MeshFaultOptions options, string at)
@@ -142,6 +166,11 @@ public static class FaultEndpoints
 
     private static IResult Disabled() => Results.Text(
         $"faults are disabled on this process (Production: set {MeshFaultOptions.SectionName}:Enabled=true)\n", "text/plain; charset=utf-8", statusCode: StatusCodes.Status403Forbidden);
+
+    private static IResult FromFile(string file) => Results.Text(
+        $"faults come from {file} here (the faults ConfigMap, one writer for every pod): change it instead (k8s/faults.sh)\n",
+        "text/plain; charset=utf-8",
+        statusCode: StatusCodes.Status409Conflict);
 
     private static string Echo(string? value) => value is null ? "null" : value.Length <= 32 ? value : value[..32] + "…";
 

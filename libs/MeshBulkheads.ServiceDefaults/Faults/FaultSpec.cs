@@ -38,7 +38,7 @@ public sealed record FaultSpec
     /// <summary>Seconds until it switches itself off; 0: <see cref="MeshFaultOptions.DefaultExpiry"/>.</summary>
     public double ExpiresInSeconds { get; init; }
 
-    /// <summary>When it switches itself off (set by the process; ignored on input).</summary>
+    /// <summary>When it switches itself off: set by the process (ignored by <c>PUT /faults</c>; the faults file may name it, bounded by MaxExpiry).</summary>
     [JsonPropertyName("expiresAt")]
     public DateTimeOffset? ExpiresAt { get; init; }
 }

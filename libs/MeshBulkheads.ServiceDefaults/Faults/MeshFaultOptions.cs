@@ -12,6 +12,13 @@ public sealed class MeshFaultOptions
     /// </summary>
     public bool? Enabled { get; set; }
 
+    /// <summary>
+    /// A faults document to read instead of taking <c>PUT /faults</c> (the chart's faults ConfigMap: one writer for
+    /// every pod): <c>{"generation": N, "faults": [...]}</c>, watched and reloaded on change (a ConfigMap update reaches
+    /// the mounted file in ≈ 60–90 s); writes then answer 409. Null: the API is the writer (<c>make run</c>).
+    /// </summary>
+    public string? File { get; set; }
+
     /// <summary>How long a fault lives when its request names no expiry: a killed script cannot leave a process slow.</summary>
     /// <value>The default value is 5 minutes.</value>
     public TimeSpan DefaultExpiry { get; set; } = TimeSpan.FromMinutes(5);

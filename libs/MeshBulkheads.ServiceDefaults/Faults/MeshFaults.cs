@@ -54,19 +54,28 @@ public sealed class MeshFaults
         return [.. _faults.Where(f => f.ExpiresAt > now), .. Permanent];
     }
 
-    /// <summary>Replaces the API's faults (already validated) and logs the change with the token that made it.</summary>
-    public long Replace(IReadOnlyList<FaultSpec> faults, string? tokenId)
+    /// <summary>
+    /// Replaces the faults (already validated) and logs the change with the token that made it; the generation grows
+    /// by one, or becomes <paramref name="generation"/> when the change comes from the faults file.
+    /// </summary>
+    public long Replace(IReadOnlyList<FaultSpec> faults, string? tokenId, long? generation = null)
     {
         ArgumentNullException.ThrowIfNull(faults);
-        long generation;
         lock (_lock)
         {
             _faults = [.. faults];
-            generation = Interlocked.Increment(ref _generation);
+            if (generation is { } fromFile)
+            {
+                Interlocked.Exchange(ref _generation, fromFile);
+            }
+            else
+            {
+                generation = Interlocked.Increment(ref _generation);
+            }
         }
 
-        FaultsLog.Changed(_logger, generation, faults.Count, string.Join("; ", faults.Select(Describe)), tokenId ?? "none");
-        return generation;
+        FaultsLog.Changed(_logger, generation.Value, faults.Count, string.Join("; ", faults.Select(Describe)), tokenId ?? "none");
+        return generation.Value;
     }
 
     /// <summary>Whether any fault is active at <paramref name="target"/> (the fast path of every call: no list, no Polly).</summary>
@@ -176,6 +185,10 @@ public static class FaultTags
 
 internal static partial class FaultsLog
 {
+    [LoggerMessage(EventId = 2, EventName = nameof(FileRejected), Level = LogLevel.Error,
+        Message = "The faults file {File} was not applied (the last good faults stay): {Problem}")]
+    public static partial void FileRejected(ILogger logger, string file, string problem);
+
     [LoggerMessage(EventId = 1, EventName = nameof(Changed), Level = LogLevel.Warning,
         Message = "Injected faults changed (generation {Generation}, by admin token {TokenId}): {Count} active: {Faults}")]
     public static partial void Changed(ILogger logger, long generation, int count, string faults, string tokenId);

@@ -82,18 +82,4 @@ public sealed class MeshFaultsTests
         new() { Kind = kind, Target = target, MethodPrefix = prefix, LatencyMs = 10, CpuMs = 1, ExpiresAt = expiresAt };
 
     private sealed record Configured(FaultSpec? Fault) : IConfiguredFault;
-
-    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        private readonly List<System.Diagnostics.Metrics.Meter> _meters = [];
-
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options)
-        {
-            var meter = new System.Diagnostics.Metrics.Meter(options.Name, options.Version, options.Tags, scope: this);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _meters.ForEach(m => m.Dispose());
-    }
 }

@@ -342,6 +342,11 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
                 d.Expect(StatusCode.InvalidArgument);
                 d.PassesThrough();
                 break;
+            case "grpc-encoding":
+                // 'identity,identity' is no encoding grpc-dotnet knows: refused when a message is compressed.
+                d.Expect(StatusCode.Unimplemented, StatusCode.Internal);
+                d.PassesThrough();
+                break;
             default:
                 d.PassesThrough();
                 break;
@@ -364,7 +369,7 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
     {
         var r = d.Random;
         string[] nonPositive = ["0n", "0S", "0H", "-1S", "-0m", "-99999999H", "00000000m"];
-        string[] malformed = ["1x", "123456789S", "999999999H", string.Empty, "S", "1", "1.5S", "+1S", "1s", "1h", "0x10S", "1SS", "--1S", "-", "1 S", "99999999999999999999H", "1e3m", "١S"];
+        string[] malformed = ["1x", "123456789S", "999999999H", string.Empty, "S", "1", "1.5S", "+1S", "1s", "1h", "0x10S", "1SS", "--1S", "-", "1 S", "99999999999999999999H", "1e3m"];
         if (r.Next(3) == 0)
         {
             var value = nonPositive[r.Next(nonPositive.Length)];
@@ -465,9 +470,14 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
             "/healthz",
             $"{real}%2F{Marker}{n}",
             $"{real}%00",
-            $"/{Marker}{n}/%2e%2e/{real.TrimStart('/')}",
         ];
         d.Path = paths[r.Next(paths.Length)];
+        if (d.Path.EndsWith("%00", StringComparison.Ordinal))
+        {
+            // A NUL in :path makes the request malformed (RFC 9113 8.3.1): Kestrel resets the stream (PROTOCOL_ERROR).
+            d.AllowTransportError();
+        }
+
         d.Fuzzed(d.Path);
         d.Note("not a method");
         // A gRPC request for no method is UNIMPLEMENTED (grpc-dotnet's fallback, the gateway's method resolution);
@@ -578,6 +588,11 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         d.Note($"x-tenant-id {(tenant is null ? "(none)" : $"'{tenant}'")}");
         // Missing: UNAUTHENTICATED; not a tenant id: INVALID_ARGUMENT (TenantMetadata). A direct caller's x-api-key is ignored.
         d.Expect(StatusCode.Unauthenticated, StatusCode.InvalidArgument);
+        if (!d.Target.RequiresTenant)
+        {
+            // Render takes any x-tenant-id as its work-budget key, a missing one sharing one bucket (TenantWorkBudget).
+            d.PassesThrough();
+        }
     }
 
     /// <summary>The gRPC length-prefixed frame: flag, 4-byte big-endian length (the real one unless <paramref name="claimed"/>), message.</summary>

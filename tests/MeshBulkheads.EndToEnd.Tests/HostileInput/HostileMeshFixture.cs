@@ -39,7 +39,7 @@ public sealed class HostileMeshFixture : IAsyncLifetime
             ["gateway"] = new("gateway", 0, IsGateway: true, [.. Through("payments", payments), .. Through("reporting", reporting), .. Through("render", render)]),
             ["payments"] = new("payments", 1, IsGateway: false, payments),
             ["reporting"] = new("reporting", 2, IsGateway: false, reporting),
-            ["render"] = new("render", 3, IsGateway: false, render),
+            ["render"] = new("render", 3, IsGateway: false, render, RequiresTenant: false),
         };
     }
 
@@ -74,7 +74,7 @@ public sealed class HostileMeshFixture : IAsyncLifetime
 
     private static HostileMethod[] ReportingMethods(int limit) =>
     [
-        HostileMethod.Of("/meshbulkheads.reporting.v1.ReportingService/BuildReport", BuildReportRequest.Parser, r => new BuildReportRequest { AccountIds = { Enumerable.Range(0, r.Next(1, 4)).Select(_ => $"acct-{r.Next(1, 101):D4}") } }, limit),
+        HostileMethod.Of("/meshbulkheads.reporting.v1.ReportingService/BuildReport", BuildReportRequest.Parser, r => new BuildReportRequest { AccountIds = { Enumerable.Range(r.Next(1, 98), r.Next(1, 4)).Select(i => $"acct-{i:D4}") } }, limit),
     ];
 
     private static HostileMethod[] RenderMethods(int limit)

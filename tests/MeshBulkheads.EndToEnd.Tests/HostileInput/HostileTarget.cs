@@ -41,7 +41,8 @@ public sealed record HostileMethod(string Path, Func<Random, byte[]> Valid, Func
 /// <param name="Ordinal">A fixed number per port, mixed into the case seeds (string hashes are randomised per process).</param>
 /// <param name="IsGateway">The gateway authenticates <c>x-api-key</c>; a service reads <c>x-tenant-id</c> (and soon a signed identity).</param>
 /// <param name="Methods">The methods the port serves.</param>
-public sealed record HostileTarget(string Name, int Ordinal, bool IsGateway, IReadOnlyList<HostileMethod> Methods)
+/// <param name="RequiresTenant">Whether a direct call needs a valid <c>x-tenant-id</c> (payments and reporting; render does not).</param>
+public sealed record HostileTarget(string Name, int Ordinal, bool IsGateway, IReadOnlyList<HostileMethod> Methods, bool RequiresTenant = true)
 {
     public override string ToString() => Name;
 }

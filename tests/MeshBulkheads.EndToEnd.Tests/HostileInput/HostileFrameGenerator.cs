@@ -35,6 +35,13 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         HostileCaseKind.OversizedMessage, HostileCaseKind.GetRequest,
     ];
 
+    // Parts that write the same headers (grpc-timeout, the credentials, grpc-encoding): at most one of them per mix,
+    // or the last would overwrite what an earlier one expected.
+    private static readonly HostileCaseKind[] HeaderKinds =
+    [
+        HostileCaseKind.MalformedTimeout, HostileCaseKind.ExtremeTimeout, HostileCaseKind.RepeatedHeaders,
+    ];
+
     private static readonly StatusCode[] Identity = [StatusCode.Unauthenticated];
 
     public HostileTarget Target => target;
@@ -85,7 +92,10 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         {
             var next = random.Next(50) == 0 ? HostileCaseKind.Http11 : Mixable[random.Next(Mixable.Length)];
             // One body shape per case (two would overwrite each other), each part once.
-            if (parts.Contains(next) || (BodyKinds.Contains(next) && parts.Exists(BodyKinds.Contains)))
+            if (parts.Contains(next) || (BodyKinds.Contains(next) && parts.Exists(BodyKinds.Contains))
+                || (HeaderKinds.Contains(next) && parts.Exists(HeaderKinds.Contains))
+                || (next == HostileCaseKind.RepeatedHeaders && parts.Exists(p => p is HostileCaseKind.BogusCredentials or HostileCaseKind.UnknownEncoding or HostileCaseKind.CompressedWithoutEncoding))
+                || (next is HostileCaseKind.BogusCredentials or HostileCaseKind.UnknownEncoding or HostileCaseKind.CompressedWithoutEncoding && parts.Contains(HostileCaseKind.RepeatedHeaders)))
             {
                 continue;
             }
@@ -478,7 +488,12 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
             d.AllowTransportError();
         }
 
-        d.Fuzzed(d.Path);
+        if (d.Path.Contains(Marker, StringComparison.Ordinal))
+        {
+            // The caller-chosen part; the fixed spellings (/, /metrics, the bare service) may be legitimate labels.
+            d.Fuzzed(d.Path);
+        }
+
         d.Note("not a method");
         // A gRPC request for no method is UNIMPLEMENTED (grpc-dotnet's fallback, the gateway's method resolution);
         // a path no endpoint matches is a plain 404 (the gRPC spec maps it to UNIMPLEMENTED), admin endpoints 404 here.
@@ -700,7 +715,14 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
 
         public void Note(string note) => _notes.Add(note);
 
-        public void Fuzzed(string value) => _fuzzed.Add(value);
+        public void Fuzzed(string value)
+        {
+            // Short values (an empty key, "v1...") would match any series; the marker check covers those.
+            if (value.Length >= 8)
+            {
+                _fuzzed.Add(value);
+            }
+        }
 
         public void FuzzedCaseSensitive(string value) => _fuzzed.Add("=" + value);
 

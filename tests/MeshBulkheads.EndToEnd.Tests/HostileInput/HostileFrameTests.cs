@@ -105,9 +105,14 @@ public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixtur
             Assert.InRange(buckets, 0, MeshBulkheads.Render.Budget.TenantWorkBudget.SweepThreshold + Concurrency + 1);
         }
 
-        var grown = seriesAfter.Except(seriesBefore).ToList();
-        // New series may only be new combinations of bounded labels (a status or reason first seen in the run), a few per host.
-        Assert.True(grown.Count <= 40, $"seed {seed}: {grown.Count} new metric series while fuzzing {port} (a per-path or per-key label?), e.g.\n{string.Join("\n", grown.Take(20))}");
+        // System.Net.Http's and the runtime's meters are process-wide: every host's scrape also shows this test's own
+        // HttpClient (method × status × port) and exception types, bounded and not the hosts' per-path state.
+        var grown = seriesAfter.Except(seriesBefore).Where(s => !s.Contains(" http_client_", StringComparison.Ordinal) && !s.Contains(" dotnet_", StringComparison.Ordinal)).ToList();
+        Log($"{port}: {grown.Count} new series, e.g.\n  {string.Join("\n  ", grown.Take(60))}");
+        // New series may only be new combinations of bounded labels (HTTP method × status × route template, a status or
+        // reason first seen): in process every scrape shows all four hosts' meters, so a few hundred; a per-path or per-key
+        // label would add one per fuzzed value (thousands), and the fuzzed-value check above names it.
+        Assert.True(grown.Count <= 400, $"seed {seed}: {grown.Count} new metric series while fuzzing {port} (a per-path or per-key label?), e.g.\n{string.Join("\n", grown.Take(20))}");
     }
 
     [Theory]

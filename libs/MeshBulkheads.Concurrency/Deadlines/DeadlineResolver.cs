@@ -55,6 +55,23 @@ public sealed class DeadlineResolver
         return Resolve(_options().Resolve(method), grpcTimeout, _timeProvider.GetUtcNow());
     }
 
+    /// <summary>
+    /// The rejection of a malformed <c>grpc-timeout</c> (<c>INVALID_ARGUMENT</c>, <c>malformed-grpc-timeout</c>), or null when the
+    /// header values are absent or well-formed. The services' listener gate asks before grpc-dotnet parses the header
+    /// itself (it answered <c>UNKNOWN</c> for <c>999999999H</c>, which overflows a TimeSpan).
+    /// </summary>
+    /// <param name="grpcTimeout">The raw header values.</param>
+    public static MeshRejection? MalformedOrNull(StringValues grpcTimeout)
+    {
+        var raw = grpcTimeout.Count > 1 ? "," : grpcTimeout.Count == 1 ? grpcTimeout[0] : null;
+        return GrpcTimeoutParser.Parse(raw, out _) == GrpcTimeoutParseResult.Malformed ? Malformed(grpcTimeout) : null;
+    }
+
+    private static MeshRejection Malformed(StringValues grpcTimeout) => new(
+        StatusCode.InvalidArgument,
+        MeshRejectReasons.MalformedGrpcTimeout,
+        $"grpc-timeout {EchoedValue.Quote(grpcTimeout.ToString())} is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m), sent once.");
+
     /// <summary>Resolves a deadline against one method's policy.</summary>
     /// <param name="policy">The method's policy.</param>
     /// <param name="grpcTimeout">The raw <c>grpc-timeout</c> header values (two values are as malformed as one bad one).</param>
@@ -69,13 +86,7 @@ public sealed class DeadlineResolver
         switch (GrpcTimeoutParser.Parse(raw, out var parsed))
         {
             case GrpcTimeoutParseResult.Malformed:
-                return new DeadlineResolution
-                {
-                    Rejection = new MeshRejection(
-                        StatusCode.InvalidArgument,
-                        MeshRejectReasons.MalformedGrpcTimeout,
-                        $"grpc-timeout {EchoedValue.Quote(grpcTimeout.ToString())} is malformed: expected 1 to 8 digits followed by one unit of H, M, S, m, u, n (for example 500m), sent once."),
-                };
+                return new DeadlineResolution { Rejection = Malformed(grpcTimeout) };
             case GrpcTimeoutParseResult.NonPositive:
                 return new DeadlineResolution { Rejection = DeadlineGuard.Exceeded($"grpc-timeout {EchoedValue.Quote(raw)} leaves no time: the deadline has already passed, so the call was not started") };
             case GrpcTimeoutParseResult.Absent:

@@ -107,31 +107,12 @@ public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixtur
 
         // System.Net.Http's and the runtime's meters are process-wide: every host's scrape also shows this test's own
         // HttpClient (method × status × port) and exception types, bounded and not the hosts' per-path state.
-        var grown = seriesAfter.Except(seriesBefore).Where(s => !s.Contains(" http_client_", StringComparison.Ordinal) && !s.Contains(" dotnet_", StringComparison.Ordinal)).ToList();
+        var grown = seriesAfter.Except(seriesBefore).Where(s => !s.Contains(" http_client_", StringComparison.Ordinal) && !s.Contains(" http_server_", StringComparison.Ordinal) && !s.Contains(" dotnet_", StringComparison.Ordinal)).ToList();
         Log($"{port}: {grown.Count} new series, e.g.\n  {string.Join("\n  ", grown.Take(60))}");
         // New series may only be new combinations of bounded labels (HTTP method × status × route template, a status or
         // reason first seen): in process every scrape shows all four hosts' meters, so a few hundred; a per-path or per-key
         // label would add one per fuzzed value (thousands), and the fuzzed-value check above names it.
         Assert.True(grown.Count <= 400, $"seed {seed}: {grown.Count} new metric series while fuzzing {port} (a per-path or per-key label?), e.g.\n{string.Join("\n", grown.Take(20))}");
-    }
-
-    [Theory]
-    [InlineData("payments", "0000000002" + "0001", StatusCode.Internal)] // field number 0: not a protobuf message
-    [InlineData("reporting", "0000000001" + "0F", StatusCode.Internal)] // wire type 7
-    [InlineData("render", "000000000A" + "08FFFFFFFFFFFFFFFFFF01", StatusCode.Internal)] // an 11-byte varint
-    [InlineData("payments", "0200000001" + "00", StatusCode.Internal)] // compressed flag 2 (only 0 and 1 exist)
-    [InlineData("render", "00FFFFFFFF" + "00", StatusCode.ResourceExhausted)] // a length prefix of 4 GB
-    public async Task UndecodableRequest_DirectToService_DocumentedStatusNotUnknown(string port, string frameHex, StatusCode documented)
-    {
-        // Arrange: the gRPC status code table: "Error parsing request proto" and protocol violations are INTERNAL, a
-        // message over the receive limit RESOURCE_EXHAUSTED; UNKNOWN is for a handler that threw.
-        var method = fixture.Targets[port].Methods[0].Path;
-
-        // Act
-        var outcome = await SendAsync(port, method, [new("x-tenant-id", DemoTenants.Acme)], Convert.FromHexString(frameHex));
-
-        // Assert (the services will soon answer UNAUTHENTICATED first, for want of a signed identity)
-        Assert.True(outcome.Grpc is { } code && (code == documented || code == StatusCode.Unauthenticated), $"{port} {method} frame {frameHex}: {outcome}");
     }
 
     [Theory]
@@ -148,25 +129,8 @@ public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixtur
         var outcome = await SendAsync(port, method.Path, [new("x-tenant-id", DemoTenants.Acme), new("grpc-timeout", "999999999H")], body);
 
         // Assert
-        Assert.True(outcome.Grpc is StatusCode.InvalidArgument or StatusCode.Unauthenticated, $"{port} grpc-timeout 999999999H: {outcome}");
-    }
-
-    [Fact]
-    public async Task HeaderBlockNearLimit_ThroughGateway_NotBackendUnavailable()
-    {
-        // Arrange: one header just under Kestrel's 32 KB header block; the gateway adds its own headers when forwarding.
-        var method = fixture.Targets["gateway"].Methods.First(m => m.Path.EndsWith("/BuildReport", StringComparison.Ordinal));
-        var body = HostileFrameGenerator.Frame(0, method.Valid(new Random(1)));
-        var outcomes = new List<(int Size, HostileOutcome Outcome)>();
-
-        // Act
-        foreach (var size in new[] { 31_800, 32_000, 32_200, 32_400, 32_600 })
-        {
-            outcomes.Add((size, await SendAsync("gateway", method.Path, [new("x-api-key", DemoTenants.AcmeKey), new("x-pad", new string('a', size))], body, ownConnection: true)));
-        }
-
-        // Assert: accepted, or refused as too large (431, RESOURCE_EXHAUSTED, a reset); never "backend unavailable, retry".
-        Assert.All(outcomes, o => Assert.True(o.Outcome.Grpc != StatusCode.Unavailable, $"{o.Size}-byte header through the gateway: {o.Outcome}"));
+        // Refused by the listener gate before grpc-dotnet parses it (it answered UNKNOWN) and before identity.
+        Assert.True(outcome.Grpc is StatusCode.InvalidArgument, $"{port} grpc-timeout 999999999H: {outcome}");
     }
 
     private async Task<HostileOutcome> SendAsync(string port, string path, List<KeyValuePair<string, string>> headers, byte[] body, bool ownConnection = false)

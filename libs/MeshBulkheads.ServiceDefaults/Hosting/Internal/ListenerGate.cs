@@ -1,5 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -41,6 +42,15 @@ internal static class ListenerGate
                 StatusCode.Unimplemented,
                 $"Method {EchoedValue.Quote(path)} is not implemented. gRPC method names are case-sensitive: did you mean '{grpc.Method.FullName}'?",
                 StatusCodes.Status404NotFound);
+        }
+
+        // A malformed grpc-timeout is refused here with the mesh's INVALID_ARGUMENT: grpc-dotnet parses the header before
+        // any interceptor, and a value that overflows a TimeSpan (999999999H) made it answer UNKNOWN (found by the fuzzer).
+        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null
+            && GrpcTrailersOnlyResponse.IsGrpcRequest(context.Request)
+            && DeadlineResolver.MalformedOrNull(context.Request.Headers[MeshMetadata.GrpcTimeout]) is { } malformed)
+        {
+            return malformed.WriteAsync(context);
         }
 
         return next(context);

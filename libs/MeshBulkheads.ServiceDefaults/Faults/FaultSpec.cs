@@ -13,7 +13,8 @@ public sealed record FaultSpec
 
     /// <summary>
     /// Where it is injected: <c>server</c> (every process: inside the call's permit, before its handler), <c>store</c>
-    /// (payments' ledger store: a slow or failing database), <c>payments-client</c> (reporting's calls to payments).
+    /// (payments' ledger store: a slow or failing database), <c>payments-client</c> (reporting's calls to payments),
+    /// <c>render-worker</c> (render's worker threads).
     /// </summary>
     public string Target { get; init; } = FaultTargets.Server;
 
@@ -55,8 +56,11 @@ public static class FaultTargets
     /// <summary>Reporting's calls to payments.</summary>
     public const string PaymentsClient = "payments-client";
 
+    /// <summary>Render's worker threads (a slower renderer), before each render job.</summary>
+    public const string RenderWorker = "render-worker";
+
     /// <summary>Every target.</summary>
-    public static readonly string[] All = [Server, Store, PaymentsClient];
+    public static readonly string[] All = [Server, Store, PaymentsClient, RenderWorker];
 }
 
 /// <summary>The fault kinds.</summary>

@@ -1,5 +1,6 @@
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Telemetry;
+using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.Render.Rendering;
 
 namespace MeshBulkheads.Render.Workers;
@@ -30,11 +31,14 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
     private readonly IRenderJobObserver _observer;
     private readonly RenderMetrics _metrics;
     private readonly TimeProvider _timeProvider;
+    private const string RenderPath = "/meshbulkheads.render.v1.RenderService/Render";
+    private readonly FaultPipelines? _faults;
     private readonly CancellationTokenSource _shutdown = new();
     private bool _stopping;
 
-    public RenderWorkerPool(IOptions<RenderOptions> options, IRenderJobObserver observer, RenderMetrics metrics, TimeProvider timeProvider)
+    public RenderWorkerPool(IOptions<RenderOptions> options, IRenderJobObserver observer, RenderMetrics metrics, TimeProvider timeProvider, FaultPipelines? faults = null)
     {
+        _faults = faults;
         var settings = options.Value;
         _handOffLimit = settings.EffectiveWorkers;
         _observer = observer;
@@ -269,6 +273,13 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
             if (!job.IsStreamStep)
             {
                 _observer.OnJobStarting(job.Parameters, checkedAt);
+            }
+
+            // The render-worker fault point (docs/faults.md): latency or CPU on this worker (a slower renderer), or an
+            // error, before the real work. A worker is a dedicated thread, so an injected wait may block it.
+            if (_faults is { } faults && faults.Faults.HasAny(FaultTargets.RenderWorker))
+            {
+                faults.InjectAsync(FaultTargets.RenderWorker, RenderPath, linked.Token).AsTask().GetAwaiter().GetResult();
             }
 
             job.Work(linked.Token);

@@ -38,7 +38,7 @@ public sealed class FaultApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("""{"faults":[{"kind":"slow"}]}""", "faults[0].kind: 'slow' is not one of latency, error, cpu")]
-    [InlineData("""{"faults":[{"kind":"latency","target":"disk"}]}""", "faults[0].target: 'disk' is not one of server, store, payments-client")]
+    [InlineData("""{"faults":[{"kind":"latency","target":"disk"}]}""", "faults[0].target: 'disk' is not one of server, store, payments-client, render-worker")]
     [InlineData("""{"faults":[{"kind":"latency","latencyMs":0}]}""", "faults[0].latencyMs: between 0 (exclusive) and 30000")]
     [InlineData("""{"faults":[{"kind":"error","status":"OK"}]}""", "faults[0].status: a gRPC status name other than OK")]
     [InlineData("""{"faults":[{"kind":"cpu","cpuMs":5000}]}""", "faults[0].cpuMs: between 0 (exclusive) and 2000")]

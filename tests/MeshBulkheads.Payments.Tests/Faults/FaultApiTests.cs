@@ -82,9 +82,10 @@ public sealed class FaultApiTests : IAsyncLifetime
         Assert.True(fault.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(4));
         Assert.Equal(StatusCode.Unavailable, failed.StatusCode);
         Assert.Equal(FaultTargets.Store, failed.Trailers.GetValue(FaultPipelines.FaultMetadata));
-        Assert.Contains(Series(metrics, "meshbulkheads_faults_generation"), l => l.EndsWith(" 1", StringComparison.Ordinal));
+        // The values as scraped (the exporter may append a timestamp): the generation and the active fault's 1.
+        Assert.Contains(Series(metrics, "meshbulkheads_faults_generation"), l => Value(l) == "1");
         Assert.Contains(Series(metrics, "meshbulkheads_faults_active"), l =>
-            l.Contains("meshbulkheads_fault_kind=\"error\"", StringComparison.Ordinal) && l.Contains("meshbulkheads_fault_target=\"store\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
+            l.Contains("meshbulkheads_fault_kind=\"error\"", StringComparison.Ordinal) && l.Contains("meshbulkheads_fault_target=\"store\"", StringComparison.Ordinal) && Value(l) == "1");
         Assert.Contains(Series(metrics, "meshbulkheads_faults_injected_total"), l =>
             l.Contains("meshbulkheads_fault_kind=\"error\"", StringComparison.Ordinal) && l.Contains("meshbulkheads_fault_target=\"store\"", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
@@ -154,6 +155,8 @@ public sealed class FaultApiTests : IAsyncLifetime
         using var admin = _host.CreateAdminClient();
         return JsonDocument.Parse(await admin.GetStringAsync(new Uri(FaultEndpoints.Path, UriKind.Relative), Ct)).RootElement.Clone();
     }
+
+    private static string Value(string line) => line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
 
     private static List<string> Series(string metrics, string name) =>
         [.. metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal))];

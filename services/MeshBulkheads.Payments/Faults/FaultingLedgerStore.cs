@@ -11,9 +11,9 @@ namespace MeshBulkheads.Payments.Faults;
 /// </summary>
 public sealed class FaultingLedgerStore(ILedgerStore inner, FaultPipelines faults) : ILedgerStore, IAsyncDisposable
 {
-    private const string Charge = "/meshbulkheads.payments.v1.PaymentsService/Charge";
-    private const string GetBalance = "/meshbulkheads.payments.v1.PaymentsService/GetBalance";
-    private const string ListPayments = "/meshbulkheads.payments.v1.PaymentsService/ListPayments";
+    private const string Charge = PaymentsBulkheads.ServicePrefix + nameof(Charge);
+    private const string GetBalance = PaymentsBulkheads.ServicePrefix + nameof(GetBalance);
+    private const string ListPayments = PaymentsBulkheads.ServicePrefix + nameof(ListPayments);
 
     public ILedgerStore Inner => inner;
 

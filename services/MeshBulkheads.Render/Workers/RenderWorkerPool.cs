@@ -31,7 +31,7 @@ public sealed class RenderWorkerPool : IRenderExecutor, IDisposable
     private readonly IRenderJobObserver _observer;
     private readonly RenderMetrics _metrics;
     private readonly TimeProvider _timeProvider;
-    private const string RenderPath = "/meshbulkheads.render.v1.RenderService/Render";
+    private const string RenderPath = RenderBulkheads.MethodPrefix + "Render";
     private readonly FaultPipelines? _faults;
     private readonly CancellationTokenSource _shutdown = new();
     private bool _stopping;

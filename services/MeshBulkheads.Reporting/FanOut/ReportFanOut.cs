@@ -120,7 +120,8 @@ public sealed class ReportFanOut(
         }
     }
 
-    private const string GetBalancePath = "/meshbulkheads.payments.v1.PaymentsService/GetBalance";
+    // The method reporting's fault point and payments' token name: from the contract, not a second spelling.
+    private static readonly string GetBalancePath = $"/{PaymentsService.Descriptor.FullName}/{nameof(PaymentsService.PaymentsServiceClient.GetBalance)}";
 
     private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
     {

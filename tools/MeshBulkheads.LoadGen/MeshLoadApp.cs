@@ -85,7 +85,8 @@ internal static class MeshLoadApp
     public static async Task<Reporting.RunTimeline> RunPlanAsync(RunPlan plan, ParsedCommand command, MeshLoadIo io, CancellationToken cancellationToken)
     {
         await LoadRun.CheckReachableAsync(plan.Target, cancellationToken).ConfigureAwait(false);
-        var run = new LoadRun(plan, io.Time);
+        using var callLog = CallLog.Open(command.CallLogPath);
+        var run = new LoadRun(plan, io.Time, callLog: callLog);
         var timeline = new Reporting.RunTimeline(plan.Label ?? "run");
         var progress = new LiveProgress(io.Console, io.Error, io.Interactive && !command.Json && !command.NoLive);
         await using var scraper = plan.AdminTargets.Count == 0 ? null : Scraping.MetricsScraper.Start(plan.AdminTargets, command.Interval, io.Time, timeline);

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MeshBulkheads.Concurrency.Bulkheads;
+using MeshBulkheads.Concurrency.Telemetry;
 using MeshBulkheads.Gateway.Telemetry;
 using Yarp.ReverseProxy;
 
@@ -48,12 +50,26 @@ public sealed class RouteCapacityMonitor(
     {
         // Read here, at start (validated): ExecuteAsync may first run after a reload, and a bad reload must not stop the host.
         _interval = options.Value.RefreshInterval;
+        metrics.ObserveDestinationHealth(DestinationHealth);
         foreach (var route in proxyState.GetRoutes().Where(r => r.Cluster is not null))
         {
             bulkheads.GetOrCreate(route.Config.RouteId);
         }
 
         return base.StartAsync(cancellationToken);
+    }
+
+    private IEnumerable<Measurement<int>> DestinationHealth()
+    {
+        foreach (var cluster in proxyState.GetClusters())
+        {
+            foreach (var (id, destination) in cluster.Destinations)
+            {
+                var healthy = destination.Health.Active != Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy
+                    && destination.Health.Passive != Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy;
+                yield return new Measurement<int>(healthy ? 1 : 0, new KeyValuePair<string, object?>(MeshTelemetryTags.Cluster, cluster.ClusterId), new KeyValuePair<string, object?>(MeshTelemetryTags.Destination, id));
+            }
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -98,4 +98,16 @@ public sealed class GatewayMetrics
             generation,
             unit: "{generation}",
             description: "The generation of the gateway's configuration in force: 1 at start, +1 per accepted reload.");
+
+    /// <summary>
+    /// Publishes <c>meshbulkheads.gateway.destination.available</c>: 1 while a destination may receive
+    /// calls, 0 while an active probe or passive health marks it unhealthy (the chaos experiments time
+    /// an ejection and a recovery on it).
+    /// </summary>
+    public void ObserveDestinationHealth(Func<IEnumerable<Measurement<int>>> destinations) =>
+        _meter.CreateObservableGauge(
+            "meshbulkheads.gateway.destination.available",
+            destinations,
+            unit: "{destination}",
+            description: "1 while the destination is available to its cluster, 0 while active or passive health marks it unhealthy.");
 }

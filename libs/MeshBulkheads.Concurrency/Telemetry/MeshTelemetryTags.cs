@@ -65,4 +65,10 @@ public static class MeshTelemetryTags
 
     /// <summary>OpenTelemetry's semantic convention for the name of the server a client calls (a gateway destination name).</summary>
     public const string ServerAddress = "server.address";
+
+    /// <summary>A gateway cluster id (from configuration).</summary>
+    public const string Cluster = "meshbulkheads.cluster";
+
+    /// <summary>A destination id of a gateway cluster (from configuration or the DNS resolver: bounded).</summary>
+    public const string Destination = "meshbulkheads.destination";
 }

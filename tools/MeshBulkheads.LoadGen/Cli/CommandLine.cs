@@ -46,6 +46,9 @@ internal sealed record ParsedCommand
 
     public string? ReportPath { get; init; }
 
+    /// <summary><c>--call-log FILE</c>: one JSON line per finished call (<see cref="Running.CallLog"/>).</summary>
+    public string? CallLogPath { get; init; }
+
     public List<Uri> AdminTargets { get; init; } = [];
 
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
@@ -106,7 +109,7 @@ internal static class CommandLine
           accounts (per report), size and iterations (render), criticality (critical|sheddable), start (2s).
         Options: --target http://127.0.0.1:8080  --duration 10s  --connections 4  --attempts 1
           --pushback honour|ignore  --threshold 'payments:p99<50ms' (repeatable)  --max-lag 100ms
-          --json  --report out.html  --admin URL (repeatable; default 127.0.0.1:9080-9083)
+          --json  --report out.html  --call-log calls.jsonl  --admin URL (repeatable; default 127.0.0.1:9080-9083)
           --rate-scale 1.0  --gold-key K --silver-key K --bronze-key K  --no-live  --interval 1s
         Exit codes: 0 pass, 1 a threshold failed, 2 invalid run (the schedule slipped), 3 bad input.
         """;
@@ -219,6 +222,7 @@ internal static class CommandLine
                 "--json" => command with { Json = true },
                 "--no-live" => command with { NoLive = true },
                 "--report" => command with { ReportPath = Value() },
+                "--call-log" => command with { CallLogPath = Value() },
                 "--admin" => AddAdmin(command, ParseUri(Value(), option)),
                 "--interval" => command with { Interval = DurationText.Parse(Value(), option) },
                 "--rate-scale" => command with { RateScale = ParseDouble(Value(), option, 0.001, 1000) },

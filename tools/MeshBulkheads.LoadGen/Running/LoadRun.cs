@@ -21,13 +21,17 @@ internal sealed class LoadRun
     private readonly Func<Uri, int, ChannelPool> _channels;
     private readonly List<Task> _inFlight = [];
     private readonly Lock _inFlightLock = new();
+    private readonly CallLog? _callLog;
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..12];
     private volatile string? _badInput;
+    private long _runStart;
 
-    public LoadRun(RunPlan plan, TimeProvider time, Func<Uri, int, ChannelPool>? channels = null)
+    public LoadRun(RunPlan plan, TimeProvider time, Func<Uri, int, ChannelPool>? channels = null, CallLog? callLog = null)
     {
         _plan = plan;
         _time = time;
         _channels = channels ?? ((target, connections) => new ChannelPool(target, connections));
+        _callLog = callLog;
         Streams = plan.Streams.Select(s => new StreamStats(s)).ToArray();
     }
 
@@ -55,6 +59,7 @@ internal sealed class LoadRun
         using var waits = new ConnectionWaitCounter(_plan.Target);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var start = _time.GetTimestamp();
+        _runStart = start;
         var runners = new List<Task>();
         foreach (var stats in Streams)
         {
@@ -165,20 +170,27 @@ internal sealed class LoadRun
 
         // One deadline for the call and all its retries, as a gRPC retry policy does.
         var deadline = _time.GetUtcNow().UtcDateTime + spec.Deadline;
+        var charge = spec.Method == MeshMethod.Charge ? RequestFactory.Charge(_runId, StreamIndex(stats), sequence) : null;
         var waited = false;
         Outcome outcome;
+        Outcome? first = null;
+        object? response = null;
+        var attempts = 0;
         for (var attempt = 1; ; attempt++)
         {
             stats.RecordAttempt(waited);
+            attempts = attempt;
             try
             {
-                await RequestFactory.SendAsync(spec, pool.Next(), sequence, new CallOptions(headers, deadline)).ConfigureAwait(false);
+                response = await RequestFactory.SendAsync(spec, pool.Next(), sequence, charge, new CallOptions(headers, deadline)).ConfigureAwait(false);
                 outcome = Outcome.Success;
             }
             catch (RpcException ex)
             {
                 outcome = Outcome.From(ex);
             }
+
+            first ??= outcome;
 
             if (attempt >= _plan.MaxAttempts || outcome.Status is not (StatusCode.Unavailable or StatusCode.ResourceExhausted) || stop.IsCancellationRequested)
             {
@@ -207,12 +219,45 @@ internal sealed class LoadRun
         }
 
         stats.RecordCompleted(outcome, _time.GetElapsedTime(intended));
+        if (_callLog is not null)
+        {
+            var (account, amount, key, paymentId, replayed) = CallLog.ChargeFields(charge, response);
+            _callLog.Write(new CallRecord(
+                spec.Name,
+                sequence,
+                Milliseconds(intended - _runStart),
+                Milliseconds(_time.GetTimestamp() - _runStart),
+                Outcome.StatusName(outcome.Status),
+                outcome.Reason,
+                first.Value.Key,
+                attempts,
+                account,
+                amount,
+                key,
+                paymentId,
+                replayed));
+        }
         if (outcome.Status == StatusCode.Unauthenticated && stats.OkCount == 0 && _badInput is null)
         {
             _badInput = $"the gateway refused the key of stream '{spec.Name}' (UNAUTHENTICATED at the first calls): check key= or the --*-key options";
             await stop.CancelAsync().ConfigureAwait(false);
         }
     }
+
+    private int StreamIndex(StreamStats stats)
+    {
+        for (var i = 0; i < Streams.Count; i++)
+        {
+            if (ReferenceEquals(Streams[i], stats))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private double Milliseconds(long ticks) => ticks * 1000.0 / _time.TimestampFrequency;
 
     private async Task TickAsync(IRunObserver? observer, long start, CancellationToken cancellationToken)
     {

@@ -11,25 +11,37 @@ internal static class RequestFactory
 {
     private const int DemoAccounts = 100;
 
-    public static Task SendAsync(StreamSpec spec, CallInvoker invoker, long sequence, CallOptions options) => spec.Method switch
+    /// <summary>
+    /// Sends the call and returns its response. <paramref name="charge"/> is the call's one charge
+    /// request (<see cref="Charge"/>), sent again unchanged by every retry so its idempotency key
+    /// makes the retry safe; null for the other methods.
+    /// </summary>
+    public static async Task<object> SendAsync(StreamSpec spec, CallInvoker invoker, long sequence, ChargeRequest? charge, CallOptions options) => spec.Method switch
     {
-        MeshMethod.GetBalance => new PaymentsService.PaymentsServiceClient(invoker)
-            .GetBalanceAsync(new GetBalanceRequest { AccountId = Account(sequence) }, options).ResponseAsync,
-        MeshMethod.Charge => new PaymentsService.PaymentsServiceClient(invoker)
-            .ChargeAsync(new ChargeRequest
-            {
-                AccountId = Account(sequence),
-                AmountMinor = 100,
-                Currency = "USD",
-                IdempotencyKey = Guid.NewGuid().ToString("N"),
-            }, options).ResponseAsync,
-        MeshMethod.ListPayments => new PaymentsService.PaymentsServiceClient(invoker)
-            .ListPaymentsAsync(new ListPaymentsRequest { AccountId = Account(sequence), PageSize = 20 }, options).ResponseAsync,
-        MeshMethod.BuildReport => new ReportingService.ReportingServiceClient(invoker)
-            .BuildReportAsync(Report(spec, sequence), options).ResponseAsync,
-        MeshMethod.Render => new RenderService.RenderServiceClient(invoker)
-            .RenderAsync(new RenderRequest { Width = spec.RenderSize, Height = spec.RenderSize, Iterations = spec.RenderIterations }, options).ResponseAsync,
+        MeshMethod.GetBalance => await new PaymentsService.PaymentsServiceClient(invoker)
+            .GetBalanceAsync(new GetBalanceRequest { AccountId = Account(sequence) }, options).ResponseAsync.ConfigureAwait(false),
+        MeshMethod.Charge => await new PaymentsService.PaymentsServiceClient(invoker)
+            .ChargeAsync(charge ?? throw new ArgumentNullException(nameof(charge)), options).ResponseAsync.ConfigureAwait(false),
+        MeshMethod.ListPayments => await new PaymentsService.PaymentsServiceClient(invoker)
+            .ListPaymentsAsync(new ListPaymentsRequest { AccountId = Account(sequence), PageSize = 20 }, options).ResponseAsync.ConfigureAwait(false),
+        MeshMethod.BuildReport => await new ReportingService.ReportingServiceClient(invoker)
+            .BuildReportAsync(Report(spec, sequence), options).ResponseAsync.ConfigureAwait(false),
+        MeshMethod.Render => await new RenderService.RenderServiceClient(invoker)
+            .RenderAsync(new RenderRequest { Width = spec.RenderSize, Height = spec.RenderSize, Iterations = spec.RenderIterations }, options).ResponseAsync.ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(spec)),
+    };
+
+    /// <summary>
+    /// The n-th charge of a stream: 1.00 USD on the next demo account, with an idempotency key unique to
+    /// the run, the stream and the call (<c>run-stream-sequence</c>), so retries of one call replay it
+    /// instead of charging twice.
+    /// </summary>
+    public static ChargeRequest Charge(string runId, int streamIndex, long sequence) => new()
+    {
+        AccountId = Account(sequence),
+        AmountMinor = 100,
+        Currency = "USD",
+        IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"{runId}-{streamIndex}-{sequence}"),
     };
 
     /// <summary>The seeded demo accounts, acct-0001 … acct-0100, in turn.</summary>

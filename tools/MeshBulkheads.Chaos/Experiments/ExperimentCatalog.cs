@@ -9,6 +9,7 @@ internal static class ExperimentCatalog
     [
         ("kill-payments", () => new KillPaymentsExperiment()),
         ("blackhole-backend", () => new BlackholeBackendExperiment()),
+        ("kill-postgres", () => new PostgresRestartExperiment()),
     ];
 
     public static IReadOnlyList<string> Ids => [.. All.Select(e => e.Id)];

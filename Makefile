@@ -51,6 +51,14 @@ bench:
 	scripts/ensure-deps.sh apt
 	BENCH_JOB=$(or $(JOB),short) scripts/bench.sh $(or $(ONLY),all)
 
+# The chaos experiments on the local mesh (docs/reliability.md, tools/MeshBulkheads.Chaos): each as shipped and
+# with its protection switched off, Release hosts on 127.0.0.1, journals in artifacts/chaos/, then docs/reliability.md
+# generated from them; ≤ 10 min on 2 cores. EXPERIMENT="<id> ..." runs some (meshchaos list). Not part of `make test`.
+.PHONY: chaos
+chaos:
+	scripts/ensure-deps.sh apt
+	EXPERIMENT="$(EXPERIMENT)" scripts/chaos.sh
+
 # The guided tour (docs/tour.md): one step per row of the seed, each switch off and on, the numbers of
 # the metric it names. STEP=1..19 (or list); SHORT=1 for the short runs. Release hosts by default.
 TOUR_CONFIGURATION ?= Release

@@ -8,8 +8,12 @@ internal static class ExperimentCatalog
     private static readonly (string Id, Func<ChaosExperiment> Create)[] All =
     [
         ("kill-payments", () => new KillPaymentsExperiment()),
+        ("store-latency", () => new StoreLatencyExperiment()),
         ("blackhole-backend", () => new BlackholeBackendExperiment()),
+        ("rolling-restart", () => new RollingRestartExperiment()),
         ("kill-postgres", () => new PostgresRestartExperiment()),
+        ("render-cpu-burn", () => new RenderCpuBurnExperiment()),
+        ("tenant-flood", () => new TenantFloodExperiment()),
     ];
 
     public static IReadOnlyList<string> Ids => [.. All.Select(e => e.Id)];

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using MeshBulkheads.Chaos.Engine;
+using MeshBulkheads.Chaos.Local;
+
+namespace MeshBulkheads.Chaos.Experiments;
+
+/// <summary>
+/// Experiment 7: render burns CPU (heavy renders far over what its workers sustain, from two tenants) while
+/// acme charges and reads. Render is pinned to one core as a 1-CPU limit would place it, the other hosts and
+/// meshload to the other. Negative control: render unpinned and rendering inline on the thread pool
+/// (<c>Render:Pitfalls:Inline</c>), as a pod without a CPU limit or worker pool would.
+/// </summary>
+internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
+{
+    private static readonly string[] Quiet = ["acme-charges", "acme-reads"];
+    private static readonly string[] QuietStreams =
+    [
+        "name=acme-charges,key=gold,method=Charge,rate=20",
+        "name=acme-reads,key=gold,method=GetBalance,rate=20",
+    ];
+
+    private LoadResult? _burn;
+    private SloFile? _slos;
+
+    public override string Id => "render-cpu-burn";
+
+    public override string Title => "CPU burn in render";
+
+    public override string Description =>
+        "globex and initech send heavy renders (256×256, 400 iterations) far over render's capacity while acme charges and reads at 20/s each; "
+        + "render is pinned to CPU 1 (its limit), everything else to CPU 0.";
+
+    public override string Promise => "Payments' routes stay within slo.yaml; render sheds what its workers cannot take.";
+
+    public override string Protection => "render's CPU bound (`taskset` as its CPU limit) and worker pool (`Render:Pitfalls:Inline=true`, render unpinned)";
+
+    public override string ClusterAdds => "`k8s/chaos/render-cpu-hpa.sh`: the CPU limit is the pod's, and the HPA scales render out; the new pods' share comes from their own metrics.";
+
+    public override string HypothesisTitle => "A CPU-bound service burning its cores does not take the other routes out of their SLOs";
+
+    public override TimeSpan TimeLimit => TimeSpan.FromMinutes(4);
+
+    public override IReadOnlyList<(string Type, string Name)> MethodOutline => [("action", "acme load + render burn (meshload)")];
+
+    public override IReadOnlyList<string> RollbackOutline => ["stop the mesh"];
+
+    public override IReadOnlyList<HypothesisProbe> Hypothesis(ExperimentContext context)
+    {
+        _slos = SloFile.Load(context.Settings.Root);
+        var probes = new List<HypothesisProbe>
+        {
+            new("acme succeeds without the burn", "meshload thresholds *:ok==100%", Phase.Before, ct => SteadyLoadAsync(context, QuietStreams, ["*:ok==100%"], ct)),
+        };
+        foreach (var stream in Quiet)
+        {
+            var slo = _slos.For(stream.EndsWith("charges", StringComparison.Ordinal) ? "Charge" : "GetBalance");
+            probes.Add(new($"{stream} within its SLO during the burn", SloCheck.Tolerance(slo), Phase.After, _ => Task.FromResult(SloCheck.Evaluate(_burn, stream, slo))));
+        }
+
+        return probes;
+    }
+
+    public override Task SetUpAsync(ExperimentContext context, CancellationToken cancellationToken) =>
+        StartMeshAsync(context, new MeshPlan
+        {
+            Render = true,
+            Cpus = host => context.Unprotected ? null : host == "render" ? "1" : "0",
+            Configure = host => host == "render" && context.Unprotected ? new Dictionary<string, string> { ["Render:Pitfalls:Inline"] = "true" } : new Dictionary<string, string>(),
+        }, postgres: false, cancellationToken);
+
+    public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string>
+        {
+            "--duration", Duration(Seconds(context, 15, 8)),
+            "--stream", "name=burn-globex,key=silver,method=Render,rate=5,size=256,iterations=400,start=2s",
+            "--stream", "name=burn-initech,key=bronze,method=Render,rate=1,size=256,iterations=400,start=2s",
+        };
+        foreach (var stream in QuietStreams)
+        {
+            arguments.AddRange(["--stream", stream]);
+        }
+
+        _burn = await context.ActionAsync("acme load + render burn (meshload)", ct => Load.RunAsync(Mesh.GatewayAddress, arguments, ct, cpus: context.Unprotected ? null : "0"),
+            r => new JsonObject([.. r.Json["streams"]!.AsArray().Select(s => KeyValuePair.Create((string)s!["name"]!, (JsonNode?)r.Summary((string)s["name"]!)))]), cancellationToken).ConfigureAwait(false);
+        foreach (var stream in Quiet)
+        {
+            context.Measure($"{stream} p99 during the burn", "ms", null, P99(_burn, stream), null);
+        }
+
+        context.Measure("renders OK", "calls", null, _burn.Count("burn-globex", "ok") + _burn.Count("burn-initech", "ok"), null);
+        context.Measure("renders rejected", "calls", null, _burn.Count("burn-globex", "rejected") + _burn.Count("burn-initech", "rejected"), null);
+    }
+
+    private static double P99(LoadResult load, string stream) =>
+        Round(SloCheck.Percentile([.. SloCheck.Measured(load, stream).Where(c => c.Status == "OK").Select(c => c.LatencyMs).Order()], 0.99), 1);
+}

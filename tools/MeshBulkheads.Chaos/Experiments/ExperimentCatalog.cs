@@ -10,6 +10,7 @@ internal static class ExperimentCatalog
         ("kill-payments", () => new KillPaymentsExperiment()),
         ("store-latency", () => new StoreLatencyExperiment()),
         ("blackhole-backend", () => new BlackholeBackendExperiment()),
+        ("gateway-restart", () => new GatewayRestartExperiment()),
         ("rolling-restart", () => new RollingRestartExperiment()),
         ("kill-postgres", () => new PostgresRestartExperiment()),
         ("render-cpu-burn", () => new RenderCpuBurnExperiment()),

@@ -120,7 +120,7 @@ internal sealed class PostgresRestartExperiment : LocalMeshExperiment
     private List<CallRecord> Failed() => _load?.Calls.Where(c => c.Status != "OK").ToList() ?? [];
 
     private List<CallRecord> LateFailures() =>
-        _load?.Calls.Where(c => c.Status != "OK" && _load.DueOf(c) >= _backAt + RecoveryBound).ToList() ?? [];
+        _load?.Calls.Where(c => c.Status != "OK" && LoadResult.DueOf(c) >= _backAt + RecoveryBound).ToList() ?? [];
 
     private static JsonObject Statuses(IEnumerable<CallRecord> calls) =>
         new([.. calls.GroupBy(c => c.Reason is null ? c.Status : $"{c.Status}/{c.Reason}").Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]);

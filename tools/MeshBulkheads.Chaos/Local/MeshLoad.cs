@@ -11,6 +11,7 @@ internal sealed record CallRecord(
     long Sequence,
     double DueMs,
     double EndMs,
+    long RunStartUnixMs,
     string Status,
     string? Reason,
     string FirstAttempt,
@@ -40,10 +41,11 @@ internal sealed record LoadResult(int ExitCode, JsonObject Json, IReadOnlyList<C
     public IReadOnlyDictionary<string, long> Outcomes(string stream) =>
         Stream(stream)["outcomes"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<long>(), StringComparer.Ordinal) ?? [];
 
-    /// <summary>When a call ended, as an absolute time (the call log counts from the run's start).</summary>
-    public DateTimeOffset EndOf(CallRecord call) => Started + TimeSpan.FromMilliseconds(call.EndMs);
+    /// <summary>When a call ended, by the wall clock (the call log counts from the run's start, and gives that start's time).</summary>
+    public static DateTimeOffset EndOf(CallRecord call) => DateTimeOffset.FromUnixTimeMilliseconds(call.RunStartUnixMs) + TimeSpan.FromMilliseconds(call.EndMs);
 
-    public DateTimeOffset DueOf(CallRecord call) => Started + TimeSpan.FromMilliseconds(call.DueMs);
+    /// <summary>When a call was due to be sent, by the wall clock.</summary>
+    public static DateTimeOffset DueOf(CallRecord call) => DateTimeOffset.FromUnixTimeMilliseconds(call.RunStartUnixMs) + TimeSpan.FromMilliseconds(call.DueMs);
 
     /// <summary>The outcomes as a JSON object, for a journal's output.</summary>
     public JsonObject Summary(string stream)

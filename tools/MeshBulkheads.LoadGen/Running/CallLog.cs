@@ -5,7 +5,7 @@ namespace MeshBulkheads.LoadGen.Running;
 
 /// <summary>
 /// <c>--call-log FILE</c>: one JSON line per finished call — when it was due and when it ended (ms since
-/// the run started), its final status and reason, the status of its first attempt, the attempts it took
+/// the run started, whose wall-clock time is <c>runStartUnixMs</c>), its final status and reason, the status of its first attempt, the attempts it took
 /// and, for <c>Charge</c>, the account, amount, idempotency key and the acknowledged payment id. The
 /// chaos experiments audit the ledger against it: every acknowledged charge must be there exactly once.
 /// </summary>
@@ -62,6 +62,7 @@ internal sealed record CallRecord(
     long Sequence,
     double DueMs,
     double EndMs,
+    long RunStartUnixMs,
     string Status,
     string? Reason,
     string FirstAttempt,

@@ -25,6 +25,7 @@ internal sealed class LoadRun
     private readonly string _runId = Guid.NewGuid().ToString("N")[..12];
     private volatile string? _badInput;
     private long _runStart;
+    private DateTimeOffset _runStartUtc;
 
     public LoadRun(RunPlan plan, TimeProvider time, Func<Uri, int, ChannelPool>? channels = null, CallLog? callLog = null)
     {
@@ -60,6 +61,7 @@ internal sealed class LoadRun
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var start = _time.GetTimestamp();
         _runStart = start;
+        _runStartUtc = _time.GetUtcNow();
         var runners = new List<Task>();
         foreach (var stats in Streams)
         {
@@ -227,6 +229,7 @@ internal sealed class LoadRun
                 sequence,
                 Milliseconds(intended - _runStart),
                 Milliseconds(_time.GetTimestamp() - _runStart),
+                _runStartUtc.ToUnixTimeMilliseconds(),
                 Outcome.StatusName(outcome.Status),
                 outcome.Reason,
                 first.Value.Key,

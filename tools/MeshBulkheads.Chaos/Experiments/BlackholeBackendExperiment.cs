@@ -15,7 +15,7 @@ internal sealed class BlackholeBackendExperiment : LocalMeshExperiment
     public static readonly TimeSpan GatewayDeadline = TimeSpan.FromSeconds(1);
 
     /// <summary>What the client asks for: longer than the gateway honours.</summary>
-    public static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(8);
+    public static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(5);
 
     // Latency counts from the call's intended send time, so it includes the load generator's own lag on a busy machine.
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
@@ -54,8 +54,8 @@ internal sealed class BlackholeBackendExperiment : LocalMeshExperiment
 
     public override IReadOnlyList<HypothesisProbe> Hypothesis(ExperimentContext context) =>
     [
-        new("payments reads through the gateway succeed", "meshload thresholds payments:ok==100%, payments:p90<500ms", Phase.Before,
-            ct => SteadyLoadAsync(context, ["name=payments,key=gold,method=GetBalance,rate=20"], ["payments:ok==100%", "payments:p90<500ms"], ct)),
+        new("payments reads through the gateway succeed", "meshload thresholds payments:ok==100%", Phase.Before,
+            ct => SteadyLoadAsync(context, ["name=payments,key=gold,method=GetBalance,rate=20"], ["payments:ok==100%"], ct)),
         new("every call to the silent backend ended by the gateway's deadline", $"max latency <= {(GatewayDeadline + Slack).TotalMilliseconds:0} ms, none OK", Phase.After,
             _ => Task.FromResult(Silent() is { Count: > 0 } calls
                 ? ProbeOutcome.Check(calls.Max(c => c.LatencyMs) <= (GatewayDeadline + Slack).TotalMilliseconds && calls.All(c => c.Status != "OK"),
@@ -63,11 +63,11 @@ internal sealed class BlackholeBackendExperiment : LocalMeshExperiment
                 : ProbeOutcome.Check(false, "no calls to the silent backend"))),
         new("the gateway's render permits returned to zero", "meshbulkheads_bulkhead_active_requests{gateway-render} == 0 within 2 s of the load's end", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_permitsBack is not null, Round(_permitsBack)))),
-        new("payments on the same gateway unaffected", "payments: ok == 100 %, p99 < 1 s during the fault", Phase.After,
+        new("payments on the same gateway unaffected", "payments: ok == 100 %, p99 < its 2 s deadline during the fault (no call waited for a connection)", Phase.After,
             _ => Task.FromResult(_load is null ? ProbeOutcome.Check(false, null)
-                : ProbeOutcome.Check(_load.Count("payments", "offered") > 0 && _load.Count("payments", "ok") == _load.Count("payments", "offered") && _load.Latency("payments", "p99") < 1000, _load.Summary("payments")))),
-        new("payments reads through the gateway succeed afterwards", "meshload thresholds payments:ok==100%, payments:p90<500ms", Phase.After,
-            ct => SteadyLoadAsync(context, ["name=payments,key=gold,method=GetBalance,rate=20"], ["payments:ok==100%", "payments:p90<500ms"], ct)),
+                : ProbeOutcome.Check(_load.Count("payments", "offered") > 0 && _load.Count("payments", "ok") == _load.Count("payments", "offered") && _load.Latency("payments", "p99") < 2000, _load.Summary("payments")))),
+        new("payments reads through the gateway succeed afterwards", "meshload thresholds payments:ok==100%", Phase.After,
+            ct => SteadyLoadAsync(context, ["name=payments,key=gold,method=GetBalance,rate=20"], ["payments:ok==100%"], ct)),
     ];
 
     public override async Task SetUpAsync(ExperimentContext context, CancellationToken cancellationToken)
@@ -92,7 +92,7 @@ internal sealed class BlackholeBackendExperiment : LocalMeshExperiment
 
     public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)
     {
-        var duration = Seconds(context, 8, 5);
+        var duration = Seconds(context, 8, 4);
         _load = await context.ActionAsync("render + payments load (meshload)", ct => Load.RunAsync(Mesh.GatewayAddress,
             [
                 "--stream", $"name=silent,key=gold,method=Render,rate=10,size=16,iterations=10,deadline={Duration(ClientDeadline)}",

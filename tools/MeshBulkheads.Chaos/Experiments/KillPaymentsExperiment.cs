@@ -111,12 +111,12 @@ internal sealed class KillPaymentsExperiment : LocalMeshExperiment
 
     public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)
     {
-        var duration = TimeSpan.FromSeconds(16);
+        var duration = Seconds(context, 16, 14);
         var loadTask = Load.RunAsync(Mesh.GatewayAddress,
             ["--stream", $"name={Stream},key=gold,method=Charge,rate=50,deadline={Duration(ChargeDeadline)}", "--duration", Duration(duration), "--attempts", "3", "--pushback", "honour"],
             cancellationToken);
         context.Log("charge load (meshload, 50/s, 3 attempts) started");
-        await Task.Delay(TimeSpan.FromSeconds(3), context.Time, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(Seconds(context, 3, 2), context.Time, cancellationToken).ConfigureAwait(false);
 
         await context.ActionAsync("SIGKILL payments-1", async _ =>
         {

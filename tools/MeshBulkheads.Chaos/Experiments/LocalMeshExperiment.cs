@@ -43,7 +43,7 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
         await context.ActionAsync<bool>("start the mesh", async ct => { await mesh.StartAsync(ct).ConfigureAwait(false); return true; }, _ => new JsonArray([.. mesh.HostNames.Select(h => (JsonNode)JsonValue.Create($"{h} grpc {mesh.Grpc(h).Port} admin {mesh.Admin(h).Port}"))]), cancellationToken).ConfigureAwait(false);
         _load = new MeshLoad(context.Settings.Root, context.Settings.Configuration, context.RunDirectory, context.Time);
         // Cold hosts (JIT, connection set-up, pools) answer their first calls slowly: that is not the steady state.
-        await context.ActionAsync("warm up (meshload, 2 s, not measured)", ct => _load.RunAsync(mesh.GatewayAddress, ["--duration", "2s", .. WarmUpStreams.SelectMany(s => new[] { "--stream", s })], ct),
+        await context.ActionAsync("warm up (meshload, not measured)", ct => _load.RunAsync(mesh.GatewayAddress, ["--duration", Duration(Seconds(context, 2, 1)), .. WarmUpStreams.SelectMany(s => new[] { "--stream", s })], ct),
             r => r.Json["streams"]?.DeepClone(), cancellationToken).ConfigureAwait(false);
     }
 

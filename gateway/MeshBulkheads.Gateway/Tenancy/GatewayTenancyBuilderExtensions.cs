@@ -13,6 +13,10 @@ public static class GatewayTenancyBuilderExtensions
         services.AddValidatedOptions<GatewayTenancyOptions, GatewayTenancyOptionsValidator>(GatewayTenancyOptions.SectionName);
         services.AddSingleton<IPostConfigureOptions<GatewayTenancyOptions>, ApiKeysFileLoader>();
         services.AddSingleton<ApiKeyAuthenticator>();
+        // The file is watched: a change rebuilds the options (and the key table) like a configuration reload.
+        services.AddSingleton<ApiKeysFileWatcher>();
+        services.AddSingleton<IOptionsChangeTokenSource<GatewayTenancyOptions>>(sp => sp.GetRequiredService<ApiKeysFileWatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<ApiKeysFileWatcher>());
         return builder;
     }
 }

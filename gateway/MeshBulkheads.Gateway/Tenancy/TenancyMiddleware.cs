@@ -30,7 +30,7 @@ public sealed class TenancyMiddleware(
     public const string UnknownKeyMessage = "unknown API key";
 
     /// <summary>Longer keys are refused without hashing them (real keys are far shorter).</summary>
-    public const int MaxKeyLength = 256;
+    public const int MaxKeyLength = Contracts.Identity.ApiKeyHash.MaxKeyLength;
 
     public Task InvokeAsync(HttpContext context)
     {

@@ -1,4 +1,5 @@
 using MeshBulkheads.Gateway.Bulkheads;
+using MeshBulkheads.Gateway.ClientSources;
 using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Faults;
 using MeshBulkheads.Gateway.Forwarding;
@@ -48,6 +49,7 @@ public static class GatewayApp
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySectionName))
             .AddGatewayTelemetry()
+            .AddGatewayClientSources()
             .AddGatewayTenancy()
             .AddGatewayRateLimiting()
             .AddGatewayDeadlines()
@@ -67,6 +69,13 @@ public static class GatewayApp
             {
                 pipeline.UseMiddleware<TMiddleware>();
             }
+        }
+
+        // First: the client's address from X-Forwarded-For, only when a configured proxy sent it. With no proxy configured
+        // the middleware is left out (with empty lists ASP.NET Core's would believe every peer).
+        if (app.Services.GetRequiredService<IOptions<GatewayForwardedHeadersOptions>>().Value.TrustsAnyPeer)
+        {
+            app.UseForwardedHeaders();
         }
 
         // Before any other work: the exact gRPC method, or UNIMPLEMENTED (proxy routes and gateway-served services alike).

@@ -42,8 +42,13 @@ public static class GatewayApp
     {
         var builder = MeshHost.CreateBuilder(args, typeof(GatewayApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8080, defaultAdminPort: 9080);
-        // The gateway's own gRPC services (reflection) are not admitted through bulkheads: metrics only.
-        builder.Services.AddGrpc(o => o.AddMeshMetricsInterceptor());
+        // The gateway's own gRPC services (reflection, health) are not admitted through bulkheads: metrics, and an idle
+        // timeout for their streams without a valid API key.
+        builder.Services.AddGrpc(o =>
+        {
+            o.AddMeshMetricsInterceptor();
+            o.Interceptors.Add<UnauthenticatedStreamInterceptor>();
+        });
         builder.Services.AddGatewayReflection();
         // Live view of the section: routes and clusters added by `configure` or a reload are YARP's too.
         builder.Services.AddReverseProxy()

@@ -26,6 +26,13 @@ public sealed class GatewayTenancyOptions
     /// </summary>
     public TimeSpan ApiKeysFileCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a stream of the gateway's own (reflection, <c>Health/Watch</c>) without a valid <c>x-api-key</c> may go
+    /// without a message from its client before it is ended <c>UNAVAILABLE</c> (<see cref="UnauthenticatedStreamInterceptor"/>).
+    /// The default is 30 seconds; 1 second to 1 hour. Read at start.
+    /// </summary>
+    public TimeSpan UnauthenticatedStreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Problems found while reading <see cref="ApiKeysFile"/>, reported by validation (not bound).</summary>
     internal List<string> ApiKeysFileErrors { get; } = [];
 }

@@ -28,6 +28,11 @@ internal sealed class GatewayTenancyOptionsValidator(IHostEnvironment environmen
             failures.Add($"{GatewayTenancyOptions.SectionName}:{nameof(GatewayTenancyOptions.ApiKeysFileCheckInterval)} '{options.ApiKeysFileCheckInterval}' is outside 00:00:00.100 to 01:00:00.");
         }
 
+        if (options.UnauthenticatedStreamIdleTimeout < TimeSpan.FromSeconds(1) || options.UnauthenticatedStreamIdleTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{GatewayTenancyOptions.SectionName}:{nameof(GatewayTenancyOptions.UnauthenticatedStreamIdleTimeout)} '{options.UnauthenticatedStreamIdleTimeout}' is outside 00:00:01 to 01:00:00.");
+        }
+
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         // Every key of every tenant by its hash (keys in the file may be hashes only): no key may open two tenants, or one twice.
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);

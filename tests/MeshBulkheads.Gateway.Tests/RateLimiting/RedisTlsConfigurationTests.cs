@@ -13,7 +13,7 @@ namespace MeshBulkheads.Gateway.Tests.RateLimiting;
 /// <c>Gateway:RateLimiting:Redis:Tls</c>, <c>TlsCaFile</c>, <c>TlsHost</c> as StackExchange.Redis settings. No Redis with TLS
 /// runs here, so the tests check what the gateway hands the library: TLS on, the host, the protocols, and the library's
 /// own certificate check (read back through <see cref="TlsOptions"/>) accepting a certificate from the configured CA and
-/// refusing one from another CA.
+/// refusing one from another CA. <see cref="RedisTlsTests"/> runs the same settings against a TLS-only redis-server.
 /// </summary>
 public sealed class RedisTlsConfigurationTests : IDisposable
 {
@@ -86,7 +86,7 @@ public sealed class RedisTlsConfigurationTests : IDisposable
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
     }
 
-    private static X509Certificate2 CreateCa(string name)
+    internal static X509Certificate2 CreateCa(string name)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -96,12 +96,14 @@ public sealed class RedisTlsConfigurationTests : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
     }
 
-    private static X509Certificate2 CreateServerCertificate(X509Certificate2 issuer, string host)
+    internal static X509Certificate2 CreateServerCertificate(X509Certificate2 issuer, string host, ECDsa? serverKey = null)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var ownKey = serverKey is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        var key = serverKey ?? ownKey!;
         var request = new CertificateRequest($"CN={host}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(host);
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));

@@ -41,7 +41,7 @@ public sealed class KeyCommandTests
     }
 
     [Theory]
-    [InlineData("acme-dev-key", "the key has 12 characters; a Production gateway needs at least 32")]
+    [InlineData("short-key-12", "the key has 12 characters; a Production gateway needs at least 32")]
     [InlineData("", "reads the key from MESH_API_KEY or the first line of standard input")]
     public async Task KeyHash_ShortOrMissingKey_Exit3WithoutTheKey(string key, string expected)
     {

@@ -6,7 +6,7 @@ CONFIGURATION ?= Debug
 SOLUTION := MeshBulkheads.sln
 SCRIPTS := $(wildcard scripts/*.sh) $(wildcard k8s/*.sh) .ci/run
 
-.PHONY: restore build test run demo deps lint-scripts format-check proto bench profile token identity-env
+.PHONY: restore build test run demo deps lint-scripts format-check proto bench profile token identity-env key-hash key-new
 
 restore:
 	$(DOTNET) restore $(SOLUTION)
@@ -87,6 +87,12 @@ token:
 	@test -f artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll || dotnet build tools/MeshBulkheads.LoadGen -c Debug --nologo -v quiet -clp:NoSummary >&2
 	@. artifacts/run/identity.env && dotnet artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll token \
 	  --method $(or $(METHOD),GetBalance) --tenant $(or $(TENANT),acme) --ttl $(or $(TTL),10m) $(if $(DELEGATION),--delegation)
+
+# The stored hash of a tenant's API key for Gateway:ApiKeysFile (docs/security.md): the key from MESH_API_KEY or stdin,
+# never the command line: `make key-hash < key.txt`. `make key-new` generates a key and prints it with its hash.
+key-hash key-new:
+	@test -f artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll || dotnet build tools/MeshBulkheads.LoadGen -c Debug --nologo -v quiet -clp:NoSummary >&2
+	@dotnet artifacts/bin/MeshBulkheads.LoadGen/debug/MeshBulkheads.LoadGen.dll $@
 
 # --- The chart and the cluster workflow (docs/kubernetes.md) ---------------------------------------
 .PHONY: helm-lint helm-test helm-readme doctor images kind-up kind-load kind-down deploy undeploy \

@@ -1,20 +1,45 @@
 #!/usr/bin/env bash
 # Runs every test project of the solution on what `make build` built (no rebuild), fails if any
-# test fails, and ends with one plain line `N passed, N failed, N skipped` for CI log readers.
+# test fails, then scans everything the run wrote for API and identity keys (scripts/scan-secrets.sh),
+# and ends with one plain line `N passed, N failed, N skipped` for CI log readers.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 configuration=${CONFIGURATION:-Debug}
+results=$root/artifacts/test-results
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Outside the scanned paths: the keys the scan looks for (demo API keys; each test process's identity keys).
+secrets=$(mktemp)
+trap 'rm -f "$log" "$secrets"' EXIT
+
+# The scan must be able to fail: prove it finds a planted key before trusting its silence.
+scripts/scan-secrets.sh --self-test
+scripts/scan-secrets.sh --demo-keys >"$secrets"
+export MESH_TEST_SECRETS_FILE=$secrets
+rm -rf "$results"
 
 started=$SECONDS
 set +e
 # --ignore-exit-code 8: a test project with no tests yet is not a failure (MTP exits 8 for it).
-dotnet test --solution MeshBulkheads.sln --no-build -c "$configuration" --ignore-exit-code 8 "$@" 2>&1 | tee "$log"
+dotnet test --solution MeshBulkheads.sln --no-build -c "$configuration" --ignore-exit-code 8 --results-directory "$results" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# Everything the run wrote: its output, the test results, the chart tests' scratch renders.
+scanned=("$log")
+for path in "$results" "$root/artifacts/chart-tests"; do
+  if [ -e "$path" ]; then
+    scanned+=("$path")
+  fi
+done
+identity_keys=$(grep -c '^identity-key:' "$secrets" || true)
+if ! scripts/scan-secrets.sh "$secrets" "${scanned[@]}"; then
+  echo "test.sh: keys found in the run's output (above: where, and whose; never the key). Keys must never be logged." >&2
+  status=$((status == 0 ? 1 : status))
+else
+  echo "test.sh: no API or identity key in the run's output ($(wc -l <"$secrets") keys, $identity_keys of them identity keys of the test processes)"
+fi
 
 # MTP's closing block ("Test run summary: ..." then "  total: N", "  failed: N", "  succeeded: N",
 # "  skipped: N"); the last block is the whole run's.

@@ -1,4 +1,5 @@
 using MeshBulkheads.Gateway.Bulkheads;
+using MeshBulkheads.Gateway.ClientSources;
 using MeshBulkheads.Gateway.Deadlines;
 using MeshBulkheads.Gateway.Faults;
 using MeshBulkheads.Gateway.Forwarding;
@@ -41,13 +42,19 @@ public static class GatewayApp
     {
         var builder = MeshHost.CreateBuilder(args, typeof(GatewayApp).Assembly);
         builder.AddServiceDefaults(ServiceName, defaultGrpcPort: 8080, defaultAdminPort: 9080);
-        // The gateway's own gRPC services (reflection) are not admitted through bulkheads: metrics only.
-        builder.Services.AddGrpc(o => o.AddMeshMetricsInterceptor());
+        // The gateway's own gRPC services (reflection, health) are not admitted through bulkheads: metrics, and an idle
+        // timeout for their streams without a valid API key.
+        builder.Services.AddGrpc(o =>
+        {
+            o.AddMeshMetricsInterceptor();
+            o.Interceptors.Add<UnauthenticatedStreamInterceptor>();
+        });
         builder.Services.AddGatewayReflection();
         // Live view of the section: routes and clusters added by `configure` or a reload are YARP's too.
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySectionName))
             .AddGatewayTelemetry()
+            .AddGatewayClientSources()
             .AddGatewayTenancy()
             .AddGatewayRateLimiting()
             .AddGatewayDeadlines()
@@ -67,6 +74,13 @@ public static class GatewayApp
             {
                 pipeline.UseMiddleware<TMiddleware>();
             }
+        }
+
+        // First: the client's address from X-Forwarded-For, only when a configured proxy sent it. With no proxy configured
+        // the middleware is left out (with empty lists ASP.NET Core's would believe every peer).
+        if (app.Services.GetRequiredService<IOptions<GatewayForwardedHeadersOptions>>().Value.TrustsAnyPeer)
+        {
+            app.UseForwardedHeaders();
         }
 
         // Before any other work: the exact gRPC method, or UNIMPLEMENTED (proxy routes and gateway-served services alike).

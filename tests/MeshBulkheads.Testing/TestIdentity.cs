@@ -28,8 +28,31 @@ public static class TestIdentity
 
     private static readonly ConcurrentDictionary<string, string> Keys = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The variable naming a file (outside what the run writes) where every test process appends the identity keys it
+    /// generates, so that scripts/test.sh can scan the run's output for them afterwards (scripts/scan-secrets.sh).
+    /// </summary>
+    public const string SecretsFileVariable = "MESH_TEST_SECRETS_FILE";
+
+    private static readonly Lock ExportLock = new();
+
     /// <summary>The base64 key of <paramref name="audience"/>, generated on first use in this process.</summary>
-    public static string Key(string audience) => Keys.GetOrAdd(audience, _ => MeshIdentityToken.NewKey());
+    public static string Key(string audience) => Keys.GetOrAdd(audience, NewExportedKey);
+
+    private static string NewExportedKey(string audience)
+    {
+        var key = MeshIdentityToken.NewKey();
+        if (Environment.GetEnvironmentVariable(SecretsFileVariable) is { Length: > 0 } file)
+        {
+            // Appended by every test process of the run; a key a lost GetOrAdd race discards is listed too (harmless).
+            lock (ExportLock)
+            {
+                File.AppendAllText(file, $"identity-key:{audience}\t{key}\n");
+            }
+        }
+
+        return key;
+    }
 
     /// <summary>The gateway's identity settings: every audience's key under <see cref="KeyId"/>, and the shipped delegation.</summary>
     public static IReadOnlyDictionary<string, string?> GatewaySettings

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace MeshBulkheads.LoadGen;
 
 /// <summary>Where meshload writes, and its clock (tests pass a recording console and a fake clock).</summary>
-internal sealed record MeshLoadIo(IAnsiConsole Console, TextWriter Out, TextWriter Error, TimeProvider Time, Func<string, string?> Environment, bool Interactive);
+internal sealed record MeshLoadIo(IAnsiConsole Console, TextWriter Out, TextWriter Error, TimeProvider Time, Func<string, string?> Environment, bool Interactive, TextReader? In = null);
 
 /// <summary>meshload's commands: run, scenario, watch, sweep, compare, stream.</summary>
 internal static class MeshLoadApp
@@ -19,6 +19,11 @@ internal static class MeshLoadApp
             if (args.Count > 0 && args[0] == "token")
             {
                 return TokenCommand.Run([.. args.Skip(1)], io);
+            }
+
+            if (args.Count > 0 && args[0] is "key-hash" or "key-new")
+            {
+                return args[0] == "key-hash" ? KeyCommand.Hash([.. args.Skip(1)], io) : KeyCommand.New([.. args.Skip(1)], io);
             }
 
             var command = CommandLine.Parse(args, io.Environment);

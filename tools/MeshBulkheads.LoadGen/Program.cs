@@ -17,5 +17,5 @@ if (Console.IsOutputRedirected)
     console.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var columns) && columns >= 80 ? columns : 220;
 }
 
-var io = new MeshLoadIo(console, Console.Out, Console.Error, TimeProvider.System, Environment.GetEnvironmentVariable, interactive);
+var io = new MeshLoadIo(console, Console.Out, Console.Error, TimeProvider.System, Environment.GetEnvironmentVariable, interactive, Console.In);
 return await MeshLoadApp.RunAsync(args, io, cancel.Token);

@@ -60,7 +60,7 @@ public sealed class GatewayPolicyMonitor : IDisposable
 
     /// <summary>What the per-tenant state depends on: the policy and each tenant's tier (never keys).</summary>
     private static string Fingerprint(GatewayPolicyOptions options, GatewayTenancyOptions tenancy) =>
-        JsonSerializer.Serialize(new { options.Tiers, options.RouteCosts, options.UnauthenticatedLimit, Tenants = tenancy.Tenants.Select(t => new { t.Id, t.Tier }) });
+        JsonSerializer.Serialize(new { options.Tiers, options.RouteCosts, options.UnauthenticatedLimit, options.UnauthenticatedSources, Tenants = tenancy.Tenants.Select(t => new { t.Id, t.Tier }) });
 
     private void OnReload()
     {

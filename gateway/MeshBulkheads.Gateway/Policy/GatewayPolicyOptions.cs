@@ -27,10 +27,16 @@ public sealed class GatewayPolicyOptions
     public Dictionary<string, int> RouteCosts { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// One bucket shared by all calls that fail authentication (<c>Gateway:UnauthenticatedLimit</c>),
-    /// checked before they are answered. The default is 20 per second, burst 40.
+    /// The bucket of each client source for calls that fail authentication (<c>Gateway:UnauthenticatedLimit</c>),
+    /// checked before they are answered. The default is 20 per second, burst 40, per source.
     /// </summary>
     public TokenBucketLimit UnauthenticatedLimit { get; set; } = new() { TokensPerSecond = 20, Burst = 40 };
+
+    /// <summary>
+    /// The most client sources whose <see cref="UnauthenticatedLimit"/> bucket is kept (<c>Gateway:UnauthenticatedSources</c>);
+    /// past it the least recently used source is dropped. The default is 10 000 (about 2 MB); 1 to 1 000 000.
+    /// </summary>
+    public int UnauthenticatedSources { get; set; } = 10_000;
 
     /// <summary>
     /// Removed: <c>Gateway:Deadlines:&lt;route&gt;</c> became <c>Deadlines:Methods:&lt;method prefix&gt;</c>, the services' shape

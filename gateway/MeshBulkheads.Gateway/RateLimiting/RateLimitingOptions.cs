@@ -26,6 +26,21 @@ public sealed class RateLimitingOptions : IValidatableObject
                 $"{SectionName}:Redis:Configuration is required when {SectionName}:Store is Redis (a StackExchange.Redis connection string, e.g. 'redis:6379').",
                 [nameof(Redis)]);
         }
+
+        if (!Redis.Tls && (Redis.TlsCaFile is not null || Redis.TlsHost is not null))
+        {
+            // Never a silent cleartext connection when someone configured how to check the server's certificate.
+            yield return new ValidationResult(
+                $"{SectionName}:Redis:TlsCaFile and TlsHost apply only to TLS: set {SectionName}:Redis:Tls to true.",
+                [nameof(Redis)]);
+        }
+
+        if (Store == RateLimitStore.Redis && Redis.Tls && Redis.TlsCaFile is { } caFile && !File.Exists(caFile))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:Redis:TlsCaFile '{caFile}' does not exist (the PEM certificate of the CA that issued Redis's certificate, e.g. a mounted Secret's ca.crt).",
+                [nameof(Redis)]);
+        }
     }
 }
 
@@ -47,4 +62,20 @@ public sealed class RedisRateLimitOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// TLS to Redis (<c>Gateway:RateLimiting:Redis:Tls</c>), TLS 1.2 or 1.3, the server's certificate checked against
+    /// <see cref="TlsCaFile"/> or the machine's trust store. <c>ssl=true</c> in <see cref="Configuration"/> turns it on as
+    /// well. The default is false (cleartext, the chart's in-cluster Redis unless <c>redis.tls.enabled</c>).
+    /// </summary>
+    public bool Tls { get; set; }
+
+    /// <summary>
+    /// The certificate (PEM or DER) of the CA that issued Redis's certificate, e.g. a mounted Secret's <c>ca.crt</c>; the
+    /// server's chain must end at it. Default none: the machine's trust store. Requires <see cref="Tls"/>.
+    /// </summary>
+    public string? TlsCaFile { get; set; }
+
+    /// <summary>The name Redis's certificate must carry (and SNI). Default none: the host of <see cref="Configuration"/>. Requires <see cref="Tls"/>.</summary>
+    public string? TlsHost { get; set; }
 }

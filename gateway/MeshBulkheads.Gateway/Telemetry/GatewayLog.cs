@@ -33,4 +33,14 @@ internal static partial class GatewayLog
 
     [LoggerMessage(9, LogLevel.Warning, "PITFALL SWITCH {Key} IS ON, never in production: the gateway's tenant rate limits are off (every call allowed) and its route bulkheads unbounded", EventName = nameof(TenantRateLimitsOff))]
     public static partial void TenantRateLimitsOff(ILogger logger, string key);
+
+    [LoggerMessage(10, LogLevel.Information, "API keys file {Path} changed: applied ({Tenants} tenants, {Keys} keys)", EventName = nameof(ApiKeysFileApplied))]
+    public static partial void ApiKeysFileApplied(ILogger logger, string path, int tenants, int keys);
+
+    // The failures name settings and tenants, never a key (GatewayTenancyOptionsValidator).
+    [LoggerMessage(11, LogLevel.Error, "API keys file {Path} changed but was refused; the last good keys keep serving. {Failures}", EventName = nameof(ApiKeysFileRejected))]
+    public static partial void ApiKeysFileRejected(ILogger logger, string path, string failures);
+
+    [LoggerMessage(12, LogLevel.Debug, "Ended an unauthenticated {Method} stream after {TimeoutMs} ms", EventName = nameof(UnauthenticatedStreamEnded))]
+    public static partial void UnauthenticatedStreamEnded(ILogger logger, string method, double timeoutMs);
 }

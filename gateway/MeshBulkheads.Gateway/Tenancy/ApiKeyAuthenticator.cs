@@ -1,19 +1,17 @@
-using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
+using MeshBulkheads.Contracts.Identity;
 
 namespace MeshBulkheads.Gateway.Tenancy;
 
 /// <summary>
-/// Maps an API key to its tenant. Keys are kept only as SHA-256 hashes and compared in constant
-/// time against every tenant (no early exit), so neither timing nor a memory dump of the table
-/// reveals a key.
+/// Maps an API key to its tenant. Keys are kept only as SHA-256 hashes (<see cref="ApiKeyHash"/>) and compared in
+/// constant time against every key of every tenant (no early exit), so neither timing nor a memory dump of the table
+/// reveals a key. A tenant may have several live keys (a rotation: the old and the new one); the table follows every
+/// validated change of <see cref="GatewayTenancyOptions"/>: a configuration reload or a rewritten
+/// <see cref="GatewayTenancyOptions.ApiKeysFile"/>.
 /// </summary>
 public sealed class ApiKeyAuthenticator : IDisposable
 {
-    // Encoding.UTF8.GetMaxByteCount(TenancyMiddleware.MaxKeyLength): 3 bytes per character plus one for a split surrogate.
-    private const int MaxStackBytes = 3 * (TenancyMiddleware.MaxKeyLength + 1);
-
     private readonly IDisposable? _subscription;
     private volatile Entry[] _entries;
 
@@ -29,23 +27,8 @@ public sealed class ApiKeyAuthenticator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(apiKey);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        // Encoded on the stack (TenancyMiddleware passes at most MaxKeyLength characters): no array per call.
-        var length = Encoding.UTF8.GetMaxByteCount(apiKey.Length);
-        var rented = length <= MaxStackBytes ? null : ArrayPool<byte>.Shared.Rent(length);
-        Span<byte> utf8 = rented is null ? stackalloc byte[MaxStackBytes] : rented;
-        try
-        {
-            var written = Encoding.UTF8.GetBytes(apiKey, utf8);
-            SHA256.HashData(utf8[..written], presented);
-            CryptographicOperations.ZeroMemory(utf8[..written]);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        // Encoded on the stack (TenancyMiddleware passes at most MaxKeyLength characters) and zeroed: no array per call.
+        ApiKeyHash.Compute(apiKey, presented);
 
         GatewayTenant? match = null;
         foreach (var entry in _entries)
@@ -62,10 +45,11 @@ public sealed class ApiKeyAuthenticator : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
+    /// <summary>The number of keys in the table (every tenant's live keys: old and new while one rotates).</summary>
+    internal int KeyCount => _entries.Length;
+
     private static Entry[] BuildEntries(GatewayTenancyOptions options) =>
-        [.. options.Tenants
-            .Where(t => !string.IsNullOrEmpty(t.ApiKey))
-            .Select(t => new Entry(SHA256.HashData(Encoding.UTF8.GetBytes(t.ApiKey!)), new GatewayTenant(t.Id, t.Tier)))];
+        [.. options.Tenants.SelectMany(t => t.AllKeyHashes().Select(hash => new Entry(hash, new GatewayTenant(t.Id, t.Tier))))];
 
     private sealed record Entry(byte[] KeyHash, GatewayTenant Tenant);
 }

@@ -13,6 +13,12 @@ public static class GatewayTenancyBuilderExtensions
         services.AddValidatedOptions<GatewayTenancyOptions, GatewayTenancyOptionsValidator>(GatewayTenancyOptions.SectionName);
         services.AddSingleton<IPostConfigureOptions<GatewayTenancyOptions>, ApiKeysFileLoader>();
         services.AddSingleton<ApiKeyAuthenticator>();
+        // Added to the gateway's own gRPC services (GatewayApp): one instance for every call.
+        services.AddSingleton<UnauthenticatedStreamInterceptor>();
+        // The file is watched: a change rebuilds the options (and the key table) like a configuration reload.
+        services.AddSingleton<ApiKeysFileWatcher>();
+        services.AddSingleton<IOptionsChangeTokenSource<GatewayTenancyOptions>>(sp => sp.GetRequiredService<ApiKeysFileWatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<ApiKeysFileWatcher>());
         return builder;
     }
 }

@@ -12,11 +12,12 @@ namespace MeshBulkheads.Gateway.Tenancy;
 /// the authenticated <c>x-tenant-id</c> for the services.
 /// </summary>
 /// <remarks>
-/// Every call that fails authentication first takes a token from the shared
-/// <see cref="UnauthenticatedRateLimiter"/>: missing, repeated and oversized keys are charged before
-/// any key lookup (an oversized key is never hashed); an unknown key after its constant-time lookup.
-/// Past that limit the gateway answers <c>RESOURCE_EXHAUSTED</c> without logging, so a flood of bad
-/// keys costs bounded work and log volume and never touches any tenant's bucket.
+/// Every call that fails authentication first takes a token from its source's bucket in the
+/// <see cref="UnauthenticatedRateLimiter"/> (the client address, after forwarded headers from configured proxies):
+/// missing, repeated and oversized keys are charged before any key lookup (an oversized key is never hashed); an
+/// unknown key after its constant-time lookup. Past that limit the source gets <c>RESOURCE_EXHAUSTED</c> without
+/// logging, so a flood of bad keys costs bounded work and log volume, slows guessing from that source, leaves other
+/// sources' answers <c>UNAUTHENTICATED</c> and never touches any tenant's bucket.
 /// </remarks>
 public sealed class TenancyMiddleware(
     RequestDelegate next,
@@ -30,7 +31,7 @@ public sealed class TenancyMiddleware(
     public const string UnknownKeyMessage = "unknown API key";
 
     /// <summary>Longer keys are refused without hashing them (real keys are far shorter).</summary>
-    public const int MaxKeyLength = 256;
+    public const int MaxKeyLength = Contracts.Identity.ApiKeyHash.MaxKeyLength;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -123,7 +124,7 @@ public sealed class TenancyMiddleware(
     private Task RejectAsync(HttpContext context, string message)
     {
         var route = GatewayCall.Of(context).RouteId;
-        var decision = unauthenticatedLimiter.TryAcquire();
+        var decision = unauthenticatedLimiter.TryAcquire(context.Connection.RemoteIpAddress);
         metrics.RateLimitDecision(GatewayMetrics.NoTenant, route, decision.Allowed);
         if (!decision.Allowed)
         {

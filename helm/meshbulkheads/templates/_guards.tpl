@@ -21,6 +21,9 @@
 {{- if and $gateway.enabled (gt (int (include "meshbulkheads.maxReplicas" $gateway)) 1) (not $v.redis.enabled) }}
 {{- fail "the gateway runs more than one replica but redis.enabled is false: each gateway would keep its own token buckets and give every tenant N times its tier. Enable redis or set components.gateway.replicas=1." }}
 {{- end }}
+{{- if and $v.redis.enabled $v.redis.tls.enabled (not $v.redis.tls.existingSecret) }}
+{{- fail "redis.tls.enabled needs redis.tls.existingSecret: a Secret with tls.crt, tls.key and ca.crt (e.g. from cert-manager) whose certificate names <fullname>-redis.<namespace>.svc.cluster.local." }}
+{{- end }}
 {{- $s := $v.shutdown }}
 {{- $floor := add (int $s.preStopSleepSeconds) (int $s.hostShutdownTimeoutSeconds) 5 }}
 {{- if le (int $s.terminationGracePeriodSeconds) (int $floor) }}

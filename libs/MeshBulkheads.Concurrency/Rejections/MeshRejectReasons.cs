@@ -15,8 +15,14 @@ public static class MeshRejectReasons
     /// <summary>Missing, repeated or unknown <c>x-api-key</c>: <c>UNAUTHENTICATED</c> (gateway).</summary>
     public const string Unauthenticated = "unauthenticated";
 
-    /// <summary>Too many calls failing authentication (<c>Gateway:UnauthenticatedLimit</c>): <c>RESOURCE_EXHAUSTED</c> (gateway).</summary>
+    /// <summary>Too many calls failing authentication from one client source (<c>Gateway:UnauthenticatedLimit</c>): <c>RESOURCE_EXHAUSTED</c> (gateway).</summary>
     public const string UnauthenticatedRateLimit = "unauthenticated-rate-limit";
+
+    /// <summary>
+    /// A long-lived stream of the gateway's own (reflection, <c>Health/Watch</c>) without a valid <c>x-api-key</c> sent nothing
+    /// for <c>Gateway:UnauthenticatedStreamIdleTimeout</c>: <c>UNAVAILABLE</c>, reopen it (gateway).
+    /// </summary>
+    public const string UnauthenticatedStreamIdle = "unauthenticated-stream-idle";
 
     /// <summary>The tenant's token bucket lacks the route's cost: <c>RESOURCE_EXHAUSTED</c> with pushback (gateway).</summary>
     public const string TenantRateLimit = "tenant-rate-limit";
@@ -119,6 +125,7 @@ public static class MeshRejectReasons
     [
         new(Unauthenticated, StatusCode.Unauthenticated),
         new(UnauthenticatedRateLimit, StatusCode.ResourceExhausted),
+        new(UnauthenticatedStreamIdle, StatusCode.Unavailable),
         new(TenantRateLimit, StatusCode.ResourceExhausted),
         new(IdentityMissing, StatusCode.Unauthenticated),
         new(IdentityInvalid, StatusCode.Unauthenticated),

@@ -22,6 +22,7 @@ public sealed partial class RenderGuardTests
         new("max-connections", ["postgresql.maxConnections=20"], "scaling out cannot fix a database-bound service"),
         new("max-connections-autoscaled", ["components.payments.autoscaling.enabled=true", "components.payments.autoscaling.maxReplicas=10"], "scaling out cannot fix a database-bound service"),
         new("gateway-without-redis", ["redis.enabled=false"], "redis.enabled is false"),
+        new("redis-tls-without-secret", ["redis.tls.enabled=true"], "redis.tls.enabled needs redis.tls.existingSecret"),
         new("grace-too-short", ["shutdown.terminationGracePeriodSeconds=60"], "must exceed preStopSleepSeconds + hostShutdownTimeoutSeconds + 5"),
         new("unknown-tier", ["tenants[0].id=acme", "tenants[0].tier=platinum"], "which is not a key of components.gateway.config.Gateway.Tiers"),
         new("autoscaling-without-provider", ["components.render.autoscaling.enabled=true"], "autoscaling.provider is none"),

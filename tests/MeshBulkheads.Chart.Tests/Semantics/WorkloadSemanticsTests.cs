@@ -329,4 +329,48 @@ public sealed class WorkloadSemanticsTests(ChartRenders renders)
     }
 
     public static TheoryData<string> AutoscalingCases() => ["gateway", "payments", "reporting", "render"];
+
+    [Fact]
+    public async Task RedisTls_Enabled_RedisListensWithTlsOnlyAndTheGatewayChecksItsCertificateWithTheCaOnly()
+    {
+        // Arrange
+        var render = new ChartRender("redis-tls", "1.35.0", await Helm.TemplateAsync(
+            "1.35.0",
+            setValues: ["redis.tls.enabled=true", "redis.tls.existingSecret=redis-tls"],
+            cancellationToken: TestContext.Current.CancellationToken));
+        Assert.True(render.Result.Succeeded, render.Result.ToString());
+
+        // Act
+        var pods = render.PodTemplates.ToList();
+        var redisPod = pods.Single(p => p.Spec.Containers.Any(c => c.Name == "redis"));
+        var redis = redisPod.Spec.Containers.Single(c => c.Name == "redis");
+        var gatewayPod = pods.Single(p => p.Spec.Containers.Any(c => c.Name == "gateway"));
+        var gateway = gatewayPod.Spec.Containers.Single(c => c.Name == "gateway");
+        var args = string.Join(' ', redis.Args);
+        var env = gateway.Env.ToDictionary(e => e.Name, e => e.Value);
+        var caVolume = gatewayPod.Spec.Volumes.Single(v => v.Secret?.SecretName == "redis-tls");
+
+        // Assert
+        Assert.Contains("--port 0 --tls-port 6379", args, StringComparison.Ordinal);
+        Assert.Contains("--tls-cert-file /etc/redis/tls/tls.crt --tls-key-file /etc/redis/tls/tls.key", args, StringComparison.Ordinal);
+        Assert.Equal("true", env["Gateway__RateLimiting__Redis__Tls"]);
+        Assert.Equal("/etc/meshbulkheads/redis-tls/ca.crt", env["Gateway__RateLimiting__Redis__TlsCaFile"]);
+        Assert.Equal(["ca.crt"], caVolume.Secret.Items.Select(i => i.Key));
+        Assert.Contains(gateway.VolumeMounts, m => m.Name == caVolume.Name && m.MountPath == "/etc/meshbulkheads/redis-tls");
+    }
+
+    [Fact]
+    public async Task RedisTls_Default_NoTlsSettingsRendered()
+    {
+        // Arrange
+        var render = await renders.GetAsync("default", "1.35.0");
+
+        // Act
+        var gateway = render.PodTemplates.SelectMany(p => p.Spec.Containers).Single(c => c.Name == "gateway");
+        var redis = render.PodTemplates.SelectMany(p => p.Spec.Containers).Single(c => c.Name == "redis");
+
+        // Assert
+        Assert.DoesNotContain(gateway.Env, e => e.Name.StartsWith("Gateway__RateLimiting__Redis__Tls", StringComparison.Ordinal));
+        Assert.DoesNotContain("--tls-port", redis.Args);
+    }
 }

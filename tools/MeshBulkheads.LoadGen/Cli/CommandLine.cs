@@ -103,6 +103,7 @@ internal static class CommandLine
                          [--permit-key Render__WorkerCount] [--host-env K=V] [--plot sweep.svg]
           meshload compare a.json b.json [...] [--report compare.html]   (runs side by side, from --json output)
           meshload token --method GetBalance [--tenant acme] [--ttl 10m]   (identity token for a direct call; meshload token --help)
+          meshload key-hash < key   |   meshload key-new               (an API key's stored hash for Gateway:ApiKeysFile)
 
         Stream fields: name, key (API key, or gold|silver|bronze), method (GetBalance Charge ListPayments
           BuildReport Render), rate (calls/s, open loop) or concurrency (closed loop), deadline (2s),
@@ -157,7 +158,7 @@ internal static class CommandLine
             default:
                 if (!args[0].StartsWith('-'))
                 {
-                    throw new BadInputException($"unknown command '{args[0]}' (run, scenario, watch, sweep, compare, stream, token, --help)");
+                    throw new BadInputException($"unknown command '{args[0]}' (run, scenario, watch, sweep, compare, stream, token, key-hash, key-new, --help)");
                 }
 
                 break;

@@ -50,6 +50,10 @@ internal sealed class GatewayPolicyOptionsValidator(IConfiguration? configuratio
         }
 
         CheckBucket($"{Section}:UnauthenticatedLimit", options.UnauthenticatedLimit, failures);
+        if (options.UnauthenticatedSources is < 1 or > 1_000_000)
+        {
+            failures.Add($"{Section}:UnauthenticatedSources is {options.UnauthenticatedSources}: it must be between 1 and 1000000 (the client sources whose unauthenticated bucket is kept).");
+        }
 
         var smallestBurst = options.Tiers.Values.Select(t => t.Burst).DefaultIfEmpty(int.MaxValue).Min();
         foreach (var (route, cost) in options.RouteCosts)

@@ -1,3 +1,4 @@
+using System.Security.Authentication;
 using MeshBulkheads.Gateway.Policy;
 using MeshBulkheads.Gateway.Telemetry;
 using MeshBulkheads.Gateway.Tenancy;
@@ -68,7 +69,7 @@ public sealed class RedisTenantRateLimiter : ITenantRateLimiter, IDisposable
         }
     }
 
-    /// <summary>The StackExchange.Redis settings: short timeouts, no abort on a failed first connect, no backlog.</summary>
+    /// <summary>The StackExchange.Redis settings: short timeouts, no abort on a failed first connect, no backlog, and TLS when configured.</summary>
     internal static ConfigurationOptions CreateConfiguration(RedisRateLimitOptions options)
     {
         var configuration = ConfigurationOptions.Parse(options.Configuration!);
@@ -81,6 +82,22 @@ public sealed class RedisTenantRateLimiter : ITenantRateLimiter, IDisposable
         // Fail at once while disconnected instead of queueing calls until the connection returns.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.ClientName ??= "meshbulkheads-gateway";
+        if (options.Tls)
+        {
+            configuration.Ssl = true;
+            configuration.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+            if (options.TlsHost is { Length: > 0 } host)
+            {
+                configuration.SslHost = host;
+            }
+
+            if (options.TlsCaFile is { Length: > 0 } caFile)
+            {
+                // The library's own check: the chain must end at this issuer (also when the machine does not trust it).
+                configuration.TrustIssuer(caFile);
+            }
+        }
+
         return configuration;
     }
 

@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using MeshBulkheads.Contracts.Identity;
 
 namespace MeshBulkheads.Gateway.Tenancy.Internal;
 
@@ -9,9 +8,6 @@ namespace MeshBulkheads.Gateway.Tenancy.Internal;
 /// </summary>
 internal static class DemoApiKeys
 {
-    /// <summary>The shortest key a Production gateway accepts (the chart generates 32 random alphanumerics).</summary>
-    public const int MinimumProductionLength = 32;
-
     // SHA-256 (hex) of acme-dev-key, globex-dev-key and initech-dev-key.
     private static readonly HashSet<string> Hashes = new(StringComparer.Ordinal)
     {
@@ -20,6 +16,6 @@ internal static class DemoApiKeys
         "db0679af6fafdfbdd9184996c9003080d63ed02b6e953392c19cbde1300a8bbc",
     };
 
-    /// <summary>Whether <paramref name="key"/> is one of the shipped demo keys.</summary>
-    public static bool IsDemoKey(string key) => Hashes.Contains(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))));
+    /// <summary>Whether <paramref name="keyHash"/> (<see cref="ApiKeyHash.Compute(ReadOnlySpan{char})"/>) is one of the shipped demo keys'.</summary>
+    public static bool IsDemoKeyHash(byte[] keyHash) => Hashes.Contains(Convert.ToHexStringLower(keyHash));
 }

@@ -56,16 +56,26 @@ internal sealed class GatewayRestartExperiment : LocalMeshExperiment
     [
         new("charges and reports succeed", "meshload thresholds *:ok==100%", Phase.Both, ct => SteadyLoadAsync(context, Streams, ["*:ok==100%"], ct)),
         new("calls in flight at the stop completed", "every call sent before the stop and ending after it: OK", Phase.After,
-            _ => Task.FromResult(InFlight() is var calls ? ProbeOutcome.Check(calls.All(c => c.Status == "OK"), new JsonObject { ["inFlight"] = calls.Count, ["notOk"] = calls.Count(c => c.Status != "OK") }) : null!)),
+            Judge(() =>
+            {
+                var calls = InFlight();
+                return ProbeOutcome.Check(calls.All(c => c.Status == "OK"), new JsonObject { ["inFlight"] = calls.Count, ["notOk"] = calls.Count(c => c.Status != "OK") });
+            })),
         new("clients saw UNAVAILABLE while it was down, and nothing hung", $"every failed call UNAVAILABLE, every call ended within {Deadline.TotalSeconds:0} s + 1 s", Phase.After,
             _ => Task.FromResult(_load is null ? ProbeOutcome.Check(false, null)
                 : ProbeOutcome.Check(_load.Calls.Where(c => c.Status != "OK").All(c => c.Status == "UNAVAILABLE") && _load.Calls.All(c => c.LatencyMs <= (Deadline + TimeSpan.FromSeconds(1)).TotalMilliseconds),
                     new JsonObject { ["failed"] = _load.Calls.Count(c => c.Status != "OK"), ["statuses"] = Statuses(_load.Calls.Where(c => c.Status != "OK")), ["maxMs"] = Round(_load.Calls.Max(c => c.LatencyMs), 1) }))),
         new("clients recovered", $"calls due from {RecoveryBound.TotalSeconds:0} s after the gateway was ready: all OK", Phase.After,
-            _ => Task.FromResult(_load is null ? ProbeOutcome.Check(false, null)
-                : _load.Calls.Where(c => LoadResult.DueOf(c) >= _readyAt + RecoveryBound).ToList() is var late
-                    ? ProbeOutcome.Check(late.Count > 0 && late.All(c => c.Status == "OK"), new JsonObject { ["calls"] = late.Count, ["notOk"] = late.Count(c => c.Status != "OK") })
-                    : null!)),
+            Judge(() =>
+            {
+                if (_load is null)
+                {
+                    return ProbeOutcome.Check(false, null);
+                }
+
+                var late = _load.Calls.Where(c => LoadResult.DueOf(c) >= _readyAt + RecoveryBound).ToList();
+                return ProbeOutcome.Check(late.Count > 0 && late.All(c => c.Status == "OK"), new JsonObject { ["calls"] = late.Count, ["notOk"] = late.Count(c => c.Status != "OK") });
+            })),
         new("no backend work past its deadline", "meshbulkheads_rpc_server_handler_starts_total{deadline_state=passed} == 0; backends idle within 5 s of the load's end", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_lateStarts == 0 && _backendsIdle is not null, new JsonObject { ["lateStarts"] = _lateStarts, ["idleAfterSeconds"] = Round(_backendsIdle) }))),
     ];

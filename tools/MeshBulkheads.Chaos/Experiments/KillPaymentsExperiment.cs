@@ -66,17 +66,33 @@ internal sealed class KillPaymentsExperiment : LocalMeshExperiment
         new("charges through the gateway succeed", "meshload thresholds charges:ok==100%", Phase.Both,
             ct => SteadyLoadAsync(context, [$"name={Stream},key=gold,method=Charge,rate=20"], [$"{Stream}:ok==100%"], ct)),
         new("both payments destinations available", "meshbulkheads_gateway_destination_available sum == 2", Phase.Before,
-            async ct => Available(await Mesh.ScrapeAsync("gateway", ct).ConfigureAwait(false)) is var n ? ProbeOutcome.Check(n == 2, n) : null!),
+            async ct =>
+            {
+                var available = Available(await Mesh.ScrapeAsync("gateway", ct).ConfigureAwait(false));
+                return ProbeOutcome.Check(available == 2, available);
+            }),
         new($"at least {MinimumAcknowledged} charges acknowledged during the fault", $">= {MinimumAcknowledged}", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_audit?.Acknowledged >= MinimumAcknowledged, _audit?.Acknowledged))),
         new("every acknowledged charge is in the ledger exactly once", "missing == 0, duplicated == 0, no half-written account", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_audit?.ExactlyOnce == true, _audit?.ToJson()))),
         new("no call hung", $"every call ended by its deadline ({ChargeDeadline.TotalSeconds:0} s) + 1 s", Phase.After,
-            _ => Task.FromResult(MaxLatency() is var max ? ProbeOutcome.Check(max <= (ChargeDeadline + TimeSpan.FromSeconds(1)).TotalMilliseconds, Round(max)) : null!)),
+            Judge(() =>
+            {
+                var max = MaxLatency();
+                return ProbeOutcome.Check(max <= (ChargeDeadline + TimeSpan.FromSeconds(1)).TotalMilliseconds, Round(max));
+            })),
         new("calls that failed on the killed process failed with UNAVAILABLE", "every failed attempt's status is UNAVAILABLE", Phase.After,
-            _ => Task.FromResult(FirstFailures() is var f ? ProbeOutcome.Check(f.Keys.All(k => k.StartsWith("UNAVAILABLE", StringComparison.Ordinal)), new JsonObject([.. f.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))])) : null!)),
+            Judge(() =>
+            {
+                var f = FirstFailures();
+                return ProbeOutcome.Check(f.Keys.All(k => k.StartsWith("UNAVAILABLE", StringComparison.Ordinal)), new JsonObject([.. f.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))]));
+            })),
         new("no call failed once the detection bound had passed", $"calls due from {EjectionBound.TotalSeconds:0} s after the kill: all OK", Phase.After,
-            _ => Task.FromResult(LateFailures() is var late ? ProbeOutcome.Check(late == 0, late) : null!)),
+            Judge(() =>
+            {
+                var late = LateFailures();
+                return ProbeOutcome.Check(late == 0, late);
+            })),
         new("the gateway marked payments-1 unavailable in time", $"<= {EjectionBound.TotalSeconds:0} s after the kill", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_ejection <= EjectionBound, Round(_ejection)))),
         new("payments-1 served charges again in time", $"<= {RecoveryBound.TotalSeconds:0} s after it reported ready", Phase.After,

@@ -41,7 +41,7 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
         _mesh = mesh;
         context.OnRollback("stop the mesh", async () => await mesh.DisposeAsync().ConfigureAwait(false));
         await context.ActionAsync<bool>("start the mesh", async ct => { await mesh.StartAsync(ct).ConfigureAwait(false); return true; }, _ => new JsonArray([.. mesh.HostNames.Select(h => (JsonNode)JsonValue.Create($"{h} grpc {mesh.Grpc(h).Port} admin {mesh.Admin(h).Port}"))]), cancellationToken).ConfigureAwait(false);
-        _load = new MeshLoad(context.Settings.Root, context.Settings.Configuration, context.RunDirectory, context.Time);
+        _load = new MeshLoad(context.Settings.Root, context.Settings.Configuration, context.RunDirectory);
         // Cold hosts (JIT, connection set-up, pools) answer their first calls slowly: that is not the steady state.
         await context.ActionAsync("warm up (meshload, not measured)", ct => _load.RunAsync(mesh.GatewayAddress, ["--duration", Duration(Seconds(context, 2, 1)), .. WarmUpStreams.SelectMany(s => new[] { "--stream", s })], ct),
             r => r.Json["streams"]?.DeepClone(), cancellationToken).ConfigureAwait(false);
@@ -90,6 +90,9 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
         };
         return new ProbeOutcome(output, result.ExitCode == 0);
     }
+
+    /// <summary>A probe judged from what the method recorded (no new measurement).</summary>
+    protected static Func<CancellationToken, Task<ProbeOutcome>> Judge(Func<ProbeOutcome> judge) => _ => Task.FromResult(judge());
 
     protected static double Round(double value, int digits = 3) => Math.Round(value, digits);
 

@@ -58,14 +58,20 @@ internal sealed class PostgresRestartExperiment : LocalMeshExperiment
         new("charges and reads succeed", "meshload thresholds *:ok==100%", Phase.Both,
             ct => SteadyLoadAsync(context, ["name=charges,key=gold,method=Charge,rate=20", "name=reads,key=gold,method=GetBalance,rate=20"], ["*:ok==100%"], ct)),
         new("calls failed fast with UNAVAILABLE while the database was down", $"every failed call: UNAVAILABLE, within {FailFastBound.TotalSeconds:0} s", Phase.After,
-            _ => Task.FromResult(Failed() is var failed
-                ? ProbeOutcome.Check(failed.Count > 0 && failed.All(c => c.Status == "UNAVAILABLE" && c.LatencyMs <= FailFastBound.TotalMilliseconds),
-                    new JsonObject { ["failed"] = failed.Count, ["maxMs"] = failed.Count == 0 ? null : Round(failed.Max(c => c.LatencyMs), 1), ["statuses"] = Statuses(failed) })
-                : null!)),
+            Judge(() =>
+            {
+                var failed = Failed();
+                return ProbeOutcome.Check(failed.Count > 0 && failed.All(c => c.Status == "UNAVAILABLE" && c.LatencyMs <= FailFastBound.TotalMilliseconds),
+                    new JsonObject { ["failed"] = failed.Count, ["maxMs"] = failed.Count == 0 ? null : Round(failed.Max(c => c.LatencyMs), 1), ["statuses"] = Statuses(failed) });
+            })),
         new("nothing half-written", "acknowledged charges exactly once, every balance equals its payments", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_audit?.ExactlyOnce == true, _audit?.ToJson()))),
         new("every call succeeded once the database was back", $"calls due from {RecoveryBound.TotalSeconds:0} s after PostgreSQL was back: all OK", Phase.After,
-            _ => Task.FromResult(LateFailures() is var late ? ProbeOutcome.Check(late.Count == 0, new JsonObject { ["failed"] = late.Count, ["statuses"] = Statuses(late) }) : null!)),
+            Judge(() =>
+            {
+                var late = LateFailures();
+                return ProbeOutcome.Check(late.Count == 0, new JsonObject { ["failed"] = late.Count, ["statuses"] = Statuses(late) });
+            })),
         new("reads resumed cleanly on the idle pool", "every read after the database was back: OK", Phase.After,
             _ => Task.FromResult(_readsAfter is null ? ProbeOutcome.Check(false, null)
                 : ProbeOutcome.Check(_readsAfter.Count("reads-after", "offered") > 0 && _readsAfter.Count("reads-after", "ok") == _readsAfter.Count("reads-after", "offered"), _readsAfter.Summary("reads-after")))),

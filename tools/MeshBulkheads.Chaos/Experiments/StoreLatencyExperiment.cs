@@ -26,7 +26,7 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
     public override string Title => "500 ms latency in payments' store";
 
     public override string Description =>
-        "PUT /faults on payments: latency 500 ms at target store for every ledger call. meshload: acme charges and reads at 20/s each, globex builds 10-account reports at 10/s (deadline 2 s); "
+        "PUT /faults on payments: latency 500 ms at target store for every ledger call. meshload: acme charges and reads at 20/s each and builds 20-account reports at 30/s (deadline 2 s: 600 fan-out reads/s against a read pool that now serves 16/s); "
         + "meshload scrapes both services' bulkheads during the run.";
 
     public override string Promise =>
@@ -66,7 +66,11 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
             _ => Task.FromResult(_load is null ? ProbeOutcome.Check(false, null)
                 : ProbeOutcome.Check(_load.Count("reports", "errors") == 0 && _load.Count("reports", "offered") > _load.Count("reports", "ok"), SloCheck.Outcomes(_load, "reports")))),
         new("nothing queued without bound", $"every bulkhead's oldest queued call <= {QueueAgeBound.TotalMilliseconds:0} ms (scraped)", Phase.After,
-            _ => Task.FromResult(QueueAges() is var ages ? ProbeOutcome.Check(ages.Count > 0 && ages.Values.All(a => a <= QueueAgeBound.TotalSeconds), new JsonObject([.. ages.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))])) : null!)),
+            Judge(() =>
+            {
+                var ages = QueueAges();
+                return ProbeOutcome.Check(ages.Count > 0 && ages.Values.All(a => a <= QueueAgeBound.TotalSeconds), new JsonObject([.. ages.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]));
+            })),
         new("the circuit breaker opened", "reporting: resilience_polly_strategy_events_total{event_name=OnCircuitOpened} > 0", Phase.After,
             _ => Task.FromResult(ProbeOutcome.Check(_breakerOpened > 0, _breakerOpened))),
     ];
@@ -99,7 +103,7 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
                 "--duration", Duration(Seconds(context, 12, 8)),
                 "--stream", $"name=charges,key=gold,method=Charge,rate=20,deadline={Duration(PaymentsDeadline)}",
                 "--stream", $"name=reads,key=gold,method=GetBalance,rate=20,deadline={Duration(PaymentsDeadline)}",
-                "--stream", $"name=reports,key=silver,method=BuildReport,rate=10,accounts=10,deadline={Duration(ReportDeadline)}",
+                "--stream", $"name=reports,key=gold,method=BuildReport,rate=30,accounts=20,deadline={Duration(ReportDeadline)}",
                 "--admin", Mesh.Admin("payments-1").ToString(), "--admin", Mesh.Admin("reporting").ToString(), "--interval", "500ms",
             ], ct), r => new JsonObject { ["charges"] = r.Summary("charges"), ["reads"] = r.Summary("reads"), ["reports"] = r.Summary("reports"), ["bulkheads"] = r.Json["bulkheads"]?.DeepClone() },
             cancellationToken).ConfigureAwait(false);

@@ -39,9 +39,9 @@ internal sealed class HostProcess : IAsyncDisposable
             _startInfo.ArgumentList.Add(argument);
         }
 
-        foreach (var name2 in _startInfo.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k is "ASPNETCORE_URLS" or "DOTNET_URLS" or "HTTP_PORTS").ToList())
+        foreach (var inherited in _startInfo.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k is "ASPNETCORE_URLS" or "DOTNET_URLS" or "HTTP_PORTS").ToList())
         {
-            _startInfo.Environment.Remove(name2);
+            _startInfo.Environment.Remove(inherited);
         }
 
         foreach (var (key, value) in environment)

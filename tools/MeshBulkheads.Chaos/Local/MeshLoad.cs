@@ -26,7 +26,7 @@ internal sealed record CallRecord(
 }
 
 /// <summary>What a meshload run returned: its exit code, its <c>--json</c> result and its call log.</summary>
-internal sealed record LoadResult(int ExitCode, JsonObject Json, IReadOnlyList<CallRecord> Calls, DateTimeOffset Started)
+internal sealed record LoadResult(int ExitCode, JsonObject Json, IReadOnlyList<CallRecord> Calls)
 {
     /// <summary>The stream's result object.</summary>
     public JsonObject Stream(string name) =>
@@ -66,7 +66,7 @@ internal sealed record LoadResult(int ExitCode, JsonObject Json, IReadOnlyList<C
 /// Runs meshload (the built <c>MeshBulkheads.LoadGen</c>) against the local gateway with <c>--json</c>
 /// and <c>--call-log</c>: the load of every experiment, its thresholds part of the hypothesis.
 /// </summary>
-internal sealed class MeshLoad(string root, string configuration, string runDirectory, TimeProvider time)
+internal sealed class MeshLoad(string root, string configuration, string runDirectory)
 {
     private int _runs;
 
@@ -94,7 +94,6 @@ internal sealed class MeshLoad(string root, string configuration, string runDire
             start.ArgumentList.Add(a);
         }
 
-        var started = time.GetUtcNow();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start meshload");
         await using var stop = cancellationToken.Register(() =>
         {
@@ -124,7 +123,7 @@ internal sealed class MeshLoad(string root, string configuration, string runDire
         var calls = File.Exists(callLog)
             ? File.ReadLines(callLog).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<CallRecord>(l, JsonOptions)!).ToArray()
             : [];
-        return new LoadResult(process.ExitCode, json, calls, started);
+        return new LoadResult(process.ExitCode, json, calls);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNameCaseInsensitive = true };

@@ -30,7 +30,7 @@ public sealed class ReliabilityReportTests : IDisposable
         Assert.Contains("1234.5", markdown, StringComparison.Ordinal);
         Assert.Contains("5012.25", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("9999.5", markdown, StringComparison.Ordinal);
-        Assert.Contains("Command: `make chaos`", markdown, StringComparison.Ordinal);
+        Assert.Contains("the last run was `make chaos`", markdown, StringComparison.Ordinal);
         foreach (var id in ExperimentCatalog.Ids)
         {
             Assert.Contains($"## {id}", markdown, StringComparison.Ordinal);

@@ -16,11 +16,17 @@ internal sealed class CallLog : IDisposable
 
     private CallLog(StreamWriter writer) => _writer = writer;
 
+    /// <summary>Opens the log; <c>-</c> writes it to standard error (a Kubernetes Job's log, beside the result on stdout).</summary>
     public static CallLog? Open(string? path)
     {
         if (path is null)
         {
             return null;
+        }
+
+        if (path == "-")
+        {
+            return new CallLog(new StreamWriter(Console.OpenStandardError()) { AutoFlush = true });
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));

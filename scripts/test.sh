@@ -22,8 +22,21 @@ rm -rf "$results"
 started=$SECONDS
 set +e
 # --ignore-exit-code 8: a test project with no tests yet is not a failure (MTP exits 8 for it).
-dotnet test --solution MeshBulkheads.sln --no-build -c "$configuration" --ignore-exit-code 8 --results-directory "$results" "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+common=(--no-build -c "$configuration" --ignore-exit-code 8 --results-directory "$results")
+if [ $# -gt 0 ]; then
+  # The caller's own selection (e.g. --filter-class ...): one run, as asked.
+  dotnet test --solution MeshBulkheads.sln "${common[@]}" "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+else
+  # Two phases. First every assembly in parallel, except the tests with the trait Runs=Alone: those run a live mesh as
+  # processes and judge it on timing (tests/MeshBulkheads.Chaos.Tests/LiveMeshCollection.cs), so they run second, with
+  # the machine to themselves, as `make chaos` runs the experiments.
+  dotnet test --solution MeshBulkheads.sln "${common[@]}" --filter-not-trait "Runs=Alone" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  dotnet test --project tests/MeshBulkheads.Chaos.Tests "${common[@]}" --filter-trait "Runs=Alone" 2>&1 | tee -a "$log"
+  alone=${PIPESTATUS[0]}
+  status=$((status != 0 ? status : alone))
+fi
 set -e
 
 # Everything the run wrote: its output, the test results, the chart tests' scratch renders.
@@ -41,14 +54,14 @@ else
   echo "test.sh: no API or identity key in the run's output ($(wc -l <"$secrets") keys, $identity_keys of them identity keys of the test processes)"
 fi
 
-# MTP's closing block ("Test run summary: ..." then "  total: N", "  failed: N", "  succeeded: N",
-# "  skipped: N"); the last block is the whole run's.
+# MTP's closing block of each run ("Test run summary: ..." then "  total: N", "  failed: N", "  succeeded: N",
+# "  skipped: N"), summed over the runs.
 summary=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | awk '
-  /Test run summary/ { failed = passed = skipped = ""; seen = 1 }
-  seen && $1 == "failed:" { failed = $2 }
-  seen && $1 == "succeeded:" { passed = $2 }
-  seen && $1 == "skipped:" { skipped = $2 }
-  END { if (seen && passed != "") printf "%s passed, %s failed, %s skipped\n", passed, failed, skipped }')
+  /Test run summary/ { seen = 1 }
+  seen && $1 == "failed:" { failed += $2 }
+  seen && $1 == "succeeded:" { passed += $2; counted = 1 }
+  seen && $1 == "skipped:" { skipped += $2 }
+  END { if (counted) printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }')
 
 # The failed tests again, each with the first lines of its message, so that a log's tail names them.
 failures=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | awk '

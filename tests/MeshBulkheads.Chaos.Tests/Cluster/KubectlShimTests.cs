@@ -10,6 +10,8 @@ namespace MeshBulkheads.Chaos.Tests.Cluster;
 /// what it does not implement. (SIGINT through the shim is not covered yet: a first test of it was unreliable.) (One local payments process stands for the Deployment, so whether the hypothesis
 /// holds here says nothing about a cluster; that it is judged and journaled correctly is what is tested.)
 /// </summary>
+[Collection(LiveMeshCollection.Name)]
+[Trait(LiveMeshCollection.RunsTrait, LiveMeshCollection.Alone)]
 public sealed class KubectlShimTests : IAsyncLifetime
 {
     private readonly string _state = Directory.CreateTempSubdirectory("kubectl-shim-").FullName;

@@ -12,6 +12,8 @@ namespace MeshBulkheads.Chaos.Tests.Local;
 /// processes (short load phases; the hypotheses are those of `make chaos`). One class: they run one after
 /// another, never two meshes at once on 2 cores.
 /// </summary>
+[Collection(LiveMeshCollection.Name)]
+[Trait(LiveMeshCollection.RunsTrait, LiveMeshCollection.Alone)]
 public sealed class LocalExperimentTests : IDisposable
 {
     private readonly string _artifacts = Directory.CreateTempSubdirectory("meshchaos-local-").FullName;

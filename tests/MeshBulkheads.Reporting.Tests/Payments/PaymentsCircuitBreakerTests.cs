@@ -7,7 +7,6 @@ using MeshBulkheads.Reporting.Payments;
 using MeshBulkheads.Reporting.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
@@ -476,7 +475,7 @@ public sealed class PaymentsCircuitBreakerTests
     private static Action<WebApplicationBuilder> WithBreakerTelemetry(TimeProvider clock, BreakerEvents events) => builder =>
     {
         builder.Services.AddSingleton<TimeProvider>(clock);
-        builder.Services.Configure<TelemetryOptions>(o => o.MeteringEnrichers.Add(events.Enricher));
+        builder.Services.Configure<TelemetryOptions>(o => o.TelemetryListeners.Add(events.Listener));
     };
 
     /// <summary>What payments' bulkheads answer when they shed (pushback 1 ms, so the client's retries do not wait).</summary>
@@ -513,34 +512,34 @@ public sealed class PaymentsCircuitBreakerTests
         throw new Xunit.Sdk.XunitException("The breaker did not open within 30 failed reports.");
     }
 
-    /// <summary>Polly's <c>resilience.polly.strategy.events</c> of one host (its enricher adds a tag unique to this instance).</summary>
-    private sealed class BreakerEvents : IDisposable
+    /// <summary>
+    /// The breaker's events as Polly reports them to one host's telemetry listeners. Polly writes every event to the
+    /// listeners of that host's <see cref="TelemetryOptions"/> synchronously, before it meters it, so the count depends
+    /// on no process-wide <c>MeterListener</c> (a <c>MetricCollector</c> on the shared "Polly" meter once saw none of a
+    /// test's events while other hosts started and stopped in the same process). The scrape asserts the metric itself.
+    /// </summary>
+    private sealed class BreakerEvents : TelemetryListener, IDisposable
     {
         public const string Opened = "OnCircuitOpened";
         public const string HalfOpened = "OnCircuitHalfOpened";
         public const string Closed = "OnCircuitClosed";
-        private const string HostTag = "test.host";
+        private const string StrategyName = "payments-circuit-breaker";
 
-        private readonly string _id = Guid.NewGuid().ToString("N");
-        private readonly MetricCollector<int> _collector = new(null, PaymentsCircuitBreaker.PollyMeterName, "resilience.polly.strategy.events");
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _events = new();
 
-        public BreakerEvents() => Enricher = new HostEnricher(_id);
+        public TelemetryListener Listener => this;
 
-        public MeteringEnricher Enricher { get; }
+        public int Count(string eventName) => _events.Count(e => e == eventName);
 
-        public int Count(string eventName) => _collector.GetMeasurementSnapshot()
-            .Where(m => m.Tags.TryGetValue(HostTag, out var host) && Equals(host, _id))
-            .Where(m => Equals(m.Tags["event.name"], eventName))
-            .Where(m => Equals(m.Tags["strategy.name"], "payments-circuit-breaker"))
-            .Sum(m => m.Value);
-
-        public void Dispose() => _collector.Dispose();
-
-        private sealed class HostEnricher(string id) : MeteringEnricher
+        public override void Write<TResult, TArgs>(in TelemetryEventArguments<TResult, TArgs> args)
         {
-            public override void Enrich<TResult, TArgs>(in EnrichmentContext<TResult, TArgs> context) =>
-                context.Tags.Add(new(HostTag, id));
+            if (args.Source.StrategyName == StrategyName)
+            {
+                _events.Enqueue(args.Event.EventName);
+            }
         }
+
+        public void Dispose() => _events.Clear();
     }
 
     /// <summary>Server spans of this test's reports that carry the breaker's event.</summary>

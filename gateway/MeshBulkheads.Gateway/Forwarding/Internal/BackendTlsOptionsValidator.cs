@@ -31,5 +31,4 @@ internal sealed class BackendTlsOptionsValidator : IValidateOptions<BackendTlsOp
 
         return ValidateOptionsResult.Success;
     }
-
 }

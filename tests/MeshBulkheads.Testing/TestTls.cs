@@ -106,7 +106,11 @@ public sealed class TestTlsSecret : IDisposable
         // kubelet's atomic writer: a new symlink renamed over ..data (rename(2), as mv -T does).
         var temporary = Path.Combine(Root, "..data_tmp");
         File.CreateSymbolicLink(temporary, generation);
-        using var mv = Process.Start(new ProcessStartInfo("mv", ["-T", temporary, data]) { UseShellExecute = false })!;
+        var start = new ProcessStartInfo("mv") { UseShellExecute = false };
+        start.ArgumentList.Add("-T");
+        start.ArgumentList.Add(temporary);
+        start.ArgumentList.Add(data);
+        using var mv = Process.Start(start)!;
         mv.WaitForExit();
         if (mv.ExitCode != 0)
         {

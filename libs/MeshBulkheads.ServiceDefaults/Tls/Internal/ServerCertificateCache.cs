@@ -65,7 +65,7 @@ internal sealed class ServerCertificateCache : IDisposable
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         });
 
-    /// <summary>Reads both files and loads them when their bytes changed; public for the timer only.</summary>
+    /// <summary>Reads both files and loads them when their bytes changed (the timer's callback).</summary>
     internal void Check()
     {
         lock (_lock)
@@ -93,6 +93,7 @@ internal sealed class ServerCertificateCache : IDisposable
             try
             {
                 var loaded = Load(certificatePem, keyPem);
+                // The previous certificate is not disposed: a handshake may still be using it (reloads are rare).
                 Volatile.Write(ref _current, loaded);
                 MeshTlsLog.TlsCertificateReloaded(_logger, _options.CertificateFile!, loaded.Certificate.Subject, loaded.Certificate.Thumbprint, loaded.Certificate.NotAfter);
             }

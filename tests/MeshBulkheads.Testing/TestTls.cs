@@ -81,7 +81,7 @@ public sealed class TestTlsSecret : IDisposable
         ["Mesh:Tls:KeyFile"] = KeyFile,
     };
 
-    /// <summary>Writes <paramref name="certificate"/> (and <paramref name="caPem"/> as <c>ca.crt</c>) as a new generation and swaps <c>..data</c> onto it.</summary>
+    /// <summary>Writes <paramref name="certificatePem"/> and <paramref name="keyPem"/> (and <paramref name="caPem"/> as <c>ca.crt</c>) as a new generation and swaps <c>..data</c> onto it.</summary>
     public void Project(string certificatePem, string keyPem, string? caPem = null)
     {
         var generation = $"..gen_{++_generation:D3}";

@@ -6,8 +6,11 @@ using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Hosting.Internal;
 using MeshBulkheads.ServiceDefaults.Telemetry;
 using MeshBulkheads.ServiceDefaults.Telemetry.Internal;
+using MeshBulkheads.ServiceDefaults.Tls;
+using MeshBulkheads.ServiceDefaults.Tls.Internal;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry;
@@ -18,7 +21,8 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every MeshBulkheads process shares: the two listeners (h2c gRPC + HTTP/1.1 admin),
+/// What every MeshBulkheads process shares: the two listeners (gRPC over h2c, or HTTP/2 over TLS with <c>Mesh:Tls</c>,
+/// + HTTP/1.1 admin),
 /// OpenTelemetry (Prometheus on the admin port, OTLP when configured), liveness and readiness.
 /// </summary>
 public static class ServiceDefaultsExtensions
@@ -55,6 +59,9 @@ public static class ServiceDefaultsExtensions
         services.AddOptions<MeshMetricsOptions>().BindConfiguration(MeshMetricsOptions.SectionName).ValidateOnStart();
         services.AddValidatedOptions<MeshTracingOptions, MeshTracingOptionsValidator>(MeshTracingOptions.SectionName);
         services.AddValidatedOptions<MeshAdminOptions, MeshAdminOptionsValidator>(MeshAdminOptions.SectionName);
+        // Mesh:Tls: the gRPC port's certificate (resolved by the listener only when configured).
+        services.AddValidatedOptions<MeshTlsOptions, MeshTlsOptionsValidator>(MeshTlsOptions.SectionName);
+        services.TryAddSingleton<ServerCertificateCache>();
         // Faults (docs/faults.md): the live state the chaos strategies read, switched through the admin port.
         services.AddOptions<MeshFaultOptions>().BindConfiguration(MeshFaultOptions.SectionName);
         services.TryAddSingleton<MeshFaults>();
@@ -130,11 +137,28 @@ public static class ServiceDefaultsExtensions
                 throw new InvalidOperationException($"Mesh:BindAddress '{options.BindAddress}' is not an IP address.");
             }
 
+            var tls = new MeshTlsOptions();
+            context.Configuration.GetSection(MeshTlsOptions.SectionName).Bind(tls);
             kestrel.Listen(address, options.GrpcPort, listen =>
             {
-                // h2c only: an Http1AndHttp2 cleartext port makes grpc-dotnet fail with HTTP_1_1_REQUIRED.
+                // h2c only: an Http1AndHttp2 cleartext port makes grpc-dotnet fail with HTTP_1_1_REQUIRED. Over TLS, ALPN
+                // offers h2 only (ServerCertificateCache.OnConnectionAsync).
                 listen.Protocols = HttpProtocols.Http2;
+                if (tls.Enabled)
+                {
+                    // Per connection: the certificate the watched files hold now (reloaded without a restart).
+                    var certificates = kestrel.ApplicationServices.GetRequiredService<ServerCertificateCache>();
+                    listen.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = certificates.OnConnectionAsync });
+                }
+                else if (!IPAddress.IsLoopback(address))
+                {
+                    // Every gRPC port of the mesh carries a credential: API keys at the gateway, identity tokens at the services.
+                    var logger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MeshListeners).FullName!);
+                    MeshTlsLog.CleartextGrpcListener(logger, $"{FormatAddress(address)}:{options.GrpcPort}");
+                }
+
                 listeners.Grpc = listen;
+                listeners.GrpcTls = tls.Enabled;
             });
             kestrel.Listen(address, options.AdminPort, listen =>
             {
@@ -149,6 +173,9 @@ public static class ServiceDefaultsExtensions
             });
         });
     }
+
+    private static string FormatAddress(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 
     private static void ConfigureOpenTelemetry(WebApplicationBuilder builder, string serviceName)
     {

@@ -25,6 +25,14 @@ public sealed class ReportingOptions : IValidatableObject
     public string PaymentsAddress { get; set; } = "http://127.0.0.1:8081";
 
     /// <summary>
+    /// The PEM CA certificate(s) that issued payments' certificate (a Secret's <c>ca.crt</c>), section key
+    /// <c>Reporting:PaymentsCaFile</c>. Set, the calls to payments use TLS (also for a <c>dns:</c> address) and payments'
+    /// chain must end at this CA (custom root trust, name checked); an <c>https://</c> address without it uses the
+    /// machine's trust store. Default none: h2c, as the address says.
+    /// </summary>
+    public string? PaymentsCaFile { get; set; }
+
+    /// <summary>
     /// How often a <c>dns:</c> <see cref="PaymentsAddress"/> is resolved again. The default is 5 seconds
     /// (the gateway's DNS refresh); grpc-dotnet's own default re-resolves only after a connection fails,
     /// so new pods would get no traffic while the old ones stay up. Range 1 second to 1 hour.
@@ -64,6 +72,18 @@ public sealed class ReportingOptions : IValidatableObject
         if (!Payments.PaymentsChannel.IsValidAddress(PaymentsAddress))
         {
             yield return new ValidationResult($"Reporting:PaymentsAddress '{PaymentsAddress}' must be an absolute http:// or https:// URI (e.g. http://127.0.0.1:8081) or dns:///<host>:<port> (e.g. dns:///payments-headless:8081).", [nameof(PaymentsAddress)]);
+        }
+
+        if (PaymentsCaFile is { Length: > 0 } caFile)
+        {
+            if (!File.Exists(caFile))
+            {
+                yield return new ValidationResult($"Reporting:PaymentsCaFile '{caFile}' does not exist (the PEM certificate of the CA that issued payments' certificate, e.g. a mounted Secret's ca.crt).", [nameof(PaymentsCaFile)]);
+            }
+            else if (PaymentsAddress.StartsWith(Uri.UriSchemeHttp + "://", StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new ValidationResult($"Reporting:PaymentsCaFile is set but Reporting:PaymentsAddress '{PaymentsAddress}' is http:// (h2c): use https:// or dns:///.", [nameof(PaymentsCaFile)]);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ public static class GatewayForwardingBuilderExtensions
     public const string PassiveHealthSectionName = "Gateway:PassiveHealth";
 
     /// <summary>
-    /// The backend connections (<c>Gateway:Backends</c>), DNS destinations (<c>Gateway:Destinations:Dns</c>), the
+    /// The backend connections (<c>Gateway:Backends</c>, <c>Gateway:Tls</c>), DNS destinations (<c>Gateway:Destinations:Dns</c>), the
     /// active health probe requests and passive health (<c>Gateway:PassiveHealth</c>).
     /// </summary>
     public static IReverseProxyBuilder AddGatewayForwarding(this IReverseProxyBuilder builder)
@@ -24,6 +24,8 @@ public static class GatewayForwardingBuilderExtensions
             .BindConfiguration(BackendConnectionOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackendConnectionOptions>, BackendConnectionOptionsValidator>());
+        // Gateway:Tls:BackendCaFile: whom https:// destinations must be issued by.
+        services.AddValidatedOptions<BackendTlsOptions, BackendTlsOptionsValidator>(BackendTlsOptions.SectionName);
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>());
         AddDestinationResolver(builder);
         HealthProbeRequestFactory.Register(services);

@@ -25,7 +25,9 @@ appear here: they come from Secrets as files or environment variables.
 {{- $clusters := dict }}
 {{- range $backend := list "payments" "reporting" "render" }}
 {{- $b := index $root.Values.components $backend }}
-{{- $_ := set $clusters $backend (dict "Destinations" (dict "d1" (dict "Address" (printf "http://%s-%s.%s.svc.cluster.local:%v" $fullname $backend $root.Release.Namespace $b.ports.grpc)))) }}
+{{- /* https:// with tls.backends.enabled: the name in the address is the one the certificate must carry (the DNS destinations keep it as Host). */}}
+{{- $scheme := ternary "https" "http" (eq (include "meshbulkheads.grpcTls" (dict "root" $root "component" $backend)) "true") }}
+{{- $_ := set $clusters $backend (dict "Destinations" (dict "d1" (dict "Address" (printf "%s://%s-%s.%s.svc.cluster.local:%v" $scheme $fullname $backend $root.Release.Namespace $b.ports.grpc)))) }}
 {{- end }}
 {{- $store := ternary "Redis" "InProcess" (eq (include "meshbulkheads.gatewayUsesRedis" $root) "true") }}
 {{- $gateway := dict

@@ -24,6 +24,12 @@
 {{- if and $v.redis.enabled $v.redis.tls.enabled (not $v.redis.tls.existingSecret) }}
 {{- fail "redis.tls.enabled needs redis.tls.existingSecret: a Secret with tls.crt, tls.key and ca.crt (e.g. from cert-manager) whose certificate names <fullname>-redis.<namespace>.svc.cluster.local." }}
 {{- end }}
+{{- if and $v.tls.gateway.enabled (not $v.tls.gateway.existingSecret) }}
+{{- fail "tls.gateway.enabled needs tls.gateway.existingSecret: a kubernetes.io/tls Secret with tls.crt and tls.key for the names the gateway's clients use." }}
+{{- end }}
+{{- if and $v.tls.backends.enabled (not $v.tls.backends.existingSecret) }}
+{{- fail "tls.backends.enabled needs tls.backends.existingSecret: a Secret with tls.crt, tls.key and ca.crt (e.g. from cert-manager) whose certificate names <fullname>-payments, -reporting and -render.<namespace>.svc.cluster.local." }}
+{{- end }}
 {{- $s := $v.shutdown }}
 {{- $floor := add (int $s.preStopSleepSeconds) (int $s.hostShutdownTimeoutSeconds) 5 }}
 {{- if le (int $s.terminationGracePeriodSeconds) (int $floor) }}

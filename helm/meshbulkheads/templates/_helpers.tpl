@@ -150,3 +150,12 @@ seccompProfile:
 {{- define "meshbulkheads.adminSecretName" -}}
 {{- default (printf "%s-admin" (include "meshbulkheads.fullname" .)) .Values.admin.existingSecret }}
 {{- end }}
+
+{{/*
+"true" when the gRPC port of a component (dict: root, component) serves TLS: the gateway's with tls.gateway.enabled,
+the services' with tls.backends.enabled.
+*/}}
+{{- define "meshbulkheads.grpcTls" -}}
+{{- $tls := .root.Values.tls }}
+{{- if eq .component "gateway" }}{{ $tls.gateway.enabled }}{{ else }}{{ $tls.backends.enabled }}{{ end }}
+{{- end }}

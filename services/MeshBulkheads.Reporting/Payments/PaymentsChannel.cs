@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Contracts.Payments.V1;
+using MeshBulkheads.ServiceDefaults.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MeshBulkheads.Reporting.Payments;
@@ -18,7 +19,8 @@ namespace MeshBulkheads.Reporting.Payments;
 /// per resolved address through it); the primary handler is set to one explicitly. Its
 /// <see cref="DnsResolverFactory"/> re-resolves by default only after a connection fails, which never
 /// happens while the old pods stay healthy, hence the registered factory with a refresh interval.
-/// A <c>dns:</c> address has no scheme implying h2c, so the credentials are set to insecure.
+/// A <c>dns:</c> address has no scheme implying h2c, so the credentials are set to insecure, or to TLS with
+/// <see cref="ReportingOptions.PaymentsCaFile"/>, which also makes payments' certificate checked against that CA only.
 /// A test may replace the registered <see cref="ResolverFactory"/> (scheme <c>dns</c>) with its own.
 /// The one delegating handler between the channel and the <see cref="SocketsHttpHandler"/> is the circuit breaker
 /// (<see cref="PaymentsCircuitBreaker"/>); balancing still works through it.
@@ -77,17 +79,26 @@ public static class PaymentsChannel
                 o.Address = new Uri(sp.GetRequiredService<IOptions<ReportingOptions>>().Value.PaymentsAddress))
             .ConfigureChannel((sp, o) =>
             {
-                var address = sp.GetRequiredService<IOptions<ReportingOptions>>().Value.PaymentsAddress;
-                o.ServiceConfig = CreateServiceConfig(address);
-                if (IsDns(address))
+                var reporting = sp.GetRequiredService<IOptions<ReportingOptions>>().Value;
+                o.ServiceConfig = CreateServiceConfig(reporting.PaymentsAddress);
+                if (IsDns(reporting.PaymentsAddress))
                 {
-                    o.Credentials = ChannelCredentials.Insecure;
+                    o.Credentials = string.IsNullOrEmpty(reporting.PaymentsCaFile) ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl;
                 }
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp =>
             {
-                // More than 100 concurrent streams to one pod open a second connection instead of queueing.
-                EnableMultipleHttp2Connections = true,
+                var handler = new SocketsHttpHandler
+                {
+                    // More than 100 concurrent streams to one pod open a second connection instead of queueing.
+                    EnableMultipleHttp2Connections = true,
+                };
+                if (sp.GetRequiredService<IOptions<ReportingOptions>>().Value.PaymentsCaFile is { Length: > 0 } caFile)
+                {
+                    handler.SslOptions.RemoteCertificateValidationCallback = MeshCertificateTrust.CreateValidationCallback(MeshCertificateTrust.LoadCaFile(caFile));
+                }
+
+                return handler;
             })
             // A DelegatingHandler above the SocketsHttpHandler, which stays the bottom of the chain (balancing needs it).
             .AddPaymentsBreaker();

@@ -23,6 +23,8 @@ public sealed partial class RenderGuardTests
         new("max-connections-autoscaled", ["components.payments.autoscaling.enabled=true", "components.payments.autoscaling.maxReplicas=10"], "scaling out cannot fix a database-bound service"),
         new("gateway-without-redis", ["redis.enabled=false"], "redis.enabled is false"),
         new("redis-tls-without-secret", ["redis.tls.enabled=true"], "redis.tls.enabled needs redis.tls.existingSecret"),
+        new("gateway-tls-without-secret", ["tls.gateway.enabled=true"], "tls.gateway.enabled needs tls.gateway.existingSecret"),
+        new("backends-tls-without-secret", ["tls.backends.enabled=true"], "tls.backends.enabled needs tls.backends.existingSecret"),
         new("grace-too-short", ["shutdown.terminationGracePeriodSeconds=60"], "must exceed preStopSleepSeconds + hostShutdownTimeoutSeconds + 5"),
         new("unknown-tier", ["tenants[0].id=acme", "tenants[0].tier=platinum"], "which is not a key of components.gateway.config.Gateway.Tiers"),
         new("autoscaling-without-provider", ["components.render.autoscaling.enabled=true"], "autoscaling.provider is none"),

@@ -373,4 +373,100 @@ public sealed class WorkloadSemanticsTests(ChartRenders renders)
         Assert.DoesNotContain(gateway.Env, e => e.Name.StartsWith("Gateway__RateLimiting__Redis__Tls", StringComparison.Ordinal));
         Assert.DoesNotContain("--tls-port", redis.Args);
     }
+
+    [Fact]
+    public async Task GrpcTls_BothEnabled_SecretsMountedReadOnlyConfigSetHttpsDestinationsAndAdminProbes()
+    {
+        // Arrange
+        var render = new ChartRender("grpc-tls", "1.35.0", await Helm.TemplateAsync(
+            "1.35.0",
+            setValues: ["tls.gateway.enabled=true", "tls.gateway.existingSecret=gateway-tls", "tls.backends.enabled=true", "tls.backends.existingSecret=mesh-tls"],
+            cancellationToken: TestContext.Current.CancellationToken));
+        Assert.True(render.Result.Succeeded, render.Result.ToString());
+
+        // Act
+        var pods = render.PodTemplates.Where(p => p.Owner.Kind == "Deployment").ToList();
+        V1PodSpec Spec(string name) => pods.Single(p => p.Spec.Containers.Any(c => c.Name == name)).Spec;
+        V1Container Container(string name) => Spec(name).Containers.Single(c => c.Name == name);
+        var gatewayEnv = Container("gateway").Env.ToDictionary(e => e.Name, e => e.Value);
+        var gatewayConfig = render.Typed<V1ConfigMap>().Single(m => m.Metadata.Name.EndsWith("-gateway", StringComparison.Ordinal)).Data["appsettings.json"];
+
+        // Assert: every mesh component serves its gRPC port from the mounted Secret, read-only, probed on the admin port.
+        foreach (var (name, secret) in new[] { ("gateway", "gateway-tls"), ("payments", "mesh-tls"), ("reporting", "mesh-tls"), ("render", "mesh-tls") })
+        {
+            var container = Container(name);
+            var env = container.Env.ToDictionary(e => e.Name, e => e.Value);
+            Assert.Equal("/etc/meshbulkheads/tls/tls.crt", env["Mesh__Tls__CertificateFile"]);
+            Assert.Equal("/etc/meshbulkheads/tls/tls.key", env["Mesh__Tls__KeyFile"]);
+            var volume = Spec(name).Volumes.Single(v => v.Name == "grpc-tls");
+            Assert.Equal(secret, volume.Secret.SecretName);
+            var mount = container.VolumeMounts.Single(m => m.Name == "grpc-tls");
+            Assert.Equal("/etc/meshbulkheads/tls", mount.MountPath);
+            Assert.True(mount.ReadOnlyProperty);
+            // A subPath mount would never see the Secret's updates.
+            Assert.Null(mount.SubPath);
+            foreach (var probe in new[] { container.StartupProbe, container.LivenessProbe, container.ReadinessProbe })
+            {
+                Assert.Null(probe.Grpc);
+                Assert.Equal("admin", probe.HttpGet.Port.Value);
+            }
+
+            Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+            Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+        }
+
+        // The gateway gets only the backends' CA, never their key; reporting reads ca.crt from its own mount.
+        Assert.Equal("/etc/meshbulkheads/backend-ca/ca.crt", gatewayEnv["Gateway__Tls__BackendCaFile"]);
+        Assert.Equal(["ca.crt"], Spec("gateway").Volumes.Single(v => v.Name == "backend-ca").Secret.Items.Select(i => i.Key));
+        Assert.True(Container("gateway").VolumeMounts.Single(m => m.Name == "backend-ca").ReadOnlyProperty);
+        Assert.Equal("/etc/meshbulkheads/tls/ca.crt", Container("reporting").Env.Single(e => e.Name == "Reporting__PaymentsCaFile").Value);
+        Assert.Equal(["tls.crt", "tls.key"], Spec("payments").Volumes.Single(v => v.Name == "grpc-tls").Secret.Items.Select(i => i.Key));
+        foreach (var backend in new[] { "payments", "reporting", "render" })
+        {
+            Assert.Matches($"\"Address\": \"https://[a-z0-9-]+-{backend}\\.[a-z0-9-]+\\.svc\\.cluster\\.local:", gatewayConfig);
+        }
+
+        Assert.DoesNotContain("\"Address\": \"http://", gatewayConfig, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GrpcTls_BackendsOnly_GatewayPublicPortStaysH2cWithGrpcProbes()
+    {
+        // Arrange
+        var render = new ChartRender("grpc-tls-backends", "1.35.0", await Helm.TemplateAsync(
+            "1.35.0",
+            setValues: ["tls.backends.enabled=true", "tls.backends.existingSecret=mesh-tls"],
+            cancellationToken: TestContext.Current.CancellationToken));
+        Assert.True(render.Result.Succeeded, render.Result.ToString());
+
+        // Act
+        var gatewayPod = render.PodTemplates.Single(p => p.Owner.Kind == "Deployment" && p.Spec.Containers.Any(c => c.Name == "gateway"));
+        var gateway = gatewayPod.Spec.Containers.Single(c => c.Name == "gateway");
+
+        // Assert
+        Assert.DoesNotContain(gateway.Env, e => e.Name.StartsWith("Mesh__Tls__", StringComparison.Ordinal));
+        Assert.Contains(gateway.Env, e => e.Name == "Gateway__Tls__BackendCaFile");
+        Assert.NotNull(gateway.ReadinessProbe.Grpc);
+        Assert.DoesNotContain(gatewayPod.Spec.Volumes, v => v.Name == "grpc-tls");
+    }
+
+    [Fact]
+    public async Task GrpcTls_Default_NoTlsSettingsAndGrpcProbes()
+    {
+        // Arrange
+        var render = await renders.GetAsync("default", "1.35.0");
+
+        // Act
+        var containers = render.PodTemplates.Where(p => p.Owner.Kind == "Deployment").SelectMany(p => p.Spec.Containers)
+            .Where(c => c.Name is "gateway" or "payments" or "reporting" or "render").ToList();
+
+        // Assert
+        Assert.Equal(4, containers.Count);
+        Assert.All(containers, c =>
+        {
+            Assert.DoesNotContain(c.Env, e => e.Name.StartsWith("Mesh__Tls__", StringComparison.Ordinal) || e.Name is "Gateway__Tls__BackendCaFile" or "Reporting__PaymentsCaFile");
+            Assert.NotNull(c.ReadinessProbe.Grpc);
+            Assert.DoesNotContain(c.VolumeMounts, m => m.Name is "grpc-tls" or "backend-ca");
+        });
+    }
 }

@@ -1,14 +1,18 @@
+using MeshBulkheads.ServiceDefaults.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MeshBulkheads.Gateway.Forwarding.Internal;
 
 /// <summary>
 /// YARP's client factory (which applies the cluster's <c>HttpClient</c> settings such as
-/// <c>EnableMultipleHttp2Connections</c>) plus a connect timeout and HTTP/2 keepalive pings.
+/// <c>EnableMultipleHttp2Connections</c>) plus a connect timeout, HTTP/2 keepalive pings and, with
+/// <c>Gateway:Tls:BackendCaFile</c>, the backends' certificates checked against that CA only.
 /// </summary>
+/// <remarks>The same client serves the cluster's calls and its active health probes, so both trust the same CA.</remarks>
 internal sealed class GatewayForwarderHttpClientFactory(
     ILogger<ForwarderHttpClientFactory> logger,
-    IOptions<BackendConnectionOptions> options) : ForwarderHttpClientFactory(logger)
+    IOptions<BackendConnectionOptions> options,
+    IOptions<BackendTlsOptions> tlsOptions) : ForwarderHttpClientFactory(logger)
 {
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
@@ -19,5 +23,10 @@ internal sealed class GatewayForwarderHttpClientFactory(
         handler.KeepAlivePingTimeout = backend.KeepAlivePingTimeout;
         // Ping only connections with calls in flight: an idle pool needs no pings.
         handler.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests;
+        if (tlsOptions.Value.BackendCaFile is { Length: > 0 } caFile)
+        {
+            // Read per client (YARP builds one per cluster and again when its configuration changes).
+            handler.SslOptions.RemoteCertificateValidationCallback = MeshCertificateTrust.CreateValidationCallback(MeshCertificateTrust.LoadCaFile(caFile));
+        }
     }
 }

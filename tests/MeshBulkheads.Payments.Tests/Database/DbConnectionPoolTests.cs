@@ -108,7 +108,8 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         // Arrange
         await using var pool = NewPool(size: 1);
         using var held = await pool.AcquireAsync(TestContext.Current.CancellationToken).DefaultTimeout();
-        using var listener = ListenToPoolWaits(out var stopped);
+        using var trace = new Activity("test").Start();
+        using var listener = ListenToPoolWaits(trace.TraceId, out var stopped);
 
         // Act
         var waiting = pool.AcquireAsync(TestContext.Current.CancellationToken);
@@ -120,7 +121,7 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         // Assert
         Assert.Equal(DbPoolNames.Charge, error.Pool);
         Assert.Contains("2000 ms", error.Message, StringComparison.Ordinal);
-        var span = Assert.Single(stopped, a => a.Status == ActivityStatusCode.Error);
+        var span = Assert.Single(stopped(), a => a.Status == ActivityStatusCode.Error);
         Assert.Equal(PaymentsTelemetry.PoolWaitActivity, span.OperationName);
         Assert.Equal(DbPoolNames.Charge, span.GetTagItem(MeshTelemetryTags.Pool));
     }
@@ -172,16 +173,31 @@ public sealed class DbConnectionPoolTests : IAsyncDisposable
         where T : struct =>
         new(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), PaymentsTelemetry.Name, instrument, _time);
 
-    private static ActivityListener ListenToPoolWaits(out List<Activity> stopped)
+    /// <summary>
+    /// The pool's spans stopped in this test's trace only: the source is process-wide, and other classes' pools stop
+    /// spans on it in parallel (a run once failed enumerating the list while another test's span was added).
+    /// </summary>
+    private static ActivityListener ListenToPoolWaits(ActivityTraceId trace, out Func<List<Activity>> stopped)
     {
         var list = new List<Activity>();
-        stopped = list;
+        stopped = () =>
+        {
+            lock (list)
+            {
+                return [.. list];
+            }
+        };
         var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == PaymentsTelemetry.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
+                if (activity.TraceId != trace)
+                {
+                    return;
+                }
+
                 lock (list)
                 {
                     list.Add(activity);

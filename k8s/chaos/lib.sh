@@ -380,3 +380,26 @@ audit_probe() {
   measure "acknowledged charges missing from the ledger" charges null null "$(jq .missing <<<"$1")"
   measure "acknowledged charges duplicated in the ledger" charges null null "$(jq .duplicated <<<"$1")"
 }
+
+# metric_max NAME [LABELS_SUBSTRING] < metrics: the largest of those samples (0 when none).
+metric_max() {
+  awk -v name="$1" -v want="${2:-}" '
+    index($0, name) == 1 {
+      rest = substr($0, length(name) + 1); c = substr(rest, 1, 1); labels = ""
+      if (c != "{" && c != " ") next
+      if (c == "{") { e = index(rest, "} "); if (e == 0) next; labels = substr(rest, 1, e); rest = substr(rest, e + 1) }
+      if (want != "" && index(labels, want) == 0) next
+      split(rest, f, " "); if (f[1] + 0 > m) m = f[1] + 0
+    }
+    END { printf "%.15g\n", m + 0 }'
+}
+
+# seconds_of DURATION: meshload's 60s / 500ms / 2m as whole seconds (at least 1).
+seconds_of() {
+  case $1 in
+    *ms) echo $(((${1%ms} + 999) / 1000)) ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
+}

@@ -293,15 +293,21 @@ component_metric() {
   echo "$total"
 }
 
-# chart_change NAME HELM_ARG...: `helm upgrade --reuse-values --wait` with these values (the pods roll), after
-# registering `helm rollback` to the revision before it. How the controls switch a protection off.
+# chart_change [--no-wait] NAME HELM_ARG...: `helm upgrade --reuse-values --wait` with these values (the pods roll),
+# after registering `helm rollback` to the revision before it (once per revision). How the controls switch a
+# protection off; --no-wait returns once the objects are applied (helm-upgrade.sh measures the rollout itself).
 chart_change() {
-  local name=$1 revision
+  local wait=(--wait --timeout 10m) name revision
+  if [ "$1" = --no-wait ]; then wait=(); shift; fi
+  name=$1
   shift
   revision=$("$HELM" status "$RELEASE" -n "$NAMESPACE" -o json 2>/dev/null | jq -r '.version // empty') || true
   [ -n "$revision" ] || cannot_run "find helm release $RELEASE in $NAMESPACE"
-  rollback "helm rollback $RELEASE $revision" "$HELM" rollback "$RELEASE" "$revision" -n "$NAMESPACE" --wait --timeout 10m
-  action "$name (helm upgrade --reuse-values $*)" "$HELM" upgrade "$RELEASE" "$CHART" -n "$NAMESPACE" --reuse-values --wait --timeout 10m "$@"
+  if [ -z "${chaos_chart_revision:-}" ]; then
+    chaos_chart_revision=$revision
+    rollback "helm rollback $RELEASE $revision" "$HELM" rollback "$RELEASE" "$revision" -n "$NAMESPACE" --wait --timeout 10m
+  fi
+  action "$name (helm upgrade --reuse-values $*)" "$HELM" upgrade "$RELEASE" "$CHART" -n "$NAMESPACE" --reuse-values "${wait[@]}" "$@"
 }
 
 # The mesh-wide pitfall switch of docs/configuration.md (all four processes, read at start), as chart values.

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Chaos.Tests.Cluster;
 
@@ -102,7 +101,7 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(process.Id, ProcessGroup(process.Id));
+        Assert.True(await PollAsync(() => ProcessGroup(process.Id) == process.Id, TimeSpan.FromSeconds(5)), "setsid did not make the script a process group leader");
         var active = await PollAsync(() => File.Exists(Progress) && File.ReadAllText(Progress).Contains(" fault-active ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.True(active, "no fault-active line in the progress file: " + (File.Exists(Progress) ? File.ReadAllText(Progress) : "(none)"));
 

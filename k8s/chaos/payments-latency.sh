@@ -37,15 +37,15 @@ load_job during --duration "$CHAOS_DURATION" \
   --stream name=reads,key=gold,method=GetBalance,rate=20,deadline=2s \
   --stream name=reports,key=gold,method=BuildReport,rate=30,accounts=20,deadline=2s
 during=$chaos_job
-# The oldest queued call of every bulkhead, sampled on every mesh pod while the load runs.
+# The oldest queued call of every bulkhead, sampled on every mesh pod while the load runs (every ~2 s).
 oldest=0
-for ((i = 0; i < $(seconds_of "$CHAOS_DURATION") / 5 + 1; i++)); do
+for ((i = 0; i < ($(seconds_of "$CHAOS_DURATION") + 1) / 2; i++)); do
   for component in gateway payments reporting; do
     for pod in $(pods_of "$component"); do
       oldest=$(jq -n "[$oldest, $({ pod_metrics "$pod" 2>/dev/null || true; } | metric_max meshbulkheads_bulkhead_queue_oldest_age_seconds)] | max")
     done
   done
-  sleep 4
+  sleep 1
 done
 result=$(load_wait "$during" 600)
 calls=$(load_calls "$during")

@@ -41,8 +41,8 @@ public sealed class ShimMesh : IAsyncLifetime
 
         start.Environment["CHAOS_SHIM_STATE"] = State;
         start.Environment["KUBECTL"] = Shim;
-        start.Environment["CHAOS_DURATION"] = "4s";
-        start.Environment["CHAOS_STEADY"] = "2s";
+        start.Environment["CHAOS_DURATION"] = "3s";
+        start.Environment["CHAOS_STEADY"] = "1s";
         start.Environment["CHAOS_FAULT_AFTER"] = "2";
         start.Environment["FAULTS_POLL"] = "0.3";
         start.Environment["FAULTS_TIMEOUT"] = "30";

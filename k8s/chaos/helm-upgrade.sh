@@ -14,6 +14,7 @@ chaos_begin helm-upgrade "helm upgrade under charge load" \
 
 readonly duration=${CHAOS_UPGRADE_DURATION:-180s}
 attempts=3
+"$HELM" status "$RELEASE" -n "$NAMESPACE" >/dev/null 2>&1 || cannot_run "find helm release $RELEASE in $NAMESPACE"
 
 if [ "$chaos_unprotected" = true ]; then
   chart_change "no graceful shutdown (the negative control)" --set shutdown.preStopSleepSeconds=0 --set shutdown.hostShutdownTimeoutSeconds=1

@@ -19,7 +19,13 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
 
     private string Progress => Path.Combine(_artifacts, "progress.log");
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+    public async ValueTask InitializeAsync()
+    {
+        // Every test starts from a mesh that serves: payments ready and available at the gateway again (a test before
+        // may have ended with it replaced, e.g. the SIGINT test's drain).
+        var (code, output) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "rollout", "status", "deployment/meshbulkheads-payments"], null, TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, "the shim mesh is not ready: " + output);
+    }
 
     public ValueTask DisposeAsync()
     {

@@ -69,7 +69,7 @@ probe after "reporting shed by deadline or its open circuit" "reports: no errors
 probe after "nothing queued without bound" "every bulkhead's oldest queued call <= ${queue_age_bound} s (sampled)" "$(jq -n "$oldest <= $queue_age_bound")" "$oldest"
 probe after "the circuit breaker opened" "reporting: resilience_polly_strategy_events_total{event_name=OnCircuitOpened} grew" "$(jq -n "$opened > 0")" "$opened"
 for stream in charges reads reports; do
-  summary=$(calls_summary "$calls" "$stream" "$chaos_fault_ms")
+  summary=${!stream}
   measure "$stream OK / offered" calls null "$(jq .ok <<<"$summary")" "$(jq .offered <<<"$summary")"
   measure "$stream rejected with a reason" calls null "$(jq "$shed" <<<"$summary")" null
 done

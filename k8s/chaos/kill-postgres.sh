@@ -46,9 +46,13 @@ until [ "$(k get pod "$pod" -o jsonpath='{.metadata.uid}{"/"}{.metadata.deletion
   sleep 0.1
 done
 fault_active "$pod deleted"
+# The old pod stays Ready while it terminates: first wait for the StatefulSet's new pod (a new uid), then for it to be Ready.
+waited=0
+until uid=$(k get pod "$pod" -o jsonpath='{.metadata.uid}' 2>/dev/null) && [ -n "$uid" ] && [ "$uid" != "$uid_before" ]; do
+  ((waited++ < 300)) || cannot_run "the StatefulSet recreated $pod (no new pod within 300 s)"
+  sleep 1
+done
 action "PostgreSQL Ready again" k wait --for=condition=Ready "pod/$pod" --timeout=300s
-# A recreated pod can report Ready before its old self is gone from the list; wait until it is the new one.
-until [ "$(k get pod "$pod" -o jsonpath='{.metadata.uid}' 2>/dev/null)" != "$uid_before" ]; do sleep 1; done
 back_ms=$(date +%s%3N)
 load_job reads-after --stream "name=reads-after,key=gold,method=GetBalance,rate=30,deadline=5s" --duration 4s
 reads_after=$(calls_summary "$(load_wait "$chaos_job" 120 >/dev/null; load_calls "$chaos_job")" reads-after 1)

@@ -18,8 +18,9 @@ readonly render=$FULLNAME-render
 readonly quiet=('name=acme-charges,key=gold,method=Charge,rate=20' 'name=acme-reads,key=gold,method=GetBalance,rate=20')
 readonly burn_duration=${CHAOS_BURN_DURATION:-180s} render_calls='rpc_method="Render"'
 
-max_replicas=$(k get hpa "$render" -o jsonpath='{.spec.maxReplicas}' 2>/dev/null || true)
-[ -n "$max_replicas" ] || cannot_run "find the render HPA $render (autoscaling.provider and components.render.autoscaling.enabled)"
+# The HPA that scales render: the chart's own (prometheus-adapter) or the one KEDA's ScaledObject owns.
+max_replicas=$(k get hpa -o jsonpath="{range .items[?(@.spec.scaleTargetRef.name==\"$render\")]}{.spec.maxReplicas}{end}" 2>/dev/null || true)
+[ -n "$max_replicas" ] || cannot_run "find an HPA scaling $render (autoscaling.provider and components.render.autoscaling.enabled)"
 
 if [ "$chaos_unprotected" = true ]; then
   chart_change "render without its CPU bound (the negative control)" --set components.render.resources.limits.cpu=null \

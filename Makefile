@@ -149,6 +149,16 @@ undeploy:
 kind-e2e:
 	scripts/kind-e2e.sh
 
+# --- Chaos in the cluster (k8s/chaos/README.md) -----------------------------------------------------
+.PHONY: chaos-k8s
+
+# Every k8s/chaos experiment against the deployed mesh (make deploy), each as shipped and as its negative control;
+# a table of verdicts; non-zero unless every hypothesis held and every control deviated. EXPERIMENT="<id> …" runs some.
+# NAMESPACE, RELEASE, KUBECTL and CHAOS_* as in k8s/chaos/lib.sh.
+chaos-k8s:
+	scripts/ensure-deps.sh helm
+	k8s/chaos/run-all.sh $(EXPERIMENT)
+
 # --- Autoscaling (docs/autoscaling.md) --------------------------------------------------------------
 .PHONY: check-hpa
 

@@ -5,14 +5,14 @@
 #   k8s/faults.sh get             the ConfigMap's document and each pod's meshbulkheads_faults_generation
 # Waiting: until every pod's meshbulkheads_faults_generation (read through the API server's pod proxy, pods/NAME:PORT,
 # on its admin port) equals the new generation, at most FAULTS_TIMEOUT seconds (default 150: a ConfigMap update reaches the
-# mounted file in about 60-90 s). Expiry: each fault's expiresAt is written here (now + expiresInSeconds, default
+# mounted file in about 60-90 s), polling every FAULTS_POLL seconds (5). Expiry: each fault's expiresAt is written here (now + expiresInSeconds, default
 # 300 s), so the pods switch it off by themselves even if this script is killed.
 set -euo pipefail
 
 readonly kubectl=${KUBECTL:-kubectl}
 readonly namespace=${NAMESPACE:-meshbulkheads}
 readonly release=${RELEASE:-meshbulkheads}
-readonly timeout=${FAULTS_TIMEOUT:-150}
+readonly timeout=${FAULTS_TIMEOUT:-150} poll=${FAULTS_POLL:-5}
 readonly configmap=$release-faults
 
 current_generation() {
@@ -57,7 +57,7 @@ wait_for() {
       echo "faults: after ${timeout} s still behind generation $want: ${behind[*]}" >&2
       return 1
     fi
-    sleep 5
+    sleep "$poll"
   done
 }
 

@@ -6,7 +6,9 @@
 #
 # Environment: KUBECTL (kubectl), HELM (.tools/bin/helm or helm), NAMESPACE (meshbulkheads), RELEASE (meshbulkheads),
 # CHART (helm/meshbulkheads), CHAOS_ARTIFACTS (artifacts/chaos), CHAOS_TIME_LIMIT seconds (600),
-# CHAOS_DURATION meshload's load phase (60s), CHAOS_STEADY the steady-state runs (10s).
+# CHAOS_DURATION meshload's load phase (60s), CHAOS_STEADY the steady-state runs (10s), CHAOS_ROLLBACK_TIMEOUT seconds
+# per rollback (660: a helm rollback waits for a rollout), CHAOS_PROGRESS a file that gets one line per action, the
+# moment the fault is verified active ("fault-active …"), each rollback and the exit (what a caller can poll).
 # Exit codes (the hypothesis decides, as in the Chaos Toolkit): 0 held, 1 deviated, 2 could not run, 130 interrupted.
 # With --unprotected the experiment's protection is switched off and it must exit 1 (run-all.sh checks that).
 
@@ -32,6 +34,9 @@ chaos_unprotected=false
 chaos_status=completed
 
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+# progress MESSAGE: one line to $CHAOS_PROGRESS when it is set.
+progress() { [ -z "${CHAOS_PROGRESS:-}" ] || echo "$(now) $*" >>"$CHAOS_PROGRESS"; }
 
 log() { echo "chaos: ${chaos_id:-?}${chaos_unprotected:+$([ "$chaos_unprotected" = true ] && echo ' (unprotected)')}: $*" >&2; }
 
@@ -89,6 +94,7 @@ action() {
   log "$name"
   if output=$("$@" 2>&1); then status=succeeded; else status=failed; fi
   record run action "$name" "$status" "$(jq -Rs . <<<"${output: -2000}")" "$start"
+  progress "action $status $name"
   if [ "$status" = failed ]; then
     log "action failed: $name: ${output: -400}"
     chaos_status=failed
@@ -147,8 +153,9 @@ run_rollbacks() {
     command=${entry#*$'\t'}
     start=$(now)
     log "rollback: $name"
-    if timeout 120 bash -c "$command" >/dev/null 2>&1; then status=succeeded; else status=failed; fi
+    if timeout "${CHAOS_ROLLBACK_TIMEOUT:-660}" bash -c "$command" >/dev/null 2>&1; then status=succeeded; else status=failed; fi
     record rollbacks action "$name" "$status" null "$start"
+    progress "rollback $status $name"
   done
 }
 
@@ -178,6 +185,7 @@ chaos_exit() {
     | { printf 'measurement\tbefore\tduring\tafter\n'; cat; } | column -t -s $'\t'
   jq -r '.verdict.text' "$file"
   echo "journal: $file"
+  progress "exit $chaos_status $file"
   case $chaos_status in
     interrupted) exit 130 ;;
     aborted | failed) exit 2 ;;
@@ -222,4 +230,182 @@ stream_summary() { jq -c --arg s "$2" '[.streams[] | select(.name == $s) | {offe
 # sql QUERY: one value from the payments database (the chart's PostgreSQL StatefulSet).
 sql() {
   k exec "statefulset/$FULLNAME-postgresql" -- psql -U "${PGUSER:-payments}" -d "${PGDATABASE:-payments}" -At -c "$1"
+}
+
+# --- shared by the experiments: the fault marker, pods and their metrics, the chart, slo.yaml ---------------------
+
+# cannot_run WHAT: the cluster lacks something the experiment needs (recorded as a failed action; exit 2).
+cannot_run() {
+  record run action "$1" failed null "$(now)"
+  progress "action failed $1"
+  log "cannot run: $1"
+  chaos_status=failed
+  exit 2
+}
+
+# fault_active WHAT: the fault has been verified active; calls due from now on are the measurement ($chaos_fault_ms,
+# Unix ms). Written to the journal's context and to $CHAOS_PROGRESS ("fault-active WHAT").
+# shellcheck disable=SC2034 # read by the experiments
+chaos_fault_ms=0
+fault_active() {
+  # shellcheck disable=SC2034
+  chaos_fault_ms=$(date +%s%3N)
+  log "fault active: $*"
+  jq_in_place --arg what "$*" --arg at "$(now)" '.context.fault_active = {what: $what, at: $at}'
+  progress "fault-active $*"
+}
+
+# selector COMPONENT: the chart's labels of that component's pods.
+selector() { echo "app.kubernetes.io/component=$1,app.kubernetes.io/instance=$RELEASE"; }
+
+# pods_of COMPONENT: the names of its running pods, one a line.
+pods_of() {
+  k get pods -l "$(selector "$1")" --field-selector=status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
+}
+
+# pod_metrics POD: the pod's /metrics, through the API server's pod proxy on its admin port (as k8s/faults.sh reads them).
+pod_metrics() {
+  local port
+  port=$(k get pod "$1" -o jsonpath='{.spec.containers[0].ports[?(@.name=="admin")].containerPort}')
+  k get --raw "/api/v1/namespaces/$NAMESPACE/pods/$1:$port/proxy/metrics"
+}
+
+# metric_sum NAME [LABELS_SUBSTRING] < metrics: the sum of NAME's samples whose label set contains the substring.
+metric_sum() {
+  awk -v name="$1" -v want="${2:-}" '
+    index($0, name) == 1 {
+      rest = substr($0, length(name) + 1); c = substr(rest, 1, 1); labels = ""
+      if (c != "{" && c != " ") next
+      if (c == "{") { e = index(rest, "} "); if (e == 0) next; labels = substr(rest, 1, e); rest = substr(rest, e + 1) }
+      if (want != "" && index(labels, want) == 0) next
+      split(rest, f, " "); s += f[1]
+    }
+    END { printf "%.15g\n", s + 0 }'
+}
+
+# pod_metric POD NAME [LABELS_SUBSTRING]: one pod's sum (0 when the pod cannot be scraped).
+pod_metric() { { pod_metrics "$1" 2>/dev/null || true; } | metric_sum "$2" "${3:-}"; }
+
+# component_metric COMPONENT NAME [LABELS_SUBSTRING]: the sum over the component's running pods.
+component_metric() {
+  local pod total=0
+  for pod in $(pods_of "$1"); do total=$(jq -n "$total + $(pod_metric "$pod" "$2" "${3:-}")"); done
+  echo "$total"
+}
+
+# chart_change [--no-wait] NAME HELM_ARG...: `helm upgrade --reuse-values --wait` with these values (the pods roll),
+# after registering `helm rollback` to the revision before it (once per revision). How the controls switch a
+# protection off; --no-wait returns once the objects are applied (helm-upgrade.sh measures the rollout itself).
+chart_change() {
+  local wait=(--wait --timeout 10m) name revision
+  if [ "$1" = --no-wait ]; then wait=(); shift; fi
+  name=$1
+  shift
+  revision=$("$HELM" status "$RELEASE" -n "$NAMESPACE" -o json 2>/dev/null | jq -r '.version // empty') || true
+  [ -n "$revision" ] || cannot_run "find helm release $RELEASE in $NAMESPACE"
+  if [ -z "${chaos_chart_revision:-}" ]; then
+    chaos_chart_revision=$revision
+    rollback "helm rollback $RELEASE $revision" "$HELM" rollback "$RELEASE" "$revision" -n "$NAMESPACE" --wait --timeout 10m
+  fi
+  action "$name (helm upgrade --reuse-values $*)" "$HELM" upgrade "$RELEASE" "$CHART" -n "$NAMESPACE" --reuse-values "${wait[@]}" "$@"
+}
+
+# The mesh-wide pitfall switch of docs/configuration.md (all four processes, read at start), as chart values.
+# shellcheck disable=SC2034 # read by the experiments
+readonly no_bulkheads_values=(--set-json 'default.extraEnv=[{"name":"Mesh__Pitfalls__NoBulkheads","value":"true"}]')
+
+# faults_put NAME FAULTS_JSON_ARRAY: through k8s/faults.sh, the one writer of the faults ConfigMap, which waits until
+# every pod reports the new generation (meshbulkheads_faults_generation); registers `k8s/faults.sh clear`.
+faults_put() {
+  local name=$1 file
+  file=$(mktemp)
+  jq -c '{faults: .}' <<<"$2" >"$file"
+  rollback "clear the faults ConfigMap (k8s/faults.sh clear)" env KUBECTL="$KUBECTL" NAMESPACE="$NAMESPACE" RELEASE="$FULLNAME" "$chaos_root/k8s/faults.sh" clear
+  action "$name (k8s/faults.sh put: every pod at the new generation)" env KUBECTL="$KUBECTL" NAMESPACE="$NAMESPACE" RELEASE="$FULLNAME" "$chaos_root/k8s/faults.sh" put "$file"
+  rm -f "$file"
+}
+
+# steady_load PHASE PROBE_NAME STREAM...: a CHAOS_STEADY meshload Job; holds when every stream had calls, ≥ 99 % OK.
+steady_load() {
+  local phase=$1 name=$2 result stream args=()
+  shift 2
+  for stream in "$@"; do args+=(--stream "$stream"); done
+  load_job "steady-$phase" "${args[@]}" --duration "${CHAOS_STEADY:-10s}"
+  result=$(load_wait "$chaos_job" 120)
+  [ -n "$result" ] || result=null
+  probe "$phase" "$name" "every stream: ok >= 99 % of offered" \
+    "$(jq -n --argjson r "$result" '$r != null and ($r.streams | length) > 0 and all($r.streams[]; .offered > 0 and .ok >= 0.99 * .offered)')" \
+    "$(jq -c 'if . == null then "no result" else [.streams[] | {name, offered, ok, outcomes}] end' <<<"$result")"
+}
+
+# slo_of OBJECTIVE FIELD: a number of slo.yaml (success_ratio, latency_p99_seconds) for the objective of that name.
+slo_of() { awk -v want="$1" -v field="$2:" '$1 == "-" && $2 == "name:" {cur = $3} cur == want && $1 == field {print $2; exit}' "$chaos_root/slo.yaml"; }
+
+# calls_summary CALLS STREAM [FROM_UNIX_MS]: one stream of a call log — the calls due from FROM (default: after the
+# 2 s warm-up, as the local experiments count): offered, ok, success ratio, p50/p99 of the OK calls and the slowest
+# call (latency from the intended send time), outcomes by STATUS[/reason].
+calls_summary() {
+  jq -sc --arg s "$2" --argjson from "${3:-0}" '
+    [.[] | select(.stream == $s and (if $from > 0 then .runStartUnixMs + .dueMs >= $from else .dueMs >= 2000 end))] as $c
+    | ([$c[] | select(.status == "OK") | .endMs - .dueMs] | sort) as $ok
+    | def pct(q): if ($ok | length) == 0 then null else ($ok[([((q * ($ok | length)) | ceil) - 1, 0] | max)] * 10 | round / 10) end;
+    {offered: ($c | length), ok: ($ok | length),
+     successRatio: (if ($c | length) > 0 then (($ok | length) / ($c | length) * 10000 | round / 10000) else 0 end),
+     p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: ([$c[] | .endMs - .dueMs] | max | if . == null then null else (. * 10 | round / 10) end),
+     outcomes: ($c | map(.status + (if .reason then "/" + .reason else "" end)) | group_by(.) | map({key: .[0], value: length}) | from_entries)}' <<<"$1"
+}
+
+# slo_probe CALLS STREAM OBJECTIVE [FROM_UNIX_MS]: an after-probe of the stream against its objective in slo.yaml.
+slo_probe() {
+  local ratio p99 summary
+  ratio=$(slo_of "$3" success_ratio)
+  p99=$(slo_of "$3" latency_p99_seconds)
+  summary=$(calls_summary "$1" "$2" "${4:-0}")
+  probe after "$2 within its SLO" "ok >= $ratio of offered, p99 <= $(jq -n "$p99 * 1000") ms (slo.yaml $3)" \
+    "$(jq --argjson r "$ratio" --argjson p "$p99" '.offered > 0 and .successRatio >= $r and .p99Ms != null and .p99Ms <= $p * 1000' <<<"$summary")" "$summary"
+}
+
+# ledger_audit CALLS: every acknowledged charge of the call log against PostgreSQL, as JSON
+# {acknowledged, missing, duplicated}; the probe holds when both are 0 and something was acknowledged.
+ledger_audit() {
+  local keys acked stored=0 rows=0 in_list
+  keys=$(jq -r 'select(.status == "OK" and .idempotencyKey != null) | .idempotencyKey' <<<"$1" | sort -u)
+  acked=$(grep -c . <<<"$keys" || true)
+  if [ "$acked" -gt 0 ]; then
+    in_list=$(jq -Rr "\"'\" + . + \"'\"" <<<"$keys" | paste -sd, -)
+    stored=$(sql "SELECT count(DISTINCT idempotency_key) FROM payments WHERE idempotency_key IN ($in_list)")
+    rows=$(sql "SELECT count(*) FROM payments WHERE idempotency_key IN ($in_list)")
+  fi
+  jq -cn --argjson a "$acked" --argjson s "${stored:-0}" --argjson r "${rows:-0}" '{acknowledged: $a, missing: ($a - $s), duplicated: ($r - $s)}'
+}
+
+# audit_probe AUDIT_JSON: the after-probe of ledger_audit.
+audit_probe() {
+  probe after "every acknowledged charge is in the ledger exactly once" "missing == 0, duplicated == 0" \
+    "$(jq '.acknowledged > 0 and .missing == 0 and .duplicated == 0' <<<"$1")" "$1"
+  measure "acknowledged charges missing from the ledger" charges null null "$(jq .missing <<<"$1")"
+  measure "acknowledged charges duplicated in the ledger" charges null null "$(jq .duplicated <<<"$1")"
+}
+
+# metric_max NAME [LABELS_SUBSTRING] < metrics: the largest of those samples (0 when none).
+metric_max() {
+  awk -v name="$1" -v want="${2:-}" '
+    index($0, name) == 1 {
+      rest = substr($0, length(name) + 1); c = substr(rest, 1, 1); labels = ""
+      if (c != "{" && c != " ") next
+      if (c == "{") { e = index(rest, "} "); if (e == 0) next; labels = substr(rest, 1, e); rest = substr(rest, e + 1) }
+      if (want != "" && index(labels, want) == 0) next
+      split(rest, f, " "); if (f[1] + 0 > m) m = f[1] + 0
+    }
+    END { printf "%.15g\n", m + 0 }'
+}
+
+# seconds_of DURATION: meshload's 60s / 500ms / 2m as whole seconds (at least 1).
+seconds_of() {
+  case $1 in
+    *ms) echo $(((${1%ms} + 999) / 1000)) ;;
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+  esac
 }

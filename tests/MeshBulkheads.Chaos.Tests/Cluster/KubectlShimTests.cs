@@ -1,99 +1,183 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
-using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Chaos.Tests.Cluster;
 
 /// <summary>
 /// k8s/chaos/*.sh without a cluster: their control flow run against a local mesh through k8s/chaos/shim/kubectl —
-/// the journal's layout, the exit code following the hypothesis, each rollback once, and a shim that refuses
-/// what it does not implement. (SIGINT through the shim is not covered yet: a first test of it was unreliable.) (One local payments process stands for the Deployment, so whether the hypothesis
-/// holds here says nothing about a cluster; that it is judged and journaled correctly is what is tested.)
+/// the journal's layout, the exit code following the hypothesis, each rollback once, SIGINT (exit 130, rollbacks once),
+/// and a shim that refuses what it does not implement. (One local payments process stands for the Deployment and
+/// there is no PodDisruptionBudget, so whether a hypothesis holds here says nothing about a cluster; that it is judged,
+/// journaled and rolled back correctly is what is tested.) One shim mesh for the class (<see cref="ShimMesh"/>).
 /// </summary>
 [Collection(LiveMeshCollection.Name)]
 [Trait(LiveMeshCollection.RunsTrait, LiveMeshCollection.Alone)]
-public sealed class KubectlShimTests : IAsyncLifetime
+public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, IAsyncLifetime
 {
-    private readonly string _state = Directory.CreateTempSubdirectory("kubectl-shim-").FullName;
     private readonly string _artifacts = Directory.CreateTempSubdirectory("k8s-chaos-").FullName;
 
-    private static string Root => RepositoryLayout.Root;
-
-    private static string Shim => Path.Combine(Root, "k8s", "chaos", "shim", "kubectl");
+    private string Progress => Path.Combine(_artifacts, "progress.log");
 
     public async ValueTask InitializeAsync()
     {
-        var (code, output) = await RunAsync(Shim, ["shim-up"], TimeSpan.FromSeconds(120));
-        Assert.True(code == 0, "shim-up failed: " + output);
+        // Every test starts from a mesh that serves: payments ready and available at the gateway again (a test before
+        // may have ended with it replaced, e.g. the SIGINT test's drain).
+        var (code, output) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "rollout", "status", "deployment/meshbulkheads-payments"], null, TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, "the shim mesh is not ready: " + output);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        await RunAsync(Shim, ["shim-down"], TimeSpan.FromSeconds(30));
-        TempDirectories.TryDelete(_state);
         TempDirectories.TryDelete(_artifacts);
+        return ValueTask.CompletedTask;
     }
 
     [Fact]
     public async Task Shim_VerbItDoesNotImplement_Exit64()
     {
         // Act
-        var (code, output) = await RunAsync(Shim, ["-n", "meshbulkheads", "get", "nodes"], TimeSpan.FromSeconds(10));
+        var (code, output) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "nodes"], _artifacts, TimeSpan.FromSeconds(10));
+        var (policyCode, policyOutput) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "networkpolicy", "meshbulkheads-reporting", "-o", "json"], _artifacts, TimeSpan.FromSeconds(10));
 
         // Assert
         Assert.Equal(64, code);
         Assert.Contains("unsupported: kubectl get nodes", output, StringComparison.Ordinal);
+        Assert.Equal(64, policyCode);
+        Assert.Contains("unsupported: kubectl get networkpolicy", policyOutput, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task DeletePaymentsPod_ThroughTheShim_JournalLayoutAndExitCodeFollowTheHypothesis()
     {
         // Act
-        var (code, output) = await RunAsync(Script("delete-payments-pod.sh"), [], TimeSpan.FromSeconds(240));
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("delete-payments-pod.sh"), [], _artifacts, TimeSpan.FromSeconds(120));
 
         // Assert
-        var journal = SingleJournal();
-        JournalShape.AssertValid(journal);
-        Assert.Equal("kubernetes", (string?)journal["platform"]);
+        var journal = SingleJournal(output);
         Assert.Equal("completed", (string?)journal["status"]);
         Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
         Assert.Contains(journal["run"]!.AsArray(), r => ((string?)r!["activity"]!["name"])!.StartsWith("delete pod payments-", StringComparison.Ordinal));
-        var rollbacks = journal["rollbacks"]!.AsArray().Select(r => (string?)r!["activity"]!["name"]).ToArray();
-        Assert.Contains("delete job/meshbulkheads-chaos-during", rollbacks);
-        Assert.Equal(rollbacks.Length, rollbacks.Distinct().Count());
-        Assert.Contains(journal["steady_states"]!["after"]!["probes"]!.AsArray(), p => (string?)p!["activity"]!["name"] == "every acknowledged charge is in the ledger exactly once");
+        AssertEachRollbackOnce(journal, "delete job/meshbulkheads-chaos-during");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "every acknowledged charge is in the ledger exactly once");
         Assert.Contains("journal: ", output, StringComparison.Ordinal);
     }
 
-    private static string Script(string name) => Path.Combine(Root, "k8s", "chaos", name);
-
-    private JsonObject SingleJournal() =>
-        JsonNode.Parse(File.ReadAllText(Assert.Single(Directory.GetFiles(_artifacts, "*.json"))))!.AsObject();
-
-    private Process Start(string file, IReadOnlyList<string> arguments)
+    [Fact]
+    public async Task DrainNode_ThroughTheShim_JournalLayoutExitCodeAndEachRollbackOnce()
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+        // Act
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("drain-node.sh"), [], _artifacts, TimeSpan.FromSeconds(120));
 
-        start.Environment["CHAOS_SHIM_STATE"] = _state;
-        start.Environment["KUBECTL"] = Shim;
-        start.Environment["CHAOS_ARTIFACTS"] = _artifacts;
-        start.Environment["CHAOS_DURATION"] = "12s";
-        start.Environment["CHAOS_STEADY"] = "3s";
-        start.Environment["CHAOS_FAULT_AFTER"] = "3";
-        return Process.Start(start)!;
+        // Assert: the shim has no PodDisruptionBudget (one replica), so the hypothesis deviates and the exit code says so.
+        var journal = SingleJournal(output);
+        Assert.Equal("completed", (string?)journal["status"]);
+        Assert.True(journal["deviated"]!.GetValue<bool>(), output);
+        Assert.Equal(1, code);
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "the PodDisruptionBudget was respected" && !p["tolerance_met"]!.GetValue<bool>());
+        Assert.Contains(journal["run"]!.AsArray(), r => (string?)r!["activity"]!["name"] == "drain the payments pods off shim-node" && (string?)r["status"] == "succeeded");
+        AssertEachRollbackOnce(journal, "uncordon shim-node", "delete job/meshbulkheads-chaos-during", "stop sampling the ready replicas");
+        Assert.False(File.Exists(Path.Combine(mesh.State, "cordoned")), "the node is still cordoned after the rollback");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "every acknowledged charge is in the ledger exactly once");
     }
 
-    private async Task<(int Code, string Output)> RunAsync(string file, IReadOnlyList<string> arguments, TimeSpan timeout)
+    [Fact]
+    public async Task PaymentsLatency_ThroughTheShim_FaultsFileAtEveryPodsGenerationAndClearedOnce()
     {
-        using var process = Start(file, arguments);
+        // Act
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("payments-latency.sh"), [], _artifacts, TimeSpan.FromSeconds(150));
+
+        // Assert
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Contains(journal["run"]!.AsArray(), r => ((string?)r!["activity"]!["name"])!.StartsWith("store latency 500 ms on payments", StringComparison.Ordinal) && (string?)r["status"] == "succeeded");
+        Assert.Equal("store latency 500 ms on every payments pod", (string?)journal["context"]!["fault_active"]!["what"]);
+        AssertEachRollbackOnce(journal, "clear the faults ConfigMap (k8s/faults.sh clear)", "delete job/meshbulkheads-chaos-during");
+        var faults = JsonNode.Parse(File.ReadAllText(Path.Combine(mesh.State, "faults", "faults.json")))!;
+        Assert.Empty(faults["faults"]!.AsArray());
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "the circuit breaker opened");
+    }
+
+    [Fact]
+    public async Task DrainNode_SigintOnceTheFaultIsActive_Exit130AndEachRollbackOnce()
+    {
+        // Arrange: its own process group (setsid), so SIGINT reaches the script and its foreground children, as Ctrl-C would.
+        var start = mesh.StartInfo("setsid", [ShimMesh.Script("drain-node.sh")], _artifacts);
+        using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await error);
+        Assert.True(await PollAsync(() => ProcessGroup(process.Id) == process.Id, TimeSpan.FromSeconds(5)), "setsid did not make the script a process group leader");
+        var active = await PollAsync(() => File.Exists(Progress) && File.ReadAllText(Progress).Contains(" fault-active ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Assert.True(active, "no fault-active line in the progress file: " + (File.Exists(Progress) ? File.ReadAllText(Progress) : "(none)"));
+
+        // Act
+        using (var kill = Process.Start("kill", ["-INT", "--", "-" + process.Id.ToString(CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        var text = await output + await error;
+
+        // Assert
+        Assert.Equal(130, process.ExitCode);
+        var journal = SingleJournal(text);
+        Assert.Equal("interrupted", (string?)journal["status"]);
+        Assert.False(journal["verdict"]!["pass"]!.GetValue<bool>());
+        AssertEachRollbackOnce(journal, "uncordon shim-node", "delete job/meshbulkheads-chaos-during");
+        var rollbackLines = File.ReadAllLines(Progress).Where(l => l.Contains(" rollback ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(journal["rollbacks"]!.AsArray().Count, rollbackLines.Length);
+        Assert.False(File.Exists(Path.Combine(mesh.State, "cordoned")), "the node is still cordoned after the interrupt");
+        Assert.Contains(File.ReadAllLines(Progress), l => l.Contains(" exit interrupted ", StringComparison.Ordinal));
     }
 
+    private static int ProcessGroup(int pid)
+    {
+        // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so count from the closing parenthesis.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[2], CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        return condition();
+    }
+
+    private static void AssertEachRollbackOnce(JsonObject journal, params string[] expected)
+    {
+        var rollbacks = journal["rollbacks"]!.AsArray().Select(r => (string?)r!["activity"]!["name"]).ToArray();
+        Assert.Equal(rollbacks.Length, rollbacks.Distinct().Count());
+        var registered = journal["experiment"]!["rollbacks"]!.AsArray().Select(r => (string?)r!["name"]).Order().ToArray();
+        Assert.Equal(registered, rollbacks.Order().ToArray());
+        foreach (var name in expected)
+        {
+            Assert.Contains(name, rollbacks);
+        }
+    }
+
+    private static IEnumerable<JsonObject> AfterProbes(JsonObject journal) =>
+        journal["steady_states"]!["after"]!["probes"]!.AsArray().Select(p => p!.AsObject());
+
+    private JsonObject SingleJournal(string output)
+    {
+        var files = Directory.GetFiles(_artifacts, "*.json");
+        Assert.True(files.Length == 1, $"{files.Length} journals; output: {output}");
+        var journal = JsonNode.Parse(File.ReadAllText(files[0]))!.AsObject();
+        JournalShape.AssertValid(journal);
+        Assert.Equal("kubernetes", (string?)journal["platform"]);
+        return journal;
+    }
 }

@@ -38,7 +38,7 @@ internal sealed class BlackholeBackendExperiment : LocalMeshExperiment
 
     public override string Protection => $"the gateway's deadline enforcement for render (`Deadlines:Methods:{RenderPrefix}:Default`/`Max` = 1 h)";
 
-    public override string ClusterAdds => "`k8s/chaos/netpol-cut.sh`: a NetworkPolicy cuts reporting → payments (packets dropped, not refused).";
+    public override string ClusterAdds => "`k8s/chaos/cut-reporting-payments.sh`: a NetworkPolicy cuts reporting → payments (packets dropped, not refused).";
 
     public override string? ProvenBy => "Chaos.Tests `LocalExperimentTests.BlackholeBackend_*`";
 

@@ -34,7 +34,7 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
 
     public override string Protection => "render's CPU bound: pinned like its CPU limit, workers sized from it at below-normal priority (unprotected: unpinned, `Render:WorkerCount=8`, `Render:Pitfalls:Inline=true`, `Render:BelowNormalPriority=false`)";
 
-    public override string ClusterAdds => "`k8s/chaos/render-cpu-hpa.sh`: the CPU limit is the pod's, and the HPA scales render out; the new pods' share comes from their own metrics.";
+    public override string ClusterAdds => "`k8s/chaos/render-cpu-burn-hpa.sh`: the CPU limit is the pod's, and the HPA scales render out; the new pods' share comes from their own metrics.";
 
     public override string HypothesisTitle => "A CPU-bound service burning its cores does not take the other routes out of their SLOs";
 

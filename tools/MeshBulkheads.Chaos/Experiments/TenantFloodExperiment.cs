@@ -26,7 +26,7 @@ internal sealed class TenantFloodExperiment : LocalMeshExperiment
 
     public override string Protection => "every admission bound (`Mesh:Pitfalls:NoBulkheads=true` in all four processes: no tenant rate limits, unbounded bulkheads)";
 
-    public override string ClusterAdds => "`k8s/chaos/tenant-flood.sh`: the flood runs as an in-cluster meshload Job; the HPA may add reporting pods.";
+    public override string ClusterAdds => "`k8s/chaos/tenant-flood-reporting.sh`: the flood runs as an in-cluster meshload Job; the HPA may add reporting pods.";
 
     public override string HypothesisTitle => "A flooding tenant is shed; the other tenants keep their SLOs";
 

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using MeshBulkheads.Testing.Processes;
+
+namespace MeshBulkheads.Chaos.Tests.Cluster;
+
+/// <summary>
+/// The local mesh behind k8s/chaos/shim/kubectl (gateway, payments on SQLite, reporting; Debug build), started once for
+/// the class (<c>shim-up</c>) and stopped after it (<c>shim-down</c>): one start instead of one per test keeps the
+/// Cluster tests within their minute. Runs the scripts with the shim as <c>KUBECTL</c> and short phases.
+/// </summary>
+public sealed class ShimMesh : IAsyncLifetime
+{
+    public string State { get; } = Directory.CreateTempSubdirectory("kubectl-shim-").FullName;
+
+    public static string Root => RepositoryLayout.Root;
+
+    public static string Shim => Path.Combine(Root, "k8s", "chaos", "shim", "kubectl");
+
+    public static string Script(string name) => Path.Combine(Root, "k8s", "chaos", name);
+
+    public async ValueTask InitializeAsync()
+    {
+        var (code, output) = await RunAsync(Shim, ["shim-up"], artifacts: null, TimeSpan.FromSeconds(120));
+        Assert.True(code == 0, "shim-up failed: " + output);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await RunAsync(Shim, ["shim-down"], artifacts: null, TimeSpan.FromSeconds(30));
+        TempDirectories.TryDelete(State);
+    }
+
+    /// <summary>A process with the experiments' environment: the shim, its state, the artifacts directory, short phases.</summary>
+    public ProcessStartInfo StartInfo(string file, IReadOnlyList<string> arguments, string? artifacts)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["CHAOS_SHIM_STATE"] = State;
+        start.Environment["KUBECTL"] = Shim;
+        start.Environment["CHAOS_DURATION"] = "3s";
+        start.Environment["CHAOS_STEADY"] = "1s";
+        start.Environment["CHAOS_FAULT_AFTER"] = "2";
+        start.Environment["FAULTS_POLL"] = "0.3";
+        start.Environment["FAULTS_TIMEOUT"] = "30";
+        if (artifacts is not null)
+        {
+            start.Environment["CHAOS_ARTIFACTS"] = artifacts;
+            start.Environment["CHAOS_PROGRESS"] = Path.Combine(artifacts, "progress.log");
+        }
+
+        return start;
+    }
+
+    public async Task<(int Code, string Output)> RunAsync(string file, IReadOnlyList<string> arguments, string? artifacts, TimeSpan timeout)
+    {
+        using var process = Process.Start(StartInfo(file, arguments, artifacts))!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output + await error);
+    }
+}

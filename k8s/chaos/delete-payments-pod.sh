@@ -26,11 +26,8 @@ steady() {
 steady before
 require_steady_state
 
-replicas=$(k get deployment "$payments" -o jsonpath='{.spec.replicas}')
 if [ "$chaos_unprotected" = true ]; then
-  rollback "scale $payments back to $replicas" "$KUBECTL" -n "$NAMESPACE" scale "deployment/$payments" --replicas="$replicas"
-  action "scale $payments to 1 replica (the negative control)" k scale "deployment/$payments" --replicas=1
-  action "wait for one payments pod" k rollout status "deployment/$payments" --timeout=120s
+  scale_to_one_replica "$payments"
 fi
 
 load_job during --stream "name=charges,key=gold,method=Charge,rate=50,deadline=5s" --duration "$CHAOS_DURATION" --attempts 3

@@ -270,18 +270,33 @@ pod_metrics() {
   k get --raw "/api/v1/namespaces/$NAMESPACE/pods/$1:$port/proxy/metrics"
 }
 
-# metric_sum NAME [LABELS_SUBSTRING] < metrics: the sum of NAME's samples whose label set contains the substring.
-metric_sum() {
-  awk -v name="$1" -v want="${2:-}" '
+# scale_to_one_replica DEPLOYMENT: the negative control of the experiments whose protection is a second replica —
+# scaled to 1 (its old count restored by a rollback) and waited for.
+scale_to_one_replica() {
+  local deployment=$1 replicas
+  replicas=$(k get deployment "$deployment" -o jsonpath='{.spec.replicas}')
+  rollback "scale $deployment back to $replicas" "$KUBECTL" -n "$NAMESPACE" scale "deployment/$deployment" --replicas="$replicas"
+  action "scale $deployment to 1 replica (the negative control)" k scale "deployment/$deployment" --replicas=1
+  action "wait for one pod of $deployment" k rollout status "deployment/$deployment" --timeout=120s
+}
+
+# metric_agg sum|max NAME [LABELS_SUBSTRING] < metrics: the sum (or the largest, 0 when none) of NAME's samples whose
+# label set contains the substring.
+metric_agg() {
+  awk -v op="$1" -v name="$2" -v want="${3:-}" '
     index($0, name) == 1 {
       rest = substr($0, length(name) + 1); c = substr(rest, 1, 1); labels = ""
       if (c != "{" && c != " ") next
       if (c == "{") { e = index(rest, "} "); if (e == 0) next; labels = substr(rest, 1, e); rest = substr(rest, e + 1) }
       if (want != "" && index(labels, want) == 0) next
-      split(rest, f, " "); s += f[1]
+      split(rest, f, " "); v = f[1] + 0
+      if (op == "max") { if (v > r) r = v } else { r += v }
     }
-    END { printf "%.15g\n", s + 0 }'
+    END { printf "%.15g\n", r + 0 }'
 }
+
+# metric_sum NAME [LABELS_SUBSTRING] < metrics: the sum of NAME's samples whose label set contains the substring.
+metric_sum() { metric_agg sum "$@"; }
 
 # pod_metric POD NAME [LABELS_SUBSTRING]: one pod's sum (0 when the pod cannot be scraped).
 pod_metric() { { pod_metrics "$1" 2>/dev/null || true; } | metric_sum "$2" "${3:-}"; }
@@ -388,17 +403,7 @@ audit_probe() {
 }
 
 # metric_max NAME [LABELS_SUBSTRING] < metrics: the largest of those samples (0 when none).
-metric_max() {
-  awk -v name="$1" -v want="${2:-}" '
-    index($0, name) == 1 {
-      rest = substr($0, length(name) + 1); c = substr(rest, 1, 1); labels = ""
-      if (c != "{" && c != " ") next
-      if (c == "{") { e = index(rest, "} "); if (e == 0) next; labels = substr(rest, 1, e); rest = substr(rest, e + 1) }
-      if (want != "" && index(labels, want) == 0) next
-      split(rest, f, " "); if (f[1] + 0 > m) m = f[1] + 0
-    }
-    END { printf "%.15g\n", m + 0 }'
-}
+metric_max() { metric_agg max "$@"; }
 
 # seconds_of DURATION: meshload's 60s / 500ms / 2m as whole seconds (at least 1).
 seconds_of() {

@@ -26,9 +26,10 @@ public sealed class CallLogTests : IDisposable
         var log = Path.Combine(_directory, "calls.jsonl");
         var (io, _, _) = MeshLoadAppTests.Io();
 
-        // Act
+        // Act: --max-lag 10s, because this test is about the log, not the schedule (in a full parallel run the generator's
+        // own lag once passed the default 100 ms and the run was declared invalid, exit 2).
         var exit = await MeshLoadApp.RunAsync(
-            ["run", "--target", server.Address.ToString(), "--stream", "name=charges,method=Charge,rate=20", "--duration", "1s", "--attempts", "2", "--call-log", log, "--json"],
+            ["run", "--target", server.Address.ToString(), "--stream", "name=charges,method=Charge,rate=20", "--duration", "1s", "--attempts", "2", "--max-lag", "10s", "--call-log", log, "--json"],
             io, TestContext.Current.CancellationToken);
 
         // Assert

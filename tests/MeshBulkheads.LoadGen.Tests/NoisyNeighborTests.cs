@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace MeshBulkheads.LoadGen.Tests;
 
 /// <summary>meshload against the real mesh: direction, not timing (no latency thresholds on shared cores).</summary>
+[Collection(LoadGenMeshCollection.Name)]
 public class NoisyNeighborTests(LoadGenMesh mesh) : IClassFixture<LoadGenMesh>
 {
     [Fact]

@@ -3,6 +3,7 @@ using MeshBulkheads.LoadGen.Cli;
 
 namespace MeshBulkheads.LoadGen.Tests.RowStreams;
 
+[Collection(LoadGenMeshCollection.Name)]
 public class RowStreamCommandTests(LoadGenMesh mesh) : IClassFixture<LoadGenMesh>
 {
     [Fact]

@@ -16,19 +16,19 @@ public class ReportFanOutTests
     [Fact]
     public async Task BuildReport_CallerDeadline_DownstreamDeadlineIsCallerDeadlineMinusMargin()
     {
-        // Arrange: a 5 s margin, far larger than any transport delay, so the subtraction is visible.
-        await using var mesh = await StartAsync(new() { ["Reporting:DeadlineSafetyMargin"] = "00:00:05" });
+        // Arrange: a 3 s margin, far larger than any transport delay (below BuildReport's 5 s default, as the validator requires), so the subtraction is visible.
+        await using var mesh = await StartAsync(new() { ["Reporting:DeadlineSafetyMargin"] = "00:00:03" });
         mesh.Fake.AddAccounts(2);
         var callerDeadline = DateTime.UtcNow.AddSeconds(20);
 
         // Act
         await mesh.BuildReport(Request("acct-0001", "acct-0002"), deadline: callerDeadline);
 
-        // Assert: within transport skew of callerDeadline − 5 s. grpc-timeout is relative, so the time the request
+        // Assert: within transport skew of callerDeadline − 3 s. grpc-timeout is relative, so the time the request
         // spends in transit to reporting shifts the deadline later (a full parallel CI run saw 1.2 s on 2 cores);
-        // 2.5 s of skew is still half the margin, so a missing subtraction (5 s later) would fail.
-        var marginEnd = callerDeadline - TimeSpan.FromSeconds(5);
-        var skew = TimeSpan.FromSeconds(2.5);
+        // 1.5 s of skew is still half the margin, so a missing subtraction (3 s later) would fail.
+        var marginEnd = callerDeadline - TimeSpan.FromSeconds(3);
+        var skew = TimeSpan.FromSeconds(1.5);
         Assert.All(mesh.Fake.Calls, c =>
         {
             Assert.True(c.Deadline <= marginEnd + skew, $"{c.Deadline:O} ≤ {marginEnd:O} + {skew.TotalSeconds} s");

@@ -7,8 +7,11 @@ namespace MeshBulkheads.Chaos.Experiments;
 /// <summary>
 /// Experiment 7: render burns CPU (heavy renders far over what its workers sustain, from two tenants) while
 /// acme charges and reads. Render is pinned to one core as a 1-CPU limit would place it, the other hosts and
-/// meshload to the other. Negative control: render unpinned, sized for 8 cores and rendering inline on the
-/// thread pool at normal priority, as a pod without a CPU limit on a bigger node would.
+/// meshload to the other. Negative control: every bound on render's CPU off — unpinned, rendering inline on the
+/// thread pool at normal priority, its bulkheads at the pitfall's limits and its per-tenant work budget off — as a pod
+/// without a CPU limit and without its admission would run. (Unpinned alone, with the workers and the budget still
+/// bounding the work, did not deviate: the kernel's scheduler shares the cores fairly between processes, so the burn
+/// has to be unbounded to starve the other routes.)
 /// </summary>
 internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
 {
@@ -32,7 +35,7 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
 
     public override string Promise => "Payments' routes stay within slo.yaml; render sheds what its workers cannot take.";
 
-    public override string Protection => "render's CPU bound: pinned like its CPU limit, workers sized from it at below-normal priority (unprotected: unpinned, `Render:WorkerCount=8`, `Render:Pitfalls:Inline=true`, `Render:BelowNormalPriority=false`)";
+    public override string Protection => "render's CPU bound: pinned like its CPU limit, workers sized from it at below-normal priority and bounded by its bulkheads and per-tenant work budget (unprotected: unpinned, `Render:Pitfalls:Inline=true`, `Render:WorkerCount=8`, `Render:BelowNormalPriority=false`, `Mesh:Pitfalls:NoBulkheads=true`, `Render:TenantWorkBudget:Enabled=false`)";
 
     public override string ClusterAdds => "`k8s/chaos/render-cpu-burn-hpa.sh`: the CPU limit is the pod's, and the HPA scales render out; the new pods' share comes from their own metrics.";
 
@@ -65,10 +68,14 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
         {
             Render = true,
             Cpus = host => context.Unprotected ? null : host == "render" ? "1" : "0",
-            // Unprotected: what a pod without a CPU limit, sized from a bigger node, would do — 8 renders at once, on
-            // the thread pool at normal priority, unpinned.
+            // Unprotected: what a pod without a CPU limit and without its admission would do — every render the gateway
+            // lets through at once, on the thread pool at normal priority, unpinned.
             Configure = host => host == "render" && context.Unprotected
-                ? new Dictionary<string, string> { ["Render:Pitfalls:Inline"] = "true", ["Render:WorkerCount"] = "8", ["Render:BelowNormalPriority"] = "false" }
+                ? new Dictionary<string, string>
+                {
+                    ["Render:Pitfalls:Inline"] = "true", ["Render:WorkerCount"] = "8", ["Render:BelowNormalPriority"] = "false",
+                    ["Mesh:Pitfalls:NoBulkheads"] = "true", ["Render:TenantWorkBudget:Enabled"] = "false",
+                }
                 : new Dictionary<string, string>(),
         }, postgres: false, cancellationToken);
 

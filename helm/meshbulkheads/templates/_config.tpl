@@ -18,9 +18,13 @@ appear here: they come from Secrets as files or environment variables.
   "Deadlines" (dict "AllMethods" (dict "Default" $root.Values.deadlinesAllMethods.default "Max" $root.Values.deadlinesAllMethods.max) "Methods" $methods)
 }}
 {{- if eq $name "gateway" }}
+{{- $keysFile := include "meshbulkheads.gatewayKeysFile" $root }}
 {{- $tenants := list }}
+{{- /* The tenants format defines the tenants itself (and refuses one also in Gateway:Tenants); only the older keys format needs them here. */}}
+{{- if eq $keysFile "api-keys.json" }}
 {{- range $root.Values.tenants }}
 {{- $tenants = append $tenants (dict "Id" .id "Tier" .tier) }}
+{{- end }}
 {{- end }}
 {{- $clusters := dict }}
 {{- range $backend := list "payments" "reporting" "render" }}
@@ -32,7 +36,7 @@ appear here: they come from Secrets as files or environment variables.
 {{- $store := ternary "Redis" "InProcess" (eq (include "meshbulkheads.gatewayUsesRedis" $root) "true") }}
 {{- $gateway := dict
   "Tenants" $tenants
-  "ApiKeysFile" "/etc/meshbulkheads/secrets/api-keys.json"
+  "ApiKeysFile" (printf "/etc/meshbulkheads/secrets/%s" $keysFile)
   "Destinations" (dict "Dns" (dict "Enabled" true))
   "RateLimiting" (dict "Store" $store)
 }}

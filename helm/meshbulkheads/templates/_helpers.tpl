@@ -82,6 +82,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-api-keys" (include "meshbulkheads.fullname" .)) .Values.apiKeys.existingSecret }}
 {{- end }}
 
+{{/*
+The file of the API keys Secret the gateway mounts as Gateway:ApiKeysFile: `tenants.json` (the `tenants` format:
+tiers and SHA-256 hashes only; the tenants come from it) unless an existing Secret is in the older `keys` format
+(`api-keys.json`, {"<tenant>": "<key>"}: raw keys, the tenants from `tenants` in the values).
+*/}}
+{{- define "meshbulkheads.gatewayKeysFile" -}}
+{{- if and .Values.apiKeys.existingSecret (eq .Values.apiKeys.existingSecretFormat "keys") }}api-keys.json{{ else }}tenants.json{{ end }}
+{{- end }}
+
 {{- define "meshbulkheads.redisSecretName" -}}
 {{- default (printf "%s-redis" (include "meshbulkheads.fullname" .)) .Values.redis.existingSecret }}
 {{- end }}

@@ -3,7 +3,7 @@ Every generated secret value, computed once per render and memoised on the root 
 Secrets and the pods' checksum/secret annotations agree. A value already in the cluster is kept
 (`lookup`), so upgrades keep the keys; under `helm template` there is no cluster and every render
 generates new ones.
-Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "...",
+Returns JSON: {"apiKeys": {tenant: key}, "tenantsFile": {"tenants": {tenant: {"tier": …, "keys": ["sha256:…"]}}}, "redisPassword": "...", "postgresPassword": "...", "pageTokenKey": "...",
 "identityKeys": {service: key}, "adminToken": "..."}.
 */}}
 {{- define "meshbulkheads.secretData" -}}
@@ -17,10 +17,15 @@ Returns JSON: {"apiKeys": {tenant: key}, "redisPassword": "...", "postgresPasswo
 {{- $kept = index $existing.data "api-keys.json" | b64dec | fromJson }}
 {{- end }}
 {{- $keys := dict }}
+{{- $tenants := dict }}
 {{- range .Values.tenants }}
-{{- $_ := set $keys .id (default (randAlphaNum 32) (get $kept .id)) }}
+{{- $key := default (randAlphaNum 32) (get $kept .id) }}
+{{- $_ := set $keys .id $key }}
+{{- /* The stored form Gateway:ApiKeysFile's `tenants` format reads (ApiKeyHash: "sha256:" + lower-case hex of the key's UTF-8). */}}
+{{- $_ := set $tenants .id (dict "tier" .tier "keys" (list (printf "sha256:%s" (sha256sum $key)))) }}
 {{- end }}
 {{- $_ := set $data "apiKeys" $keys }}
+{{- $_ := set $data "tenantsFile" (dict "tenants" $tenants) }}
 {{- end }}
 {{- if and .Values.redis.enabled (not .Values.redis.existingSecret) }}
 {{- $_ := set $data "redisPassword" (include "meshbulkheads.keptRandom" (dict "root" . "secret" (printf "%s-redis" $fullname) "key" "redis-password")) }}

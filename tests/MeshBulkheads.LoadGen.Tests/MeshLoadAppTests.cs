@@ -15,6 +15,8 @@ public class MeshLoadAppTests
     [InlineData(new[] { "--stream", "method=GetBalance,rate=0" }, "meshload: stream 'method=GetBalance,rate=0': rate must be")]
     [InlineData(new[] { "--stream", "method=GetBalance,rate=1", "--threshold", "getbalance:p99<<5ms" }, "meshload: threshold 'getbalance:p99<<5ms'")]
     [InlineData(new[] { "run" }, "meshload: no streams")]
+    [InlineData(new[] { "--stream", "method=GetBalance,rate=1", "--target", "http://127.0.0.1:8080", "--ca-file", "ca.crt" }, "meshload: --ca-file checks the gateway's TLS certificate: give an https:// --target")]
+    [InlineData(new[] { "--stream", "method=GetBalance,rate=1", "--target", "https://127.0.0.1:8080", "--ca-file", "/nonexistent/ca.crt" }, "meshload: --ca-file '/nonexistent/ca.crt' is not a readable PEM CA file")]
     public async Task RunAsync_BadInput_Exit3WithOneLine(string[] args, string expected)
     {
         // Arrange

@@ -70,6 +70,7 @@ internal static class MeshLoadApp
         var plan = new RunPlan
         {
             Target = command.Target,
+            CaFile = command.CaFile,
             Streams = [.. file?.Streams ?? [], .. command.Streams],
             Duration = command.Duration ?? file?.Duration ?? TimeSpan.FromSeconds(10),
             Connections = command.Connections ?? file?.Connections ?? 4,

@@ -2,9 +2,46 @@
 meshload (tools/MeshBulkheads.LoadGen) in a pod: the `helm test` load check and the load Job.
 */}}
 
-{{/* The gateway Service's gRPC address, as meshload's --target. */}}
+{{/* The gateway Service's gRPC address, as meshload's --target: https:// when the gateway's public port serves TLS. */}}
 {{- define "meshbulkheads.loadgen.target" -}}
-{{- printf "http://%s.%s.svc.cluster.local:%v" (include "meshbulkheads.componentName" (dict "root" . "component" "gateway")) .Release.Namespace .Values.components.gateway.ports.grpc }}
+{{- printf "%s://%s:%v" (ternary "https" "http" .Values.tls.gateway.enabled) (include "meshbulkheads.gatewayHost" .) .Values.components.gateway.ports.grpc }}
+{{- end }}
+
+{{/* The gateway Service's name in the cluster's DNS: the name its TLS certificate must carry for in-cluster clients. */}}
+{{- define "meshbulkheads.gatewayHost" -}}
+{{- printf "%s.%s.svc.cluster.local" (include "meshbulkheads.componentName" (dict "root" . "component" "gateway")) .Release.Namespace }}
+{{- end }}
+
+{{/* Where in-cluster clients (meshload, the helm test pods) find the CA that signed the gateway's certificate. */}}
+{{- define "meshbulkheads.gatewayCaFile" -}}/etc/meshbulkheads/gateway-ca/ca.crt{{- end }}
+
+{{/* meshload's target options as a JSON list: --target, and --ca-file with TLS (never "accept any"). */}}
+{{- define "meshbulkheads.loadgen.targetArgs" -}}
+{{- $args := list "--target" (include "meshbulkheads.loadgen.target" .) }}
+{{- if .Values.tls.gateway.enabled }}
+{{- $args = concat $args (list "--ca-file" (include "meshbulkheads.gatewayCaFile" .)) }}
+{{- end }}
+{{- toJson $args }}
+{{- end }}
+
+{{/* The volume with the gateway's CA for in-cluster clients (only with tls.gateway.enabled). */}}
+{{- define "meshbulkheads.gatewayCaVolume" -}}
+{{- if .Values.tls.gateway.enabled }}
+- name: gateway-ca
+  secret:
+    secretName: {{ default .Values.tls.gateway.existingSecret .Values.tls.gateway.caSecret }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- end }}
+
+{{- define "meshbulkheads.gatewayCaMount" -}}
+{{- if .Values.tls.gateway.enabled }}
+- name: gateway-ca
+  mountPath: {{ dir (include "meshbulkheads.gatewayCaFile" .) }}
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{/*
@@ -49,6 +86,7 @@ exec dotnet /app/MeshBulkheads.LoadGen.dll "$@"
       readOnly: true
     - name: tmp
       mountPath: /tmp
+    {{- include "meshbulkheads.gatewayCaMount" .root | nindent 4 }}
 {{- end }}
 
 {{- define "meshbulkheads.loadgen.volumes" -}}
@@ -61,4 +99,5 @@ exec dotnet /app/MeshBulkheads.LoadGen.dll "$@"
 - name: tmp
   emptyDir:
     sizeLimit: 16Mi
+{{- include "meshbulkheads.gatewayCaVolume" . }}
 {{- end }}

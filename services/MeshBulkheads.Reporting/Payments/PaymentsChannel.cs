@@ -2,7 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Contracts.Payments.V1;
-using MeshBulkheads.ServiceDefaults.Tls;
+using MeshBulkheads.Contracts.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MeshBulkheads.Reporting.Payments;

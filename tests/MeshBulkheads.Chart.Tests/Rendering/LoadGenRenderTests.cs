@@ -92,11 +92,70 @@ public sealed class LoadGenRenderTests(ChartRenders renders)
     }
 
     /// <summary>The gateway's client-facing Service (not the headless one), as an http:// gRPC target.</summary>
-    private static string GatewayTarget(ChartRender render)
+    [Theory]
+    [InlineData("", "gateway-tls")]
+    [InlineData("gateway-ca", "gateway-ca")]
+    public async Task GatewayTls_Enabled_InClusterClientsDialHttpsTrustingOnlyTheGatewayCa(string caSecret, string expectedSecret)
+    {
+        // Arrange
+        var render = new ChartRender("gateway-tls-clients", ChartLayout.KubeVersions[^1], await Helm.TemplateAsync(
+            ChartLayout.KubeVersions[^1],
+            setValues: ["tls.gateway.enabled=true", "tls.gateway.existingSecret=gateway-tls", $"tls.gateway.caSecret={caSecret}", "loadgen.job.enabled=true"],
+            cancellationToken: TestContext.Current.CancellationToken));
+        Assert.True(render.Result.Succeeded, render.Result.ToString());
+
+        // Act: every meshload container (the Job and the helm test pod) and the grpcurl helm test pod.
+        var pods = render.PodTemplates.Where(p => p.Spec.Containers.Any(c => c.Name is "meshload" or "grpcurl")).ToList();
+
+        // Assert
+        Assert.Equal(3, pods.Count);
+        foreach (var pod in pods)
+        {
+            var container = pod.Spec.Containers.Single();
+            var args = container.Args ?? [];
+            var caFile = container.Name == "meshload"
+                ? ValueAfter(args, "--ca-file")
+                : Assert.Single(args).Split(' ').SkipWhile(a => a != "-cacert").Skip(1).FirstOrDefault();
+            Assert.True(caFile is not null, $"{pod}: no CA file given to {container.Name}");
+            if (container.Name == "meshload")
+            {
+                Assert.Equal(GatewayTarget(render, "https"), ValueAfter(args, "--target"));
+            }
+            else
+            {
+                Assert.DoesNotContain("-plaintext", Assert.Single(args), StringComparison.Ordinal);
+            }
+
+            // The CA file is ca.crt of the gateway's CA Secret, mounted read-only.
+            var mount = Assert.Single(container.VolumeMounts, m => caFile.StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+            Assert.True(mount.ReadOnlyProperty, $"{pod}: {mount.Name} is writable");
+            var volume = Assert.Single(pod.Spec.Volumes, v => v.Name == mount.Name);
+            Assert.Equal(expectedSecret, volume.Secret.SecretName);
+            Assert.Equal(Path.GetFileName(caFile), Assert.Single(volume.Secret.Items, i => i.Key == "ca.crt").Path);
+        }
+    }
+
+    [Fact]
+    public async Task GatewayTls_Default_InClusterClientsDialCleartextWithoutACa()
+    {
+        // Arrange
+        var render = await renders.GetAsync(LoadGenProfile, ChartLayout.KubeVersions[^1]);
+
+        // Act
+        var containers = render.PodTemplates.SelectMany(p => p.Spec.Containers).Where(c => c.Name is "meshload" or "grpcurl").ToList();
+
+        // Assert
+        Assert.Equal(3, containers.Count);
+        Assert.All(containers, c => Assert.DoesNotContain("--ca-file", c.Args ?? []));
+        Assert.All(containers.Where(c => c.Name == "meshload"), c => Assert.Equal(GatewayTarget(render), ValueAfter(c.Args, "--target")));
+        Assert.All(containers.Where(c => c.Name == "grpcurl"), c => Assert.Contains("-plaintext", Assert.Single(c.Args), StringComparison.Ordinal));
+    }
+
+    private static string GatewayTarget(ChartRender render, string scheme = "http")
     {
         var service = Assert.Single(render.Typed<V1Service>(), s => Component(s.Metadata) == "gateway" && s.Spec.ClusterIP != "None");
         var grpc = Assert.Single(service.Spec.Ports, p => p.Name == "grpc");
-        return $"http://{service.Metadata.Name}.{ChartLayout.Namespace}.svc.cluster.local:{grpc.Port}";
+        return $"{scheme}://{service.Metadata.Name}.{ChartLayout.Namespace}.svc.cluster.local:{grpc.Port}";
     }
 
     private static string AppVersion() =>

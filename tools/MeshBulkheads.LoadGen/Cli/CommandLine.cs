@@ -26,6 +26,9 @@ internal sealed record ParsedCommand
 
     public Uri Target { get; init; } = new("http://127.0.0.1:8080");
 
+    /// <summary><c>--ca-file FILE</c>: check an <c>https://</c> target's certificate against this CA (PEM) only.</summary>
+    public string? CaFile { get; init; }
+
     public TimeSpan? Duration { get; init; }
 
     public List<StreamSpec> Streams { get; init; } = [];
@@ -108,7 +111,7 @@ internal static class CommandLine
         Stream fields: name, key (API key, or gold|silver|bronze), method (GetBalance Charge ListPayments
           BuildReport Render), rate (calls/s, open loop) or concurrency (closed loop), deadline (2s),
           accounts (per report), size and iterations (render), criticality (critical|sheddable), start (2s).
-        Options: --target http://127.0.0.1:8080  --duration 10s  --connections 4  --attempts 1
+        Options: --target http://127.0.0.1:8080 (https://… for a TLS gateway; --ca-file ca.crt trusts that CA only)  --duration 10s  --connections 4  --attempts 1
           --pushback honour|ignore  --threshold 'payments:p99<50ms' (repeatable)  --max-lag 100ms
           --json  --report out.html  --call-log calls.jsonl  --admin URL (repeatable; default 127.0.0.1:9080-9083)
           --rate-scale 1.0  --gold-key K --silver-key K --bronze-key K  --no-live  --interval 1s
@@ -207,6 +210,7 @@ internal static class CommandLine
             command = option switch
             {
                 "--target" => command with { Target = ParseUri(Value(), option) },
+                "--ca-file" => command with { CaFile = Value() },
                 "--duration" => command with { Duration = DurationText.Parse(Value(), option) },
                 "--stream" => Add(command, ParseStream(Value(), keys)),
                 "--file" => command with { File = Value() },

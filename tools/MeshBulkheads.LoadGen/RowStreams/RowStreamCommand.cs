@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MeshBulkheads.Contracts.Render.V1;
+using MeshBulkheads.LoadGen.Running;
 using MeshBulkheads.LoadGen.Scraping;
 
 namespace MeshBulkheads.LoadGen.RowStreams;
@@ -42,10 +43,16 @@ internal static class RowStreamCommand
             return ExitCodes.Pass;
         }
 
-        await Running.LoadRun.CheckReachableAsync(options.Target, cancellationToken).ConfigureAwait(false);
+        await LoadRun.CheckReachableAsync(options.Target, cancellationToken).ConfigureAwait(false);
         using var admin = new HttpClient { BaseAddress = options.Admin, Timeout = TimeSpan.FromSeconds(2) };
         var before = await ScrapeAsync(admin, cancellationToken).ConfigureAwait(false);
-        using var channel = GrpcChannel.ForAddress(options.Target, new GrpcChannelOptions { MaxRetryAttempts = null, MaxReceiveMessageSize = null });
+        using var channel = GrpcChannel.ForAddress(options.Target, new GrpcChannelOptions
+        {
+            MaxRetryAttempts = null,
+            MaxReceiveMessageSize = null,
+            HttpHandler = new SocketsHttpHandler().Trust(GatewayTls.LoadRoots(options.Target, options.CaFile)),
+            DisposeHttpClient = true,
+        });
         var client = new RenderService.RenderServiceClient(channel);
         var started = io.Time.GetTimestamp();
         var streams = await Task.WhenAll(Enumerable.Range(1, options.Count).Select(i => ReadStreamAsync(i, client, options, io.Time, cancellationToken))).ConfigureAwait(false);
@@ -122,7 +129,7 @@ internal static class RowStreamCommand
         catch (RpcException ex)
         {
             // STATUS or STATUS/reason, as meshload's other commands count outcomes.
-            status = Running.Outcome.From(ex).Key;
+            status = Outcome.From(ex).Key;
         }
 
         var seconds = time.GetElapsedTime(started).TotalSeconds;

@@ -11,7 +11,7 @@ internal sealed record RowStreamOptions
         meshload stream: RenderRows streams through the gateway, read slowly, to see the producer wait (backpressure).
 
           meshload stream [--count 2] [--read-delay 20ms] [--width 1024] [--height 256] [--iterations 50]
-                          [--deadline 30s] [--key gold] [--target http://127.0.0.1:8080] [--admin http://127.0.0.1:9083] [--json]
+                          [--deadline 30s] [--key gold] [--target http://127.0.0.1:8080] [--ca-file ca.crt] [--admin http://127.0.0.1:9083] [--json]
 
         Prints rows/s per stream and in total, how long the client waited for each row, and render's own figure for how
         long its row writes waited for the consumer (meshbulkheads_render_stream_write_wait_seconds, scraped from
@@ -19,6 +19,9 @@ internal sealed record RowStreamOptions
         """;
 
     public Uri Target { get; init; } = new("http://127.0.0.1:8080");
+
+    /// <summary><c>--ca-file FILE</c>: check an <c>https://</c> target's certificate against this CA (PEM) only.</summary>
+    public string? CaFile { get; init; }
 
     /// <summary>Render's admin address, whose <c>/metrics</c> has the write-wait histogram.</summary>
     public Uri Admin { get; init; } = new("http://127.0.0.1:9083");
@@ -55,6 +58,7 @@ internal sealed record RowStreamOptions
             {
                 "-h" or "--help" => options with { Help = true },
                 "--target" => options with { Target = CommandLine.ParseUri(Value(), option) },
+                "--ca-file" => options with { CaFile = Value() },
                 "--admin" => options with { Admin = CommandLine.ParseUri(Value(), option) },
                 "--count" => options with { Count = CommandLine.ParseInt(Value(), option, 1, 64) },
                 "--read-delay" => options with { ReadDelay = DurationText.Parse(Value(), option) },

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -15,7 +16,7 @@ internal sealed class ChannelPool : IDisposable
     private readonly CallInvoker[] _invokers;
     private long _next;
 
-    public ChannelPool(Uri target, int connections, bool multipleHttp2Connections = true)
+    public ChannelPool(Uri target, int connections, bool multipleHttp2Connections = true, X509Certificate2Collection? roots = null)
     {
         _channels = new GrpcChannel[connections];
         _invokers = new CallInvoker[connections];
@@ -26,7 +27,7 @@ internal sealed class ChannelPool : IDisposable
                 EnableMultipleHttp2Connections = multipleHttp2Connections,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
-            };
+            }.Trust(roots);
             _channels[i] = GrpcChannel.ForAddress(target, new GrpcChannelOptions
             {
                 HttpHandler = handler,

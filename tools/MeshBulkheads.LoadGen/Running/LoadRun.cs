@@ -31,7 +31,7 @@ internal sealed class LoadRun
     {
         _plan = plan;
         _time = time;
-        _channels = channels ?? ((target, connections) => new ChannelPool(target, connections));
+        _channels = channels ?? ((target, connections) => new ChannelPool(target, connections, roots: GatewayTls.LoadRoots(target, plan.CaFile)));
         _callLog = callLog;
         Streams = plan.Streams.Select(s => new StreamStats(s)).ToArray();
     }

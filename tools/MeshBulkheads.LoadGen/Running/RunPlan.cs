@@ -18,6 +18,9 @@ internal sealed record RunPlan
 {
     public required Uri Target { get; init; }
 
+    /// <summary>The CA file an <c>https://</c> target's certificate must chain to (<c>--ca-file</c>); null: the machine's store.</summary>
+    public string? CaFile { get; init; }
+
     public required IReadOnlyList<StreamSpec> Streams { get; init; }
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -63,6 +66,7 @@ internal sealed record RunPlan
             throw new BadInputException($"duration must be > 0 and <= 1h (got {Duration})");
         }
 
+        _ = GatewayTls.LoadRoots(Target, CaFile);
         if (Connections is < 1 or > 256)
         {
             throw new BadInputException($"connections must be 1..256 (got {Connections})");

@@ -46,6 +46,7 @@ internal static class ScenarioRunner
         var plan = new RunPlan
         {
             Target = command.Target,
+            CaFile = command.CaFile,
             Streams = streams,
             Duration = command.Duration ?? phase.Duration,
             Connections = command.Connections ?? 4,

@@ -44,6 +44,7 @@ internal static class SweepCommand
                 var plan = new RunPlan
                 {
                     Target = command.Target,
+            CaFile = command.CaFile,
                     Streams = command.Streams,
                     Duration = command.Duration ?? TimeSpan.FromSeconds(10),
                     Connections = command.Connections ?? 4,

@@ -1,4 +1,4 @@
-using MeshBulkheads.ServiceDefaults.Tls;
+using MeshBulkheads.Contracts.Tls;
 
 namespace MeshBulkheads.Gateway.Forwarding.Internal;
 

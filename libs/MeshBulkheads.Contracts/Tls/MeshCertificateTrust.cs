@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
-namespace MeshBulkheads.ServiceDefaults.Tls;
+namespace MeshBulkheads.Contracts.Tls;
 
 /// <summary>
 /// A client's check of a mesh server's certificate against a CA file (a Secret's <c>ca.crt</c>) instead of the

@@ -202,12 +202,16 @@ chaos_job=''
 load_job() {
   local name=$1
   shift
-  local job=$FULLNAME-chaos-$name args
+  local job=$FULLNAME-chaos-$name args values
   args=$(jq -cn '$ARGS.positional' --args -- run "$@" --call-log -)
+  # The release's own values (image, tenants, tls.gateway: an https:// gateway gets --ca-file), when helm can read them.
+  values=$(mktemp)
+  "$HELM" get values "$RELEASE" --namespace "$NAMESPACE" --output yaml >"$values" 2>/dev/null || : >"$values"
   k delete job "$job" --ignore-not-found >/dev/null 2>&1 || true
-  "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --show-only templates/loadgen-job.yaml \
+  "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --show-only templates/loadgen-job.yaml --values "$values" \
     --set loadgen.job.enabled=true --set loadgen.job.scenario= --set-json "loadgen.job.args=$args" \
     | sed "s/^  name: $FULLNAME-loadgen\$/  name: $job/" | k apply -f - >/dev/null
+  rm -f "$values"
   rollback "delete job/$job" "$KUBECTL" -n "$NAMESPACE" delete job "$job" --ignore-not-found
   chaos_job=$job
 }

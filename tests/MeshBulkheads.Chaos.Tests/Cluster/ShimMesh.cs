@@ -21,7 +21,19 @@ public sealed class ShimMesh : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var (code, output) = await RunAsync(Shim, ["shim-up"], artifacts: null, TimeSpan.FromSeconds(120));
-        Assert.True(code == 0, "shim-up failed: " + output);
+        // The hosts' logs go with the state directory when the fixture is disposed: a failed start keeps their ends here.
+        Assert.True(code == 0, "shim-up failed: " + output + HostLogTails());
+    }
+
+    /// <summary>The last lines of every host's log in <see cref="State"/> (why a host died: an abort, a port in use, …).</summary>
+    public string HostLogTails(int lines = 40)
+    {
+        var tails = Directory.EnumerateFiles(State, "*.log").Order(StringComparer.Ordinal).Select(file =>
+        {
+            var tail = File.ReadLines(file).TakeLast(lines);
+            return $"{Environment.NewLine}--- {Path.GetFileName(file)} (last {lines} lines){Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
+        });
+        return string.Concat(tails);
     }
 
     public async ValueTask DisposeAsync()

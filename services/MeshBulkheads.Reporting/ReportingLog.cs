@@ -21,6 +21,9 @@ internal static partial class ReportingLog
     [LoggerMessage(4, LogLevel.Error, "Report of {Accounts} accounts abandoned: a downstream call failed unexpectedly.", EventName = nameof(ReportFailed))]
     public static partial void ReportFailed(ILogger logger, int accounts, Exception exception);
 
+    [LoggerMessage(30, LogLevel.Error, "{Message}", EventName = nameof(PaymentsCaFileRejected))]
+    public static partial void PaymentsCaFileRejected(ILogger logger, string message);
+
     [LoggerMessage(5, LogLevel.Debug, "Report of {Accounts} accounts refused: the circuit breaker on the payments client is open.", EventName = nameof(DownstreamCircuitOpen))]
     public static partial void DownstreamCircuitOpen(ILogger logger, int accounts);
 }

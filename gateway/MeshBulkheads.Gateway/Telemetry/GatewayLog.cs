@@ -37,6 +37,9 @@ internal static partial class GatewayLog
     [LoggerMessage(10, LogLevel.Information, "API keys file {Path} changed: applied ({Tenants} tenants, {Keys} keys)", EventName = nameof(ApiKeysFileApplied))]
     public static partial void ApiKeysFileApplied(ILogger logger, string path, int tenants, int keys);
 
+    [LoggerMessage(30, LogLevel.Error, "{Message}", EventName = nameof(BackendCaFileRejected))]
+    public static partial void BackendCaFileRejected(ILogger logger, string message);
+
     // The failures name settings and tenants, never a key (GatewayTenancyOptionsValidator).
     [LoggerMessage(11, LogLevel.Error, "API keys file {Path} changed but was refused; the last good keys keep serving. {Failures}", EventName = nameof(ApiKeysFileRejected))]
     public static partial void ApiKeysFileRejected(ILogger logger, string path, string failures);

@@ -14,14 +14,7 @@ public static class MeshCertificateTrust
     public static X509Certificate2Collection LoadCaFile(string caFile)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(caFile);
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(caFile);
-        if (roots.Count == 0)
-        {
-            throw new InvalidOperationException($"The CA file '{caFile}' holds no PEM certificate.");
-        }
-
-        return roots;
+        return CaFileTrust.Parse(caFile, File.ReadAllBytes(caFile));
     }
 
     /// <summary>A validation callback that trusts exactly <paramref name="roots"/> (for <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>).</summary>

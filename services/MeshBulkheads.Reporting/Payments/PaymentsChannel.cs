@@ -3,6 +3,7 @@ using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.Contracts.Tls;
+using MeshBulkheads.ServiceDefaults.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MeshBulkheads.Reporting.Payments;
@@ -95,7 +96,12 @@ public static class PaymentsChannel
                 };
                 if (sp.GetRequiredService<IOptions<ReportingOptions>>().Value.PaymentsCaFile is { Length: > 0 } caFile)
                 {
-                    handler.SslOptions.RemoteCertificateValidationCallback = MeshCertificateTrust.CreateValidationCallback(MeshCertificateTrust.LoadCaFile(caFile));
+                    // Compared again every Mesh:Tls:CheckInterval when a new connection's handshake asks: a rotated ca.crt
+                    // applies without a restart; an unusable one is logged and the last good CA stays trusted.
+                    var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PaymentsChannel).FullName!);
+                    var trust = new CaFileTrust(caFile, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<MeshTlsOptions>>().Value.CheckInterval,
+                        message => ReportingLog.PaymentsCaFileRejected(logger, message));
+                    handler.SslOptions.RemoteCertificateValidationCallback = trust.ValidationCallback;
                 }
 
                 return handler;

@@ -72,6 +72,49 @@ public sealed class TlsThroughGatewayTests : IDisposable
         Assert.Equal("backend-unavailable", failure.Trailers.GetValue("x-mesh-reject-reason"));
     }
 
+    [Fact]
+    public async Task GetBalance_GatewaysCaFileRotatedToTheMeshCa_ServedWithoutARestart()
+    {
+        // Arrange: the gateway's CA file (a Secret of its own) starts as someone else's CA, checked every second (the
+        // least Mesh:Tls:CheckInterval allows; the interval logic itself is CaFileTrustTests', on a FakeTimeProvider).
+        // Health checks off, so the refused handshake does not take payments out of rotation.
+        using var gatewayCa = new TestTlsSecret();
+        gatewayCa.Project(_otherCa.Issue(), _otherCa.CertificatePem);
+        var settings = Settings(gatewayCa.CaFile);
+        settings.Gateway["Mesh:Tls:CheckInterval"] = "00:00:01";
+        settings.Gateway["ReverseProxy:Clusters:payments:HealthCheck:Active:Enabled"] = "false";
+        settings.Gateway["ReverseProxy:Clusters:payments:HealthCheck:Passive:Enabled"] = "false";
+        await using var mesh = await InProcessMesh.StartAsync(settings);
+        using var channel = GrpcChannel.ForAddress(mesh.Gateway.Endpoints.Grpc, new GrpcChannelOptions { HttpHandler = new TrustingClient(_ca.Certificate).CreateHandler(), DisposeHttpClient = true });
+        var client = new PaymentsService.PaymentsServiceClient(channel);
+        var before = await Assert.ThrowsAsync<RpcException>(() => client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, InProcessMesh.As(DemoTenants.AcmeKey)).ResponseAsync);
+
+        // Act: kubelet's ..data swap onto a generation whose ca.crt is the mesh CA; then calls until one is served.
+        gatewayCa.Project(_ca.Issue(), _ca.CertificatePem);
+        GetBalanceResponse? served = null;
+        var failures = new List<string>();
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        patience.CancelAfter(TimeSpan.FromSeconds(20));
+        while (served is null)
+        {
+            try
+            {
+                served = await client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, InProcessMesh.As(DemoTenants.AcmeKey).WithCancellationToken(patience.Token));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !patience.IsCancellationRequested)
+            {
+                failures.Add(e.Status.Detail);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), patience.Token);
+            }
+        }
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, before.StatusCode);
+        Assert.Contains("SecureConnectionError", before.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("acct-0001", served.AccountId);
+        Assert.All(failures, f => Assert.Contains("SecureConnectionError", f, StringComparison.Ordinal));
+    }
+
     private InProcessMeshSettings Settings(string gatewayCaFile)
     {
         var settings = new InProcessMeshSettings().WithAmpleRateLimits();

@@ -127,6 +127,31 @@ public sealed class MeshIdentityTokenTests
     }
 
     [Fact]
+    public void Verify_MoreKeysOnOneThreadThanItCaches_EachTokenValidOnlyWithItsOwnKey()
+    {
+        // Arrange: 6 keys (the per-thread HMAC cache holds 4), minted and verified in turn, twice round, on this thread.
+        var keys = Enumerable.Range(0, 6).Select(_ => Convert.FromBase64String(MeshIdentityToken.NewKey())).ToArray();
+        var claims = new MeshIdentityClaims("acme", "payments", Method, Now.AddSeconds(7), "id-1", "critical");
+
+        // Act
+        var results = new List<(int Key, int Verifier, MeshIdentityTokenResult Result)>();
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var token = MeshIdentityToken.Mint(claims, "k1", keys[i]);
+                foreach (var j in new[] { i, (i + 1) % keys.Length })
+                {
+                    results.Add((i, j, MeshIdentityToken.Verify(token, new Dictionary<string, byte[]> { ["k1"] = keys[j] }, "payments", Method, Now, out _)));
+                }
+            }
+        }
+
+        // Assert
+        Assert.All(results, r => Assert.Equal(r.Key == r.Verifier ? MeshIdentityTokenResult.Valid : MeshIdentityTokenResult.BadSignature, r.Result));
+    }
+
+    [Fact]
     public void Verify_TwoLiveKeys_TokensOfEitherValid()
     {
         // Arrange

@@ -703,13 +703,15 @@ bench_bulkhead() {
   identity_report=$(find "$identity_artifacts/results" -name '*-report-full-compressed.json' | head -n 1)
   [ -n "$identity_report" ] || { log "no BenchmarkDotNet JSON report under $identity_artifacts/results"; return 1; }
   identity_rows=$(jq '[.Benchmarks[] | {method: .Method, meanNs: .Statistics.Mean, stdDevNs: .Statistics.StandardDeviation, allocatedBytes: .Memory.BytesAllocatedPerOperation}]' "$identity_report")
-  local hmac verify mint
+  local hmac oneshot verify mint
   hmac=$(jq '[.[] | select(.method == "Hmac_SignedBytes") | .meanNs][0]' <<<"$identity_rows")
+  oneshot=$(jq '[.[] | select(.method == "Hmac_OneShot") | .meanNs][0]' <<<"$identity_rows")
   verify=$(jq '[.[] | select(.method == "Verify") | .meanNs][0]' <<<"$identity_rows")
   mint=$(jq '[.[] | select(.method == "Mint") | .meanNs][0]' <<<"$identity_rows")
   figures+=("$(figure "MeshIdentityToken.Verify mean (every service, every call)" "$verify" "ns" "<=" 2000 "BenchmarkDotNet job $job, in process" "format check, one HMAC-SHA256, a fixed-time compare of the canonical MAC text, then the claims parsed (their strings are the allocation)")")
   figures+=("$(figure "MeshIdentityToken.Mint mean (gateway, every forwarded call)" "$mint" "ns" "" null "same run")")
-  figures+=("$(figure "HMAC-SHA256 of the signed bytes (baseline)" "$hmac" "ns" "" null "same run: the floor of any signed token")")
+  figures+=("$(figure "HMAC-SHA256 of the signed bytes (baseline)" "$hmac" "ns" "" null "same run, a reused keyed instance: the floor of any signed token")")
+  figures+=("$(figure "HMAC-SHA256 one-shot (HMACSHA256.HashData)" "$oneshot" "ns" "" null "same run: a new OpenSSL MAC context per call, what Verify paid per call before it cached its instances")")
   figures+=("$(figure "Verify ÷ bare HMAC (mean)" "$(calc "$verify / $hmac")" "×" "" null "same run, same job")")
   rows=$(jq -s '.[0] + .[1]' <(echo "$rows") <(echo "$identity_rows"))
   local limiter bulkhead

@@ -64,6 +64,13 @@ probe after "no call outlived its deadline" "every call ended within its deadlin
 probe after "payments shed with a reason" "charges + reads: rejected > 0, every failure a rejection or the caller's deadline" \
   "$(jq -n --argjson c "$charges" --argjson r "$reads" "(\$c | $shed) + (\$r | $shed) > 0 and (\$c | $errors) + (\$r | $errors) == 0")" \
   "$(jq -cn --argjson c "$charges" --argjson r "$reads" '{charges: $c.outcomes, reads: $r.outcomes}')"
+# Per call (meshload's call log carries each final answer's pushbackMs): every shed charge or read told its caller
+# when to retry (grpc-retry-pushback-ms: a positive delay, or -1 for "do not retry").
+shed_calls=$(jq -sc --argjson from "$chaos_fault_ms" '[.[] | select((.stream == "charges" or .stream == "reads") and .runStartUnixMs + .dueMs >= $from
+  and (.status == "UNAVAILABLE" or .status == "RESOURCE_EXHAUSTED") and .reason != null)]
+  | {shed: length, withoutPushback: map(select(.pushbackMs == null or .pushbackMs == 0)) | length}' <<<"$calls")
+probe after "every shed payments call carried pushback" "charges + reads shed with a reason: each has grpc-retry-pushback-ms" \
+  "$(jq '.shed > 0 and .withoutPushback == 0' <<<"$shed_calls")" "$shed_calls"
 probe after "reporting shed by deadline or its open circuit" "reports: no errors without a reason; some not OK" \
   "$(jq "($errors) == 0 and .offered > .ok" <<<"$reports")" "$(jq -c .outcomes <<<"$reports")"
 probe after "nothing queued without bound" "every bulkhead's oldest queued call <= ${queue_age_bound} s (sampled)" "$(jq -n "$oldest <= $queue_age_bound")" "$oldest"

@@ -51,6 +51,45 @@ public sealed class CallLogTests : IDisposable
         Assert.Equal(20, flaky.Attempts.Count);
     }
 
+    [Fact]
+    public async Task Run_EveryChargeShedWithPushback_LogRecordsReasonAndPushbackOfEachCall()
+    {
+        // Arrange: a payments fake that sheds every charge as the mesh does (reason + grpc-retry-pushback-ms).
+        await using var server = await H2cHost.StartAsync(
+            builder => builder.Services.AddGrpc(),
+            app => app.MapGrpcService<SheddingPayments>());
+        var log = Path.Combine(_directory, "shed.jsonl");
+        var (io, _, _) = MeshLoadAppTests.Io();
+
+        // Act
+        var exit = await MeshLoadApp.RunAsync(
+            ["run", "--target", server.Address.ToString(), "--stream", "name=charges,method=Charge,rate=10", "--duration", "1s", "--max-lag", "10s", "--call-log", log, "--json"],
+            io, TestContext.Current.CancellationToken);
+
+        // Assert
+        Assert.Equal(ExitCodes.Pass, exit);
+        var calls = (await File.ReadAllLinesAsync(log, TestContext.Current.CancellationToken)).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(10, calls.Length);
+        Assert.All(calls, call =>
+        {
+            Assert.Equal("UNAVAILABLE", call.GetProperty("status").GetString());
+            Assert.Equal("queue-timeout", call.GetProperty("reason").GetString());
+            Assert.Equal(SheddingPayments.PushbackMs, call.GetProperty("pushbackMs").GetInt64());
+        });
+    }
+
+    private sealed class SheddingPayments : PaymentsService.PaymentsServiceBase
+    {
+        public const long PushbackMs = 250;
+
+        public override Task<ChargeResponse> Charge(ChargeRequest request, ServerCallContext context) =>
+            throw new RpcException(new Status(StatusCode.Unavailable, "shed"), new Metadata
+            {
+                { "x-mesh-reject-reason", "queue-timeout" },
+                { "grpc-retry-pushback-ms", PushbackMs.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            });
+    }
+
     private sealed class FlakyPayments : PaymentsService.PaymentsServiceBase
     {
         public ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);

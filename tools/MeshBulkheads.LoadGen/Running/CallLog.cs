@@ -5,7 +5,8 @@ namespace MeshBulkheads.LoadGen.Running;
 
 /// <summary>
 /// <c>--call-log FILE</c>: one JSON line per finished call — when it was due and when it ended (ms since
-/// the run started, whose wall-clock time is <c>runStartUnixMs</c>), its final status and reason, the status of its first attempt, the attempts it took
+/// the run started, whose wall-clock time is <c>runStartUnixMs</c>), its final status and reason, the status of its first attempt, the attempts it took,
+/// the final answer's retry pushback (<c>pushbackMs</c>, from <c>grpc-retry-pushback-ms</c>; -1 for "do not retry", absent without one)
 /// and, for <c>Charge</c>, the account, amount, idempotency key and the acknowledged payment id. The
 /// chaos experiments audit the ledger against it: every acknowledged charge must be there exactly once.
 /// </summary>
@@ -77,7 +78,8 @@ internal sealed record CallRecord(
     long? AmountMinor = null,
     string? IdempotencyKey = null,
     string? PaymentId = null,
-    bool? Replayed = null);
+    bool? Replayed = null,
+    long? PushbackMs = null);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(
     PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,

@@ -238,7 +238,8 @@ internal sealed class LoadRun
                 amount,
                 key,
                 paymentId,
-                replayed));
+                replayed,
+                outcome.Pushback is { } pushback ? (long)pushback.TotalMilliseconds : null));
         }
         if (outcome.Status == StatusCode.Unauthenticated && stats.OkCount == 0 && _badInput is null)
         {

@@ -62,6 +62,8 @@ public static class GatewayApp
             .AddGatewayIdentity()
             .AddGatewayForwarding();
         configure?.Invoke(builder);
+        // Last, after every AddGrpc: the gateway's own services answer an undecodable request INTERNAL (issue 15, K1).
+        builder.Services.AddMeshRequestDecoding();
 
         var app = builder.Build();
         // Created now, not on the first call, so reloads before the first call are applied and counted.

@@ -311,6 +311,13 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         // advertised it would not take is a protocol violation; HttpClient may even refuse to send it).
         d.ExpectHttp(431);
         d.Expect(StatusCode.Internal);
+        if (d.Target.IsGateway)
+        {
+            // A block the gateway could not forward with what it adds (MeshRequestLimits): RESOURCE_EXHAUSTED
+            // request-headers-too-large from the gateway itself, never UNAVAILABLE from the forwarder.
+            d.Expect(StatusCode.ResourceExhausted);
+        }
+
         d.AllowTransportError();
         d.PassesThrough();
     }

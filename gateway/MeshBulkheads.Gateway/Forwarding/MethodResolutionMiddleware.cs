@@ -16,14 +16,12 @@ namespace MeshBulkheads.Gateway.Forwarding;
 /// match) is case-insensitive; this check is what makes the gateway case-sensitive.
 /// </summary>
 /// <remarks>
-/// A known method on a proxy route is then forwarded only if a backend would take it as a gRPC call (issue 15):
-/// a method other than POST is HTTP 404 and a content type other than <c>application/grpc</c> (with any <c>+format</c> or
-/// parameters) HTTP 415, both <c>not-grpc</c>, as the services answer them (ASP.NET Core routing, grpc-dotnet) — answered here, because a backend that refuses before it reads the body made YARP's body copy
-/// fail first now and then (502, K3); a header block larger than the gateway forwards
-/// (<see cref="MeshRequestLimits.GatewayForwardedHeadersTotalSize"/>) is <c>RESOURCE_EXHAUSTED</c>
-/// <c>request-headers-too-large</c> (HTTP 431), because with what the gateway adds it would be over the backend's limit
-/// (UNAVAILABLE from the forwarder, K2). Both before authentication, a rate limit or a permit: nothing of the caller's is
-/// needed to refuse them, and nothing is forwarded, so no destination's health sees them.
+/// A known method on a proxy route whose header block is larger than the gateway forwards
+/// (<see cref="MeshRequestLimits.GatewayForwardedHeadersTotalSize"/> or <see cref="MeshRequestLimits.GatewayForwardedHeaderCount"/>)
+/// is <c>RESOURCE_EXHAUSTED</c> <c>request-headers-too-large</c> (HTTP 431) here (issue 15, K2): with what the gateway
+/// adds it would be over the backend's limit, and the forwarder answered <c>UNAVAILABLE</c> <c>backend-unavailable</c>.
+/// Before authentication, a rate limit or a permit: nothing of the caller's is needed to refuse it, and nothing is
+/// forwarded, so no destination's passive health sees it.
 /// </remarks>
 public sealed class MethodResolutionMiddleware(RequestDelegate next, GatewayMetrics metrics)
 {
@@ -33,7 +31,7 @@ public sealed class MethodResolutionMiddleware(RequestDelegate next, GatewayMetr
         if (GatewayMethods.Resolve(context.Request.Path) is { } method)
         {
             GatewayCall.Of(context).Method = method;
-            return route is null || NotForwardable(context) is not { } refusal
+            return route is null || HeadersTooLarge(context.Request) is not { } refusal
                 ? next(context)
                 : GatewayRejections.WriteAsync(context, metrics, route.Config.RouteId ?? GatewayRoute.Unknown, refusal);
         }
@@ -51,38 +49,9 @@ public sealed class MethodResolutionMiddleware(RequestDelegate next, GatewayMetr
             $"unknown method {EchoedValue.Quote(context.Request.Path.Value ?? string.Empty)}: gRPC method paths are case-sensitive and must be exactly '/<package>.<Service>/<Method>' as in the contracts (grpcurl list/describe shows them)"));
     }
 
-    /// <summary>Why a call to a known method on a proxy route must not be forwarded, or null.</summary>
-    private static MeshRejection? NotForwardable(HttpContext context)
+    /// <summary>The refusal of a header block the gateway cannot forward, or null.</summary>
+    private static MeshRejection? HeadersTooLarge(HttpRequest request)
     {
-        var request = context.Request;
-        if (!HttpMethods.IsPost(request.Method))
-        {
-            // 404, not 405: what the services answer (grpc-dotnet's catch-all for unknown methods accepts any HTTP
-            // method in routing and refuses all but POST in its constraint, so routing finds no endpoint), and what
-            // the gRPC spec maps to UNIMPLEMENTED.
-            return new MeshRejection(
-                StatusCode.Unimplemented,
-                MeshRejectReasons.NotGrpc,
-                $"HTTP method {EchoedValue.Quote(request.Method)} on a gRPC method: a gRPC call is a POST")
-            {
-                PlainHttp = true,
-            };
-        }
-
-        if (!IsGrpcContentType(request.ContentType))
-        {
-            return new MeshRejection(
-                StatusCode.Internal,
-                MeshRejectReasons.NotGrpc,
-                request.ContentType is null
-                    ? "Content-Type is missing from the request: a gRPC call is application/grpc"
-                    : $"Content-Type {EchoedValue.Quote(request.ContentType)} is not supported: a gRPC call is application/grpc")
-            {
-                HttpStatusOverride = StatusCodes.Status415UnsupportedMediaType,
-                PlainHttp = true,
-            };
-        }
-
         var size = MeshRequestLimits.HeaderListSize(request, out var fields);
         if (size > MeshRequestLimits.GatewayForwardedHeadersTotalSize || fields > MeshRequestLimits.GatewayForwardedHeaderCount)
         {
@@ -97,14 +66,5 @@ public sealed class MethodResolutionMiddleware(RequestDelegate next, GatewayMetr
         }
 
         return null;
-    }
-
-    /// <summary>grpc-dotnet's rule: <c>application/grpc</c> exactly, or followed by <c>+</c> (a message format) or <c>;</c> (parameters).</summary>
-    private static bool IsGrpcContentType(string? contentType)
-    {
-        const string Grpc = "application/grpc";
-        return contentType is not null
-            && contentType.StartsWith(Grpc, StringComparison.OrdinalIgnoreCase)
-            && (contentType.Length == Grpc.Length || contentType[Grpc.Length] is '+' or ';');
     }
 }

@@ -752,7 +752,7 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         public void EndPart() =>
             _certainRefusal |= !_partPasses && (_expected.Grpc.Count + _expected.Http.Count > _partExpectations || DropsPassThrough || NeverGrpc);
 
-        /// <summary>grpc-dotnet's answer to a request message that does not parse (observed; see the tests' remarks).</summary>
+        /// <summary>The answer to a request message that does not parse (ServiceDefaults MeshRequestDecoding; see the tests' remarks).</summary>
         public void ExpectParseError() => Expect(StatusCode.Internal);
 
         public void Body(byte[] body, string note)

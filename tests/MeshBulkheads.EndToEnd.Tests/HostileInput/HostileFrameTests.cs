@@ -16,9 +16,10 @@ namespace MeshBulkheads.EndToEnd.Tests.HostileInput;
 /// Seeded: the seed is printed (and in every failure); <c>MESH_FUZZ_SEED=&lt;n&gt;</c> replays a run,
 /// <c>MESH_FUZZ_CASES=&lt;n&gt;</c> changes the number of cases per port (at least <see cref="DefaultCases"/> by default),
 /// and <c>MESH_FUZZ_CASE=&lt;i&gt;</c> runs case i alone (with the kind it has in a full run).
-/// Observed grpc-dotnet answers the oracle relies on: a request message that does not parse, a frame cut short
+/// Answers the oracle relies on: a request message that does not parse and a compressed flag other than 0 or 1
+/// (the mesh's own, ServiceDefaults MeshRequestDecoding: grpc-dotnet answered them UNKNOWN, K1), a frame cut short
 /// ("Incomplete message."), bytes after the message ("Additional data after the message received."), a compressed
-/// flag without grpc-encoding, and identity with the compressed flag are INTERNAL, which the gRPC status code table
+/// flag without grpc-encoding, and identity with the compressed flag (grpc-dotnet's) are INTERNAL, which the gRPC status code table
 /// documents for "error parsing request proto" and protocol violations; an unsupported grpc-encoding is
 /// UNIMPLEMENTED (gRPC compression spec); a content type that is not gRPC is HTTP 415.
 /// </remarks>

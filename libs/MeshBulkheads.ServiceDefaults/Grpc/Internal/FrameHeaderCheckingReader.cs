@@ -25,11 +25,32 @@ internal sealed class FrameHeaderCheckingReader(PipeReader inner, bool singleMes
     private long _nextHeader;
     private bool _done;
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        var result = await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
-        Inspect(result.Buffer);
-        return result;
+        var pending = inner.ReadAsync(cancellationToken);
+        if (_done)
+        {
+            // Past the one header a unary or server-streaming method reads: a plain pass-through.
+            return pending;
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return InspectAsync(pending);
+        }
+
+        var result = pending.Result;
+        try
+        {
+            Inspect(result.Buffer);
+        }
+        catch (RpcException e)
+        {
+            // As an awaited read would: the refusal comes out of the returned task, not out of the call.
+            return ValueTask.FromException<ReadResult>(e);
+        }
+
+        return new ValueTask<ReadResult>(result);
     }
 
     public override bool TryRead(out ReadResult result)
@@ -39,7 +60,11 @@ internal sealed class FrameHeaderCheckingReader(PipeReader inner, bool singleMes
             return false;
         }
 
-        Inspect(result.Buffer);
+        if (!_done)
+        {
+            Inspect(result.Buffer);
+        }
+
         return true;
     }
 
@@ -47,7 +72,11 @@ internal sealed class FrameHeaderCheckingReader(PipeReader inner, bool singleMes
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
-        _nextHeader -= _buffer.Slice(_buffer.Start, consumed).Length;
+        if (!_done)
+        {
+            _nextHeader -= _buffer.Slice(_buffer.Start, consumed).Length;
+        }
+
         _buffer = default;
         inner.AdvanceTo(consumed, examined);
     }
@@ -57,6 +86,13 @@ internal sealed class FrameHeaderCheckingReader(PipeReader inner, bool singleMes
     public override void Complete(Exception? exception = null) => inner.Complete(exception);
 
     public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+    private async ValueTask<ReadResult> InspectAsync(ValueTask<ReadResult> pending)
+    {
+        var result = await pending.ConfigureAwait(false);
+        Inspect(result.Buffer);
+        return result;
+    }
 
     private void Inspect(ReadOnlySequence<byte> buffer)
     {

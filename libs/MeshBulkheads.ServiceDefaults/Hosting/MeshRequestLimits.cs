@@ -25,9 +25,9 @@ public static class MeshRequestLimits
 
     /// <summary>
     /// Room for what the gateway adds, counted as SocketsHttpHandler counts towards the backend (name + value + 32 per
-    /// field): two identity tokens (≈ 300 bytes each), tenant, criticality, deadline, traceparent, and the 32-byte
-    /// per-field overhead the gateway's own Kestrel does not count (up to <see cref="GatewayForwardedHeaderCount"/>
-    /// fields × 32 = 2.7 KB): 4 KB.
+    /// field): the identity token (two for BuildReport, the delegation), tenant, criticality, the forwarded deadline and
+    /// the trace context: 4 KB. The client's own block is counted the same way (<see cref="HeaderListSize"/>), so the
+    /// per-field overhead is already in it; what the gateway removes (<c>x-api-key</c>) is counted too, as slack.
     /// </summary>
     public const int GatewayAddedHeaderBytes = 4 * 1024;
 
@@ -47,7 +47,7 @@ public static class MeshRequestLimits
     /// The size of <paramref name="request"/>'s header block as an HTTP/2 client counts it towards the peer's
     /// <c>SETTINGS_MAX_HEADER_LIST_SIZE</c>: every field's name and value plus <see cref="FieldOverhead"/>, the four
     /// pseudo-headers included. Header values are ASCII on the wire (Kestrel refuses others by default), so characters
-    /// count as octets.
+    /// count as octets. Errs on the large side: Kestrel also lists <c>:authority</c> as <c>Host</c>, counted twice here.
     /// </summary>
     /// <param name="request">The request.</param>
     /// <param name="fields">The number of header fields, pseudo-headers not counted.</param>

@@ -31,7 +31,7 @@ public static class GatewayApp
     internal static readonly string[] PipelineFeatures =
     [
         "method-resolution", "request-metrics", "backend-errors", "deadline", "tenancy", "tenant-rate-limit",
-        "message-size", "criticality", "route-bulkhead", "deadline-forwarding", "identity", "faults",
+        "grpc-request", "message-size", "criticality", "route-bulkhead", "deadline-forwarding", "identity", "faults",
     ];
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
@@ -62,6 +62,8 @@ public static class GatewayApp
             .AddGatewayIdentity()
             .AddGatewayForwarding();
         configure?.Invoke(builder);
+        // Last, after every AddGrpc: the gateway's own services answer an undecodable request INTERNAL (issue 15, K1).
+        builder.Services.AddMeshRequestDecoding();
 
         var app = builder.Build();
         // Created now, not on the first call, so reloads before the first call are applied and counted.
@@ -96,6 +98,8 @@ public static class GatewayApp
             Use<DeadlineMiddleware>(proxy);
             Use<TenancyMiddleware>(proxy);
             Use<TenantRateLimitMiddleware>(proxy);
+            // Only a gRPC call is forwarded: 404 / 415 as the services answer, after a plain HTTP caller got its 401 / 429.
+            Use<GrpcRequestMiddleware>(proxy);
             // Before a route permit is taken: an oversized message is refused by its 5-byte frame header.
             Use<MessageSizeMiddleware>(proxy);
             Use<GatewayCriticality>(proxy);

@@ -131,6 +131,9 @@ public static class ServiceDefaultsExtensions
             context.Configuration.GetSection(MeshHostingOptions.SectionName).Bind(options);
             // Kestrel:Limits (connections, streams per connection, keep-alive) from configuration, for every host; the
             // limits were not applied from configuration without this (KestrelLimitsTests saw the defaults).
+            // The header limits first (MeshRequestLimits, the one home of the numbers the gateway's forwarding limit derives from).
+            kestrel.Limits.MaxRequestHeadersTotalSize = MeshRequestLimits.RequestHeadersTotalSize;
+            kestrel.Limits.MaxRequestHeaderCount = MeshRequestLimits.RequestHeaderCount;
             context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             if (!IPAddress.TryParse(options.BindAddress, out var address))
             {

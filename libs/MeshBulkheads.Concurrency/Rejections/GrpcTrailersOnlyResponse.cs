@@ -26,13 +26,17 @@ public static class GrpcTrailersOnlyResponse
     /// <param name="message">A message a person can act on.</param>
     /// <param name="httpStatusCode">The status code for non-gRPC callers.</param>
     /// <param name="metadata">Extra headers (reject reason, pushback, ...).</param>
+    /// <param name="plainHttp">Answer with <paramref name="httpStatusCode"/> even when the request has a gRPC content type.</param>
+    /// <returns>A task that completes when the response is written.</returns>
     public static Task WriteAsync(
         HttpContext context,
         StatusCode status,
         string message,
         int httpStatusCode,
-        IEnumerable<KeyValuePair<string, string>>? metadata = null)
+        IEnumerable<KeyValuePair<string, string>>? metadata = null,
+        bool plainHttp = false)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var response = context.Response;
         if (response.HasStarted)
         {
@@ -48,7 +52,7 @@ public static class GrpcTrailersOnlyResponse
             }
         }
 
-        if (IsGrpcRequest(context.Request))
+        if (!plainHttp && IsGrpcRequest(context.Request))
         {
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/grpc";

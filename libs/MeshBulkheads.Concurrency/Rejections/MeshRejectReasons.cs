@@ -63,6 +63,18 @@ public static class MeshRejectReasons
     /// <summary>The request message is larger than the route's <c>MaxRequestBodySize</c>: <c>RESOURCE_EXHAUSTED</c> (gateway).</summary>
     public const string MessageTooLarge = "message-too-large";
 
+    /// <summary>
+    /// The request's header block is larger than the gateway forwards (<c>MeshRequestLimits.GatewayForwardedHeadersTotalSize</c>,
+    /// or more header fields than <c>GatewayForwardedHeaderCount</c>): <c>RESOURCE_EXHAUSTED</c> (HTTP 431), nothing forwarded (gateway).
+    /// </summary>
+    public const string RequestHeadersTooLarge = "request-headers-too-large";
+
+    /// <summary>
+    /// A request on a gRPC method that is not a gRPC call: HTTP 404 for a method other than POST, 415 for a content type other
+    /// than <c>application/grpc</c>, as the services answer them; nothing forwarded (gateway).
+    /// </summary>
+    public const string NotGrpc = "not-grpc";
+
     /// <summary>The route's bulkhead is full, its queue timed out, or the tenant holds its share: <c>UNAVAILABLE</c> with pushback (gateway).</summary>
     public const string RouteOverloaded = "route-overloaded";
 
@@ -139,6 +151,8 @@ public static class MeshRejectReasons
         new(InvalidCriticality, StatusCode.InvalidArgument),
         new(UnknownMethod, StatusCode.Unimplemented),
         new(MessageTooLarge, StatusCode.ResourceExhausted),
+        new(RequestHeadersTooLarge, StatusCode.ResourceExhausted),
+        new(NotGrpc, null),
         new(RouteOverloaded, StatusCode.Unavailable),
         new(BackendUnavailable, StatusCode.Unavailable),
         new(NoHealthyBackend, StatusCode.Unavailable),

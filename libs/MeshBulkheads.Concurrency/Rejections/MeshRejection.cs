@@ -35,6 +35,13 @@ public sealed record MeshRejection(StatusCode Status, string Reason, string Mess
     /// <value>The default value is null.</value>
     public int? HttpStatusOverride { get; init; }
 
+    /// <summary>
+    /// Whether the answer is the plain HTTP <see cref="HttpStatusCode"/> even to a request with a gRPC content type: the
+    /// request is not a gRPC call the mesh takes (a PUT is 404 whatever its content type, as the services answer it).
+    /// </summary>
+    /// <value>The default value is false.</value>
+    public bool PlainHttp { get; init; }
+
     /// <summary>The HTTP status for plain HTTP callers: 503 overload, 429 quota, 504 deadline, 499 cancelled, 400 bad argument, …</summary>
     public int HttpStatusCode => HttpStatusOverride ?? Status switch
     {
@@ -103,7 +110,7 @@ public sealed record MeshRejection(StatusCode Status, string Reason, string Mess
         ArgumentNullException.ThrowIfNull(context);
         if (!context.Response.HasStarted)
         {
-            return GrpcTrailersOnlyResponse.WriteAsync(context, Status, Message, HttpStatusCode, Metadata);
+            return GrpcTrailersOnlyResponse.WriteAsync(context, Status, Message, HttpStatusCode, Metadata, PlainHttp);
         }
 
         if (!context.Response.SupportsTrailers())

@@ -1,4 +1,5 @@
 using System.Reflection;
+using MeshBulkheads.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
@@ -63,6 +64,8 @@ public static class MeshHost
         builder.Services.AddMeshIdentity(serviceName);
         addServices(builder.Services);
         configure?.Invoke(builder);
+        // Last, after every AddGrpc: an undecodable request message is INTERNAL, not UNKNOWN (issue 15, K1).
+        builder.Services.AddMeshRequestDecoding();
 
         var app = builder.Build();
         onBuilt?.Invoke(app);

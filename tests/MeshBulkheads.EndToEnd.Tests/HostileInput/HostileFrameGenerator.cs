@@ -311,6 +311,13 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         // advertised it would not take is a protocol violation; HttpClient may even refuse to send it).
         d.ExpectHttp(431);
         d.Expect(StatusCode.Internal);
+        if (d.Target.IsGateway)
+        {
+            // A block the gateway could not forward with what it adds (MeshRequestLimits): RESOURCE_EXHAUSTED
+            // request-headers-too-large from the gateway itself, never UNAVAILABLE from the forwarder.
+            d.Expect(StatusCode.ResourceExhausted);
+        }
+
         d.AllowTransportError();
         d.PassesThrough();
     }
@@ -745,7 +752,7 @@ public sealed class HostileFrameGenerator(int seed, HostileTarget target)
         public void EndPart() =>
             _certainRefusal |= !_partPasses && (_expected.Grpc.Count + _expected.Http.Count > _partExpectations || DropsPassThrough || NeverGrpc);
 
-        /// <summary>grpc-dotnet's answer to a request message that does not parse (observed; see the tests' remarks).</summary>
+        /// <summary>The answer to a request message that does not parse (ServiceDefaults MeshRequestDecoding; see the tests' remarks).</summary>
         public void ExpectParseError() => Expect(StatusCode.Internal);
 
         public void Body(byte[] body, string note)

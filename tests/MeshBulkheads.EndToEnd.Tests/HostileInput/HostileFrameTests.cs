@@ -16,14 +16,15 @@ namespace MeshBulkheads.EndToEnd.Tests.HostileInput;
 /// Seeded: the seed is printed (and in every failure); <c>MESH_FUZZ_SEED=&lt;n&gt;</c> replays a run,
 /// <c>MESH_FUZZ_CASES=&lt;n&gt;</c> changes the number of cases per port (at least <see cref="DefaultCases"/> by default),
 /// and <c>MESH_FUZZ_CASE=&lt;i&gt;</c> runs case i alone (with the kind it has in a full run).
-/// Observed grpc-dotnet answers the oracle relies on: a request message that does not parse, a frame cut short
+/// Answers the oracle relies on: a request message that does not parse and a compressed flag other than 0 or 1
+/// (the mesh's own, ServiceDefaults MeshRequestDecoding: grpc-dotnet answered them UNKNOWN, K1), a frame cut short
 /// ("Incomplete message."), bytes after the message ("Additional data after the message received."), a compressed
-/// flag without grpc-encoding, and identity with the compressed flag are INTERNAL, which the gRPC status code table
+/// flag without grpc-encoding, and identity with the compressed flag (grpc-dotnet's) are INTERNAL, which the gRPC status code table
 /// documents for "error parsing request proto" and protocol violations; an unsupported grpc-encoding is
 /// UNIMPLEMENTED (gRPC compression spec); a content type that is not gRPC is HTTP 415.
 /// </remarks>
 [Collection(EndToEndCollection.Name)]
-public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixture<HostileMeshFixture>
+public sealed partial class HostileFrameTests(HostileMeshFixture fixture) : IClassFixture<HostileMeshFixture>
 {
     /// <summary>Cases per port unless MESH_FUZZ_CASES says otherwise.</summary>
     public const int DefaultCases = 4000;
@@ -83,10 +84,9 @@ public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixtur
         // Assert
         Log($"{port}: {cases.Count} cases in {elapsed.TotalSeconds:0.0} s; heap {heapBefore / 1024} KB -> {heapAfter / 1024} KB; series {seriesBefore.Count} -> {seriesAfter.Count}");
         Log(Histogram(results));
-        var judged = results.Select(r => (r.Case, r.Outcome, Verdict: Judge(r.Case, r.Outcome))).ToList();
-        var known = judged.Where(r => r.Verdict is not null).Select(r => KnownDefect(r.Case, r.Outcome, target.IsGateway)).OfType<string>().GroupBy(k => k).Select(g => $"{g.Key} ×{g.Count()}").ToList();
-        Log($"{port}: known defects tolerated: {(known.Count == 0 ? "none" : string.Join("; ", known))}");
-        var failures = judged.Where(r => r.Verdict is not null && KnownDefect(r.Case, r.Outcome, target.IsGateway) is null).ToList();
+        // No answer is tolerated by name any more: the defects the fuzzer found (K1–K3) are fixed and pinned by the
+        // focused tests in HostileFrameTests.Defects.cs.
+        var failures = results.Select(r => (r.Case, r.Outcome, Verdict: Judge(r.Case, r.Outcome))).Where(r => r.Verdict is not null).ToList();
         Assert.True(failures.Count == 0, $"seed {seed} (MESH_FUZZ_SEED={seed}), port {port}: {failures.Count} of {cases.Count} cases broke the oracle; first ones:\n"
             + string.Join("\n", failures.GroupBy(f => (f.Case.Kind, f.Outcome.Label, Note: f.Case.Description.Length > 30 ? f.Case.Description[..30] : f.Case.Description)).OrderByDescending(g => g.Count()).Take(60).Select(g =>
             {
@@ -152,48 +152,6 @@ public sealed class HostileFrameTests(HostileMeshFixture fixture) : IClassFixtur
             FuzzedValues = [],
         };
         return await runner.RunAsync(hostile, TestContext.Current.CancellationToken);
-    }
-
-    /// <summary>
-    /// Product defects this fuzzer found, each pinned by a focused test below that fails until it is fixed. The fuzz
-    /// oracle tolerates exactly these answers (kind of case, status and message), so it keeps catching everything
-    /// else; <c>MESH_FUZZ_STRICT=1</c> turns the tolerance off.
-    /// </summary>
-    public static string? KnownDefect(HostileCase hostile, HostileOutcome outcome, bool throughGateway)
-    {
-        if (Environment.GetEnvironmentVariable("MESH_FUZZ_STRICT") == "1")
-        {
-            return null;
-        }
-
-        var parts = hostile.Parts;
-        // K1: grpc-dotnet answers UNKNOWN "Exception was thrown by handler." when the request message does not parse,
-        // the compressed flag is neither 0 nor 1, the length prefix exceeds int.MaxValue, or grpc-timeout overflows a
-        // TimeSpan (999999999H), instead of INTERNAL / RESOURCE_EXHAUSTED / INVALID_ARGUMENT.
-        if (outcome is { HttpStatus: 200, Grpc: StatusCode.Unknown, GrpcMessage: "Exception was thrown by handler." }
-            && parts.Any(p => p is HostileCaseKind.MalformedProtobuf or HostileCaseKind.TruncatedMessage or HostileCaseKind.PrefixSmallerThanBody
-                or HostileCaseKind.CompressedWithoutEncoding or HostileCaseKind.OversizedMessage or HostileCaseKind.MalformedTimeout))
-        {
-            return "K1 UNKNOWN for an undecodable request";
-        }
-
-        // K2: the gateway forwards a header block the backend refuses (its own headers push it over the limit) and
-        // answers UNAVAILABLE "backend ... is unavailable (Request); retry later" instead of 431 / RESOURCE_EXHAUSTED.
-        if (throughGateway && parts.Contains(HostileCaseKind.OversizedMetadata)
-            && outcome is { Grpc: StatusCode.Unavailable, GrpcMessage: { } message } && message.Contains("is unavailable (Request)", StringComparison.Ordinal))
-        {
-            return "K2 UNAVAILABLE for a header block near the limit";
-        }
-
-        // K3: a backend answers a non-gRPC request (415/405) before reading its body; YARP's body copy fails first
-        // sometimes, and the gateway answers 502 / UNAVAILABLE (RequestBodyDestination) instead of the backend's answer.
-        if (throughGateway && parts.Any(p => p is HostileCaseKind.WrongContentType or HostileCaseKind.GetRequest)
-            && (outcome is { HttpStatus: 502, Grpc: null } || outcome.GrpcMessage?.Contains("(RequestBodyDestination)", StringComparison.Ordinal) == true))
-        {
-            return "K3 502/UNAVAILABLE for a non-gRPC request the backend refused early";
-        }
-
-        return null;
     }
 
     /// <summary>Null when the outcome is one the case allows, else why not.</summary>

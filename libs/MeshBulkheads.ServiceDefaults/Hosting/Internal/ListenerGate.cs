@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using MeshBulkheads.Concurrency.Deadlines;
 using MeshBulkheads.Concurrency.Rejections;
+using MeshBulkheads.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace MeshBulkheads.ServiceDefaults.Hosting.Internal;
@@ -44,13 +45,18 @@ internal static class ListenerGate
                 StatusCodes.Status404NotFound);
         }
 
-        // A malformed grpc-timeout is refused here with the mesh's INVALID_ARGUMENT: grpc-dotnet parses the header before
-        // any interceptor, and a value that overflows a TimeSpan (999999999H) made it answer UNKNOWN (found by the fuzzer).
-        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null
-            && GrpcTrailersOnlyResponse.IsGrpcRequest(context.Request)
-            && DeadlineResolver.MalformedOrNull(context.Request.Headers[MeshMetadata.GrpcTimeout]) is { } malformed)
+        if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } method && GrpcTrailersOnlyResponse.IsGrpcRequest(context.Request))
         {
-            return malformed.WriteAsync(context);
+            // A malformed grpc-timeout is refused here with the mesh's INVALID_ARGUMENT: grpc-dotnet parses the header before
+            // any interceptor, and a value that overflows a TimeSpan (999999999H) made it answer UNKNOWN (found by the fuzzer).
+            if (DeadlineResolver.MalformedOrNull(context.Request.Headers[MeshMetadata.GrpcTimeout]) is { } malformed)
+            {
+                return malformed.WriteAsync(context);
+            }
+
+            // A frame header grpc-dotnet cannot decode (compressed flag 2, a length over int.MaxValue) is INTERNAL /
+            // RESOURCE_EXHAUSTED from the body read, not UNKNOWN from its handler error path (issue 15, K1).
+            MeshRequestDecoding.CheckFrameHeaders(context, method.Method.Type);
         }
 
         return next(context);

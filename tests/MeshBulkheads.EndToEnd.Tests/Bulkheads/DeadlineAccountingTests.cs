@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using MeshBulkheads.Payments;
 
 namespace MeshBulkheads.EndToEnd.Tests.Bulkheads;
@@ -32,14 +33,19 @@ public class DeadlineAccountingTests
         });
         using var requests = Measurements.BulkheadRequestsOf(payments);
         var client = new PaymentsService.PaymentsServiceClient(payments.CreateChannel());
+        // The waiters' calls tell payments a 100 ms deadline while the client itself waits 5 s, so only payments' own two
+        // timers race (this test's subject). With the client's deadline at 100 ms too, its RST_STREAM arrived before
+        // payments' deadline timer fired on a loaded machine (the request reached payments late, so its deadline did
+        // too), and the bulkhead rightly counted the caller leaving as canceled (CI: "deadline=2 canceled=4").
+        var waiters = new PaymentsService.PaymentsServiceClient(payments.CreateChannel(new GrpcChannelOptions { HttpHandler = new ServerTimeoutHandler("100m") }));
         var headers = new Metadata { { "x-tenant-id", "acme" } };
         var holder = client.GetBalanceAsync(new GetBalanceRequest { AccountId = "acct-0001" }, headers, DateTime.UtcNow.AddSeconds(5), TestContext.Current.CancellationToken).ResponseAsync;
         await requests.WaitForMeasurementsAsync(1, TestContext.Current.CancellationToken).DefaultTimeout();
 
         // Act: six reads with a 100 ms deadline wait behind it and expire in the queue (which timer fires
         // first is a race per call, so one call alone would show the bug only sometimes).
-        var expired = await Task.WhenAll(Enumerable.Range(2, Waiters).Select(i => Assert.ThrowsAsync<RpcException>(() => client.GetBalanceAsync(
-            new GetBalanceRequest { AccountId = $"acct-{i:D4}" }, headers, DateTime.UtcNow.AddMilliseconds(100), TestContext.Current.CancellationToken).ResponseAsync)));
+        var expired = await Task.WhenAll(Enumerable.Range(2, Waiters).Select(i => Assert.ThrowsAsync<RpcException>(() => waiters.GetBalanceAsync(
+            new GetBalanceRequest { AccountId = $"acct-{i:D4}" }, headers, DateTime.UtcNow.AddSeconds(5), TestContext.Current.CancellationToken).ResponseAsync)));
         await Assert.ThrowsAsync<RpcException>(() => holder.DefaultTimeout()); // NOT_FOUND: nothing seeded.
 
         // Assert
@@ -48,5 +54,16 @@ public class DeadlineAccountingTests
             $"deadline={Waiters} canceled=0",
             $"deadline={Measurements.Ended(requests, "payments-read", "deadline")} "
             + $"canceled={Measurements.Ended(requests, "payments-read", "canceled")}");
+    }
+
+    /// <summary>Sends <c>grpc-timeout</c> as given instead of the client's own deadline.</summary>
+    private sealed class ServerTimeoutHandler(string timeout) : DelegatingHandler(new SocketsHttpHandler { EnableMultipleHttp2Connections = true })
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Remove("grpc-timeout");
+            request.Headers.TryAddWithoutValidation("grpc-timeout", timeout);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

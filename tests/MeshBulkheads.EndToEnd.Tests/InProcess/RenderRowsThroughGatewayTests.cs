@@ -28,6 +28,9 @@ public sealed class RenderRowsThroughGatewayTests
             await client.RenderAsync(new RenderRequest { Width = 16, Height = 16, Iterations = 10 }, InProcessMesh.As(DemoTenants.AcmeKey));
         }
 
+        // The last render's permits are returned (and its service time recorded) after its answer reached the client: read
+        // the estimates once both are back, or that last sample lands after the read (a loaded run saw it).
+        await WaitUntilAsync(() => route.ActiveCount == 0 && render.ActiveCount == 0);
         var (routeLearned, renderLearned) = (route.EstimateQueueWait(), render.EstimateQueueWait());
 
         // Act

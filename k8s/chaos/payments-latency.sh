@@ -80,6 +80,7 @@ measure "circuit opened" times null "$opened" null
 [ "$result" != "" ] || log "the load Job left no result"
 
 action "clear the faults (k8s/faults.sh clear)" env KUBECTL="$KUBECTL" NAMESPACE="$NAMESPACE" RELEASE="$FULLNAME" "$chaos_root/k8s/faults.sh" clear
-# A trial report started just before the clear can still fail (its 2 s deadline) and open the report breaker for one more 3 s break.
-action "wait out a trial report and the breakers' break (2 s + 3 s + 1 s)" sleep 6
+# A trial report started just before the clear can still fail (its 2 s deadline) and open the report breaker for one more
+# 3 s break, and a trial that meets the payments breaker still open for one more after that.
+action "wait out a trial report and the breakers' breaks (2 s + 3 s + 3 s + 1 s)" sleep 9
 steady_load after "reads and reports succeed" "${steady_streams[@]}"

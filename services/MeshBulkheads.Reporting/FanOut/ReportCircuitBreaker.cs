@@ -74,21 +74,29 @@ public static class ReportCircuitBreaker
 
     /// <summary>
     /// Whether the error that failed a report counts against reports: payments refused or was unreachable
-    /// (<c>UNAVAILABLE</c>, <c>RESOURCE_EXHAUSTED</c>), a call ran out of its deadline (<c>DEADLINE_EXCEEDED</c>), or too
-    /// little of the caller's deadline was left for the next call (<see cref="DownstreamBudgetExhaustedException"/>).
+    /// (<c>UNAVAILABLE</c>, <c>RESOURCE_EXHAUSTED</c>), the open payments breaker refused it, a call ran out of its deadline
+    /// (<c>DEADLINE_EXCEEDED</c>), or too little of the caller's deadline was left for the next call
+    /// (<see cref="DownstreamBudgetExhaustedException"/>).
     /// </summary>
     /// <remarks>
+    /// <para>
     /// Not failures (Polly counts them as successes; it has no "not a sample"): <c>NOT_FOUND</c>, <c>INVALID_ARGUMENT</c> and
     /// every other status payments answers with (payments works; the request was wrong), the caller's own cancellation (an
-    /// <see cref="OperationCanceledException"/>, never a result), a refusal by the open payments breaker (nothing was sent;
-    /// counted, it would keep this breaker open past the payments breaker's own probe), and a shed by reporting's own
-    /// fan-out cap (reporting's overload, with its own pushback; the fan-out never fails a report on it once started).
+    /// <see cref="OperationCanceledException"/>, never a result), and a shed by reporting's own fan-out cap (reporting's
+    /// overload, with its own pushback; the fan-out never fails a report on it once started).
+    /// </para>
+    /// <para>
+    /// The open payments breaker's refusal counts: counted as a success, a trial report it refused closed this breaker, and
+    /// reports fanned out again as soon as the payments breaker let its one probe succeed (measured in <c>store-latency</c>:
+    /// the waste came back). The price is coupling: a trial that meets the payments breaker still open costs one more
+    /// break of this one before reports resume (at most one, since only trial reports then reach the payments breaker).
+    /// </para>
     /// </remarks>
     public static bool IsFailure(Exception cause)
     {
         if (PaymentsCircuitBreaker.TryGetBrokenCircuit(cause, out _))
         {
-            return false;
+            return true;
         }
 
         return cause switch

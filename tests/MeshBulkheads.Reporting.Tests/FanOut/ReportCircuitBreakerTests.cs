@@ -48,7 +48,7 @@ public sealed class ReportCircuitBreakerTests
     }
 
     [Fact]
-    public void IsFailure_BudgetExhaustedOwnShedOrOpenPaymentsBreaker_OnlyTheBudgetCounts()
+    public void IsFailure_BudgetExhaustedOwnShedOrOpenPaymentsBreaker_TheBudgetAndThePaymentsBreakerCount()
     {
         // Arrange: the payments breaker's refusal as grpc-dotnet wraps it (INTERNAL, the refusal as debug exception).
         var budget = new DownstreamBudgetExhaustedException(Good, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100));
@@ -58,7 +58,7 @@ public sealed class ReportCircuitBreakerTests
         // Act + Assert
         Assert.True(ReportCircuitBreaker.IsFailure(budget));
         Assert.False(ReportCircuitBreaker.IsFailure(ownShed));
-        Assert.False(ReportCircuitBreaker.IsFailure(paymentsBreakerOpen));
+        Assert.True(ReportCircuitBreaker.IsFailure(paymentsBreakerOpen));
     }
 
     // ---- Options ----

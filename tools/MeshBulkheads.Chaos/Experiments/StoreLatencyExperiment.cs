@@ -79,7 +79,7 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
         ("action", "charge + read + report load (meshload)"),
         ("probe", "payments reads served to reporting and breakers opened (reporting's metrics, scraped every 250 ms during the load)"),
         ("action", "DELETE /faults"),
-        ("action", "wait out a trial report and the breakers' break (2 s + 3 s + 1 s)"),
+        ("action", "wait out a trial report and the breakers' breaks (2 s + 3 s + 3 s + 1 s)"),
     ];
 
     public override IReadOnlyList<string> RollbackOutline => ["DELETE /faults on payments", "stop the mesh"];
@@ -175,9 +175,10 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
             }, null, first.At, end.At));
         await context.ActionAsync("DELETE /faults", ct => Mesh.AdminAsync("payments-1", HttpMethod.Delete, "/faults", null, ct), body => JsonNode.Parse(body), cancellationToken).ConfigureAwait(false);
         // An open circuit refuses for its break (Reporting:PaymentsBreaker:BreakDuration and Reporting:ReportBreaker:BreakDuration,
-        // 3 s each) and then lets a trial through; a trial report started just before the fault was cleared can still fail
-        // on it (its 2 s deadline) and open the report breaker for one more break.
-        await context.ActionAsync("wait out a trial report and the breakers' break (2 s + 3 s + 1 s)", ct => Task.Delay(TimeSpan.FromSeconds(6), context.Time, ct), cancellationToken).ConfigureAwait(false);
+        // 3 s each) and then lets a trial through. A trial report started just before the fault was cleared can still fail
+        // (its 2 s deadline) and open the report breaker for one more break, and a trial that meets the payments breaker
+        // still open for one more after that.
+        await context.ActionAsync("wait out a trial report and the breakers' breaks (2 s + 3 s + 3 s + 1 s)", ct => Task.Delay(TimeSpan.FromSeconds(9), context.Time, ct), cancellationToken).ConfigureAwait(false);
 
         foreach (var stream in new[] { "charges", "reads", "reports" })
         {

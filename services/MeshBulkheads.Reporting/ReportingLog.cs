@@ -4,7 +4,7 @@ namespace MeshBulkheads.Reporting;
 /// <remarks>
 /// One line per abandoned report (its first failure), never one per downstream call: the calls a
 /// failure cancels are not logged. Shedding at the fan-out cap and an exhausted deadline budget are
-/// overload, counted by the metrics, so they are Debug, as is a report refused by the open payments breaker (Polly logs its transitions); a failed payments call is a Warning; an
+/// overload, counted by the metrics, so they are Debug, as is a report refused by an open breaker (Polly logs their transitions); a failed payments call is a Warning; an
 /// unexpected exception an Error with its stack.
 /// </remarks>
 internal static partial class ReportingLog
@@ -26,4 +26,7 @@ internal static partial class ReportingLog
 
     [LoggerMessage(5, LogLevel.Debug, "Report of {Accounts} accounts refused: the circuit breaker on the payments client is open.", EventName = nameof(DownstreamCircuitOpen))]
     public static partial void DownstreamCircuitOpen(ILogger logger, int accounts);
+
+    [LoggerMessage(6, LogLevel.Debug, "Report of {Accounts} accounts refused: the report circuit breaker is open.", EventName = nameof(ReportCircuitOpen))]
+    public static partial void ReportCircuitOpen(ILogger logger, int accounts);
 }

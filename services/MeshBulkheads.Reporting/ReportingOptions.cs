@@ -48,6 +48,10 @@ public sealed class ReportingOptions : IValidatableObject
     [ValidateObjectMembers]
     public Payments.PaymentsCircuitBreakerOptions PaymentsBreaker { get; set; } = new();
 
+    /// <summary>The circuit breaker around each report's fan-out (section <c>Reporting:ReportBreaker</c>, <see cref="FanOut.ReportCircuitBreakerOptions"/>).</summary>
+    [ValidateObjectMembers]
+    public FanOut.ReportCircuitBreakerOptions ReportBreaker { get; set; } = new();
+
     /// <summary>The pitfall switches (section <c>Reporting:Pitfalls</c>).</summary>
     public ReportingPitfallOptions Pitfalls { get; set; } = new();
 

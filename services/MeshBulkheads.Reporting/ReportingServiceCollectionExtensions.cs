@@ -61,7 +61,7 @@ public static class ReportingServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The fan-out, its metrics, and the payments client with its circuit breaker.</summary>
+    /// <summary>The fan-out with its report circuit breaker, its metrics, and the payments client with its circuit breaker.</summary>
     public static IServiceCollection AddReportingFanOut(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -73,7 +73,11 @@ public static class ReportingServiceCollectionExtensions
         // so the retry-throttling budget is shared by every report in the process.
         PaymentsChannel.AddPaymentsClient(services);
 
-        // The payments breaker's state changes (resilience.polly.strategy.events) on /metrics and OTLP with the mesh's own.
+        // The circuit breaker around each report's fan-out, sampling report outcomes (Polly's registry: its telemetry
+        // goes to the same meter and TelemetryOptions as the payments breaker's).
+        services.AddReportBreaker();
+
+        // Both breakers' state changes (resilience.polly.strategy.events) on /metrics and OTLP with the mesh's own.
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(PaymentsCircuitBreaker.PollyMeterName));
         return services;
     }

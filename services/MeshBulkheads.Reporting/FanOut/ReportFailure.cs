@@ -18,8 +18,9 @@ namespace MeshBulkheads.Reporting.FanOut;
 /// <c>grpc-retry-pushback-ms</c> means "do not retry", so every downstream failure (and the exhausted
 /// downstream budget, which a retry within the same deadline cannot fix) carries
 /// <c>grpc-retry-pushback-ms: -1</c>. The payments client below reporting has already retried what was
-/// worth retrying (<c>PaymentsClientConfig</c>). The one exception is the open payments circuit breaker
-/// (<see cref="CircuitOpen"/>): nothing was sent, so it carries the break time remaining as pushback.
+/// worth retrying (<c>PaymentsClientConfig</c>). The exceptions are the open circuit breakers, the payments client's
+/// (<see cref="CircuitOpen"/>) and the report breaker (<see cref="ReportCircuitOpen"/>): nothing was sent, so they carry
+/// the break time remaining as pushback.
 /// </remarks>
 public static class ReportFailure
 {
@@ -71,13 +72,24 @@ public static class ReportFailure
     /// time remaining. Nothing was sent to payments, so unlike every other downstream failure this one carries a
     /// pushback: a client that retries after it arrives when the breaker lets its probe through, not before.
     /// </summary>
-    public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration)
+    public static MeshRejection CircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration) =>
+        Refused(broken, breakDuration, "Payments is failing: the circuit breaker on reporting's payments client is open");
+
+    /// <summary>
+    /// The open report breaker's refusal (<see cref="ReportCircuitBreaker"/>): the same wire form as <see cref="CircuitOpen"/>
+    /// (<c>UNAVAILABLE</c> <c>downstream-circuit-open</c>, retry after the break time remaining, bounded by
+    /// <paramref name="breakDuration"/>, the report breaker's break); nothing was sent to payments either.
+    /// </summary>
+    public static MeshRejection ReportCircuitOpen(BrokenCircuitException broken, TimeSpan breakDuration) =>
+        Refused(broken, breakDuration, "Reports are failing on payments (unavailable or out of deadline): reporting's report circuit breaker is open");
+
+    private static MeshRejection Refused(BrokenCircuitException broken, TimeSpan breakDuration, string why)
     {
         var pushback = PaymentsCircuitBreaker.Pushback(broken, breakDuration);
         return new MeshRejection(
             StatusCode.Unavailable,
             CircuitOpenReason,
-            $"Payments is failing: the circuit breaker on reporting's payments client is open, so the report was refused without calling payments. Retry after {MeshRejection.ToPushbackMilliseconds(pushback)} ms.",
+            $"{why}, so the report was refused without calling payments. Retry after {MeshRejection.ToPushbackMilliseconds(pushback)} ms.",
             pushback);
     }
 

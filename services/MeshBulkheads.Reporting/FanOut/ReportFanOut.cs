@@ -6,17 +6,29 @@ using MeshBulkheads.Contracts.Identity;
 using MeshBulkheads.Contracts.Payments.V1;
 using MeshBulkheads.ServiceDefaults.Faults;
 using MeshBulkheads.Reporting.Payments;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
 
 namespace MeshBulkheads.Reporting.FanOut;
 
 /// <summary>
 /// Fetches every account's balance from payments with bounded parallelism per report and a
-/// process-wide cap shared by all reports (the bulkhead <c>reporting-fanout</c>). All or nothing: the
-/// first failure cancels the report's remaining calls and becomes the report's status.
+/// process-wide cap shared by all reports (the bulkhead <c>reporting-fanout</c>), inside the report circuit
+/// breaker (<see cref="ReportCircuitBreaker"/>). All or nothing: the first failure cancels the report's remaining
+/// calls and becomes the report's status.
 /// </summary>
+/// <remarks>
+/// Each of a report's workers (at most <c>MaxParallelismPerReport</c>) holds one fan-out slot for all the calls it
+/// makes. The first is taken before the breaker runs: a report the cap refuses is shed whole, before any call to
+/// payments, and is not a sample. A further worker the cap has no room for (or whose wait outlasts the work left) does
+/// not run, and the report goes on with fewer workers: a report that has started is never abandoned for reporting's
+/// own overload, which would throw away the balances it already fetched from payments.
+/// </remarks>
 public sealed class ReportFanOut(
     PaymentsService.PaymentsServiceClient payments,
     IBulkheadProvider bulkheads,
+    ResiliencePipelineProvider<string> pipelines,
     ReportingMetrics metrics,
     IOptions<ReportingOptions> options,
     TimeProvider timeProvider,
@@ -24,6 +36,7 @@ public sealed class ReportFanOut(
     FaultPipelines faults)
 {
     private readonly Bulkhead _cap = bulkheads.Get(ReportingBulkheads.FanOut);
+    private readonly ResiliencePipeline<ReportFanOutResult> _breaker = pipelines.GetPipeline<ReportFanOutResult>(ReportCircuitBreaker.PipelineName);
 
     /// <summary>The process-wide cap on downstream calls.</summary>
     public Bulkhead Cap => _cap;
@@ -32,46 +45,139 @@ public sealed class ReportFanOut(
     public async Task<GetBalanceResponse[]> FetchAsync(IReadOnlyList<string> accountIds, DownstreamCall call, CancellationToken callerToken)
     {
         var settings = options.Value;
+        if (accountIds.Count == 0)
+        {
+            return [];
+        }
+
+        using var first = await AcquireFirstSlotAsync(accountIds, call, settings, callerToken);
+        ReportFanOutResult result;
+        try
+        {
+            result = await _breaker.ExecuteAsync(ct => FanOutAsync(accountIds, call, settings, ct), callerToken);
+        }
+        catch (BrokenCircuitException broken)
+        {
+            // The report breaker is open (or half-open with its trial report in flight): refused before any call.
+            var refusal = ReportFailure.ReportCircuitOpen(broken, settings.ReportBreaker.BreakDuration);
+            ReportingLog.ReportCircuitOpen(logger, accountIds.Count);
+            PaymentsCircuitBreaker.MarkSpan(refusal.RetryAfter!.Value, ReportCircuitBreaker.CircuitOpenEvent, ReportCircuitBreaker.PushbackTag);
+            throw refusal.ToRpcException();
+        }
+
+        if (result.Failure is { } failure)
+        {
+            LogAbandoned(accountIds.Count, result.Cause!, failure);
+            throw failure;
+        }
+
+        return result.Balances!;
+    }
+
+    /// <summary>
+    /// Reporting's own admission of a report to the fan-out, before the breaker: the first call's budget, then its
+    /// first slot (none with the uncapped pitfall). A refusal fails the report with its own status.
+    /// </summary>
+    private async Task<BulkheadLease?> AcquireFirstSlotAsync(IReadOnlyList<string> accountIds, DownstreamCall call, ReportingOptions settings, CancellationToken callerToken)
+    {
+        try
+        {
+            // Checked before waiting, so a report that could never start does not take a queue slot.
+            DownstreamDeadline(accountIds[0], call.Deadline, settings);
+            return settings.Pitfalls.UncappedFanOut ? null : await AcquireSlotAsync(call, settings, callerToken);
+        }
+        catch (MeshRejectionException refused) when (!callerToken.IsCancellationRequested)
+        {
+            var failure = ReportFailure.From(accountIds[0], refused, settings.PaymentsBreaker.BreakDuration);
+            LogAbandoned(accountIds.Count, refused, failure);
+            throw failure;
+        }
+        catch (MeshRejectionException)
+        {
+            // The caller left while the report waited for its slot (a cancelled waiter is a rejected lease).
+            callerToken.ThrowIfCancellationRequested();
+            throw;
+        }
+    }
+
+    /// <summary>The report's calls: workers sharing the accounts, the first on the report's first slot; the first failure wins.</summary>
+    private async ValueTask<ReportFanOutResult> FanOutAsync(IReadOnlyList<string> accountIds, DownstreamCall call, ReportingOptions settings, CancellationToken callerToken)
+    {
         var results = new GetBalanceResponse[accountIds.Count];
         using var report = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+        // Cancelled when the last account has been taken: a worker still waiting for a slot gives up rather than delay the report.
+        using var drained = CancellationTokenSource.CreateLinkedTokenSource(report.Token);
         RpcException? firstFailure = null;
         Exception? firstError = null;
         var next = -1;
+        var uncapped = settings.Pitfalls.UncappedFanOut;
 
-        async Task WorkerAsync()
+        async Task WorkerAsync(bool needsSlot)
         {
-            while (true)
+            BulkheadLease? slot = null;
+            try
             {
-                var index = Interlocked.Increment(ref next);
-                if (index >= accountIds.Count || report.IsCancellationRequested)
+                if (needsSlot)
                 {
-                    return;
-                }
-
-                try
-                {
-                    results[index] = await CallAsync(accountIds[index], call, settings, report.Token);
-                }
-                catch (Exception ex) when (!callerToken.IsCancellationRequested)
-                {
-                    // Only the first failure counts; the ones it causes (cancelled siblings) do not.
-                    if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex, settings.PaymentsBreaker.BreakDuration), null) is null)
+                    if (Volatile.Read(ref next) + 1 >= accountIds.Count)
                     {
-                        firstError = ex;
-                        await report.CancelAsync();
+                        return;
                     }
 
-                    return;
+                    try
+                    {
+                        slot = await AcquireSlotAsync(call, settings, drained.Token);
+                    }
+                    catch (FanOutRejectedException)
+                    {
+                        // No room (or no time, or no work left): the report goes on with the workers it has.
+                        return;
+                    }
                 }
+
+                while (true)
+                {
+                    var index = Interlocked.Increment(ref next);
+                    if (index >= accountIds.Count || report.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    if (index == accountIds.Count - 1)
+                    {
+                        await drained.CancelAsync();
+                    }
+
+                    try
+                    {
+                        results[index] = await CallAsync(accountIds[index], call, settings, report.Token);
+                    }
+                    catch (Exception ex) when (!callerToken.IsCancellationRequested)
+                    {
+                        // Only the first failure counts; the ones it causes (cancelled siblings) do not.
+                        if (Interlocked.CompareExchange(ref firstFailure, ReportFailure.From(accountIds[index], ex, settings.PaymentsBreaker.BreakDuration), null) is null)
+                        {
+                            firstError = ex;
+                            await report.CancelAsync();
+                        }
+
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                slot?.Dispose();
             }
         }
 
         // The pitfall switch starts one worker per account: every call at once, no cap.
-        var workers = settings.Pitfalls.UncappedFanOut ? accountIds.Count : Math.Min(settings.MaxParallelismPerReport, accountIds.Count);
+        var workers = uncapped ? accountIds.Count : Math.Min(settings.MaxParallelismPerReport, accountIds.Count);
         var tasks = new Task[workers];
         for (var i = 0; i < workers; i++)
         {
-            tasks[i] = WorkerAsync();
+            // Worker 0 runs on the report's first slot (FetchAsync holds it until the report ends); the others take their own.
+            tasks[i] = WorkerAsync(needsSlot: !uncapped && i > 0);
         }
 
         try
@@ -84,13 +190,7 @@ public sealed class ReportFanOut(
         }
 
         callerToken.ThrowIfCancellationRequested();
-        if (firstFailure is not null)
-        {
-            LogAbandoned(accountIds.Count, firstError!, firstFailure);
-            throw firstFailure;
-        }
-
-        return results;
+        return firstFailure is not null ? ReportFanOutResult.Failed(firstFailure, firstError!) : ReportFanOutResult.Completed(results);
     }
 
     private void LogAbandoned(int accounts, Exception error, RpcException failure)
@@ -125,11 +225,7 @@ public sealed class ReportFanOut(
 
     private async Task<GetBalanceResponse> CallAsync(string accountId, DownstreamCall call, ReportingOptions settings, CancellationToken cancellationToken)
     {
-        // Checked before waiting, so a call that could never start does not take a queue slot.
-        DownstreamDeadline(accountId, call.Deadline, settings);
-        using var slot = settings.Pitfalls.UncappedFanOut ? null : await AcquireSlotAsync(call, settings, cancellationToken);
-
-        // Checked again after the wait for a slot: the wait itself spends the caller's deadline.
+        // Checked before every call: the wait for a slot and the worker's earlier calls spend the caller's deadline.
         var deadline = DownstreamDeadline(accountId, call.Deadline, settings);
         var headers = new Metadata
         {

@@ -169,8 +169,11 @@ public static class PaymentsCircuitBreaker
             : remaining;
     }
 
-    /// <summary>Marks the current span (the report's server span): the report was refused by the open breaker.</summary>
-    internal static void MarkSpan(TimeSpan pushback)
+    /// <summary>
+    /// Marks the current span (the report's server span): the report was refused by an open breaker — this one
+    /// (the defaults), or the report breaker (its <see cref="FanOut.ReportCircuitBreaker.CircuitOpenEvent"/> and tag).
+    /// </summary>
+    internal static void MarkSpan(TimeSpan pushback, string eventName = CircuitOpenEvent, string pushbackTag = PushbackTag)
     {
         if (Activity.Current is not { } span)
         {
@@ -178,7 +181,7 @@ public static class PaymentsCircuitBreaker
         }
 
         var pushbackMs = (long)Math.Ceiling(pushback.TotalMilliseconds);
-        span.SetTag(PushbackTag, pushbackMs);
-        span.AddEvent(new ActivityEvent(CircuitOpenEvent, tags: new ActivityTagsCollection { [PushbackTag] = pushbackMs }));
+        span.SetTag(pushbackTag, pushbackMs);
+        span.AddEvent(new ActivityEvent(eventName, tags: new ActivityTagsCollection { [pushbackTag] = pushbackMs }));
     }
 }

@@ -24,6 +24,9 @@ public sealed class PaymentsCircuitBreakerTests
 {
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(3);
 
+    /// <summary>The payments breaker's Polly <c>strategy.name</c>, spelled out: the events counted are this breaker's only.</summary>
+    private const string StrategyName = "payments-circuit-breaker";
+
     /// <summary>The client factory's name of reporting's payments client (AddGrpcClient names it after the type).</summary>
     private const string PaymentsClientName = nameof(MeshBulkheads.Contracts.Payments.V1.PaymentsService.PaymentsServiceClient);
 
@@ -165,7 +168,7 @@ public sealed class PaymentsCircuitBreakerTests
     {
         // Arrange: payments sheds every call as its bulkheads do (UNAVAILABLE before any message: Trailers-Only).
         var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
         mesh.Fake.AddAccounts(1);
         mesh.Fake.Failure = (_, _) => Shed();
@@ -232,7 +235,7 @@ public sealed class PaymentsCircuitBreakerTests
     {
         // Arrange: opened by shedding; the break passes but payments still sheds.
         var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
         mesh.Fake.AddAccounts(1);
         mesh.Fake.Failure = (_, _) => Shed();
@@ -261,7 +264,7 @@ public sealed class PaymentsCircuitBreakerTests
         // Arrange: a working payments holding four calls when it is killed (connections aborted, then refused), on a
         // port it can come back to; a handler just below the breaker counts the attempts that reach the HTTP chain.
         var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         var payments = await FakePaymentsServer.StartAsync();
         var service = payments.Service;
         var port = payments.Address.Port;
@@ -346,7 +349,7 @@ public sealed class PaymentsCircuitBreakerTests
     {
         // Arrange: every payments call fails with a status that says payments works (Trailers-Only too).
         var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
         mesh.Fake.Failure = (_, _) => new RpcException(new Status(status, "caller's mistake"));
 
@@ -371,7 +374,7 @@ public sealed class PaymentsCircuitBreakerTests
         // of the call's own token, which says nothing about payments' health. The real clock: these deadlines are real
         // (a frozen fake clock behind the real one made reporting compute downstream deadlines already in the past).
         var clock = TimeProvider.System;
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         await using var mesh = await StartAsync(BreakerSettings(), WithBreakerTelemetry(clock, events));
         mesh.Fake.AddAccounts(1);
         // One report first, so the connection to payments is open and no attempt spends its deadline connecting.
@@ -399,7 +402,7 @@ public sealed class PaymentsCircuitBreakerTests
     {
         // Arrange: the negative control: the same shedding as above, breaker off.
         var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
-        using var events = new BreakerEvents();
+        using var events = new BreakerEvents(StrategyName);
         var settings = BreakerSettings();
         settings["Reporting:PaymentsBreaker:Enabled"] = "false";
         await using var mesh = await StartAsync(settings, WithBreakerTelemetry(clock, events));
@@ -460,9 +463,13 @@ public sealed class PaymentsCircuitBreakerTests
 
     // ---- Helpers ----
 
-    /// <summary>A small window so a test opens it in a few calls: half of at least 4 attempts in 5 s, a 3 s break.</summary>
+    /// <summary>
+    /// A small window so a test opens it in a few calls: half of at least 4 attempts in 5 s, a 3 s break. The report
+    /// breaker is off: these tests are about the payments breaker alone (ReportCircuitBreakerTests drive the other one).
+    /// </summary>
     private static Dictionary<string, string?> BreakerSettings() => new()
     {
+        ["Reporting:ReportBreaker:Enabled"] = "false",
         ["Reporting:PaymentsBreaker:FailureRatio"] = "0.5",
         ["Reporting:PaymentsBreaker:MinimumThroughput"] = "4",
         ["Reporting:PaymentsBreaker:SamplingDuration"] = "00:00:05",
@@ -510,36 +517,6 @@ public sealed class PaymentsCircuitBreakerTests
         }
 
         throw new Xunit.Sdk.XunitException("The breaker did not open within 30 failed reports.");
-    }
-
-    /// <summary>
-    /// The breaker's events as Polly reports them to one host's telemetry listeners. Polly writes every event to the
-    /// listeners of that host's <see cref="TelemetryOptions"/> synchronously, before it meters it, so the count depends
-    /// on no process-wide <c>MeterListener</c> (a <c>MetricCollector</c> on the shared "Polly" meter once saw none of a
-    /// test's events while other hosts started and stopped in the same process). The scrape asserts the metric itself.
-    /// </summary>
-    private sealed class BreakerEvents : TelemetryListener, IDisposable
-    {
-        public const string Opened = "OnCircuitOpened";
-        public const string HalfOpened = "OnCircuitHalfOpened";
-        public const string Closed = "OnCircuitClosed";
-        private const string StrategyName = "payments-circuit-breaker";
-
-        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _events = new();
-
-        public TelemetryListener Listener => this;
-
-        public int Count(string eventName) => _events.Count(e => e == eventName);
-
-        public override void Write<TResult, TArgs>(in TelemetryEventArguments<TResult, TArgs> args)
-        {
-            if (args.Source.StrategyName == StrategyName)
-            {
-                _events.Enqueue(args.Event.EventName);
-            }
-        }
-
-        public void Dispose() => _events.Clear();
     }
 
     /// <summary>Server spans of this test's reports that carry the breaker's event.</summary>

@@ -6,46 +6,80 @@ namespace MeshBulkheads.Chaos.Experiments;
 
 /// <summary>
 /// Experiment 2: 500 ms of latency on every payments store call (the faults API, target <c>store</c>) under
-/// charge, read and report load. Negative control: <c>Mesh:Pitfalls:NoBulkheads</c> everywhere and
-/// reporting's circuit breaker off.
+/// charge, read and report load. Negative control: <c>Mesh:Pitfalls:NoBulkheads</c> everywhere and both of
+/// reporting's circuit breakers off.
 /// </summary>
+/// <remarks>
+/// A 20-account report at 4 in parallel needs 5 × 500 ms = 2.5 s of reads, more than its 2 s deadline: no report can
+/// complete during the fault. Most payments attempts still succeed, so the payments breaker (per attempt) need not open;
+/// the report breaker (per report) must, or reporting keeps spending payments' reads on reports that fail anyway —
+/// the waste the probe "reporting stopped spending payments on reports that cannot complete" measures.
+/// </remarks>
 internal sealed class StoreLatencyExperiment : LocalMeshExperiment
 {
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PaymentsDeadline = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
+    private const int ReportAccounts = 20;
 
     /// <summary>The bulkheads' default <c>MaxQueueTime</c> (500 ms) plus a scrape interval: the longest anything may wait in a queue.</summary>
     private static readonly TimeSpan QueueAgeBound = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>When no breaker opened (the negative control), the waste is measured from this far into the load.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
+
+    /// <summary>The shortest window the waste is judged over: a breaker that opened later than this before the end is too late.</summary>
+    private static readonly TimeSpan MinimumWindow = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often reporting's metrics are scraped during the load (to see when a breaker opened).</summary>
+    private static readonly TimeSpan ScrapeInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The most payments reads per second reporting may spend on reports that fail, from one report deadline after a breaker
+    /// opened (by then every report admitted before it opened has ended): with the report breaker open that is one trial
+    /// report per cycle of its 3 s break and the trial's own 2 s deadline, at most 4 workers × 4 reads = 16 reads per 5 s
+    /// ≈ 3/s; before the report breaker it was ≈ 19/s, unprotected far more.
+    /// </summary>
+    private const double WastedReadsPerSecondBound = 5;
+
+    /// <summary>The two breakers' Polly strategy names (reporting's PaymentsCircuitBreaker and ReportCircuitBreaker).</summary>
+    private static readonly string[] BreakerStrategies = ["payments-circuit-breaker", "report-circuit-breaker"];
+
+    private const string ClientCalls = "meshbulkheads_rpc_client_duration_seconds_count";
+
     private LoadResult? _load;
-    private double _breakerOpened;
+    private Dictionary<string, double> _breakerOpened = [];
+    private Waste? _settledWaste;
+    private Waste? _wholeFault;
+    private double? _firstOpenedAfter;
 
     public override string Id => "store-latency";
 
     public override string Title => "500 ms latency in payments' store";
 
     public override string Description =>
-        "PUT /faults on payments: latency 500 ms at target store for every ledger call. meshload: acme charges and reads at 20/s each and builds 20-account reports at 30/s (deadline 2 s: 600 fan-out reads/s against a read pool that now serves 16/s); "
+        "PUT /faults on payments: latency 500 ms at target store for every ledger call. meshload: acme charges and reads at 20/s each and builds 20-account reports at 30/s (deadline 2 s: 600 fan-out reads/s against a read pool of 16 permits that now serves ≈ 32/s); "
         + "meshload scrapes both services' bulkheads during the run.";
 
     public override string Promise =>
-        "The pools bound the damage: payments sheds with a reason and pushback, reporting sheds by deadline or by its open circuit instead of piling up, "
-        + $"nothing waits in a queue longer than {QueueAgeBound.TotalMilliseconds:0} ms, no call outlives its deadline, and the circuit breaker opens.";
+        "The pools bound the damage: payments sheds with a reason and pushback, reporting sheds by deadline or by an open circuit instead of piling up, "
+        + $"nothing waits in a queue longer than {QueueAgeBound.TotalMilliseconds:0} ms, no call outlives its deadline, a circuit breaker opens (the payments client's or the report breaker), "
+        + $"and once settled reporting spends at most {WastedReadsPerSecondBound:0} payments reads/s on reports that cannot complete.";
 
-    public override string Protection => "the bulkheads and the breaker (`Mesh:Pitfalls:NoBulkheads=true` everywhere, `Reporting:PaymentsBreaker:Enabled=false`)";
+    public override string Protection => "the bulkheads and both breakers (`Mesh:Pitfalls:NoBulkheads=true` everywhere, `Reporting:PaymentsBreaker:Enabled=false`, `Reporting:ReportBreaker:Enabled=false`)";
 
     public override string ClusterAdds => "`k8s/chaos/payments-latency.sh`: the same fault through the faults ConfigMap, waiting until every pod reports its generation.";
 
-    public override string HypothesisTitle => "A slow database is contained: bounded queues, fast shedding, an open breaker";
+    public override string HypothesisTitle => "A slow database is contained: bounded queues, fast shedding, an open breaker, no reads wasted on doomed reports";
 
     public override IReadOnlyList<(string Type, string Name)> MethodOutline =>
     [
         ("action", "PUT /faults: latency 500 ms at store (payments)"),
         ("probe", "the fault is active (meshbulkheads_faults_active)"),
         ("action", "charge + read + report load (meshload)"),
+        ("probe", "payments reads served to reporting and breakers opened (reporting's metrics, scraped every 250 ms during the load)"),
         ("action", "DELETE /faults"),
-        ("action", "wait out the circuit's break (3 s + 1 s)"),
+        ("action", "wait out a trial report and the breakers' breaks (2 s + 3 s + 3 s + 1 s)"),
     ];
 
     public override IReadOnlyList<string> RollbackOutline => ["DELETE /faults on payments", "stop the mesh"];
@@ -71,8 +105,13 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
                 var ages = QueueAges();
                 return ProbeOutcome.Check(ages.Count > 0 && ages.Values.All(a => a <= QueueAgeBound.TotalSeconds), new JsonObject([.. ages.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]));
             })),
-        new("the circuit breaker opened", "reporting: resilience_polly_strategy_events_total{event_name=OnCircuitOpened} > 0", Phase.After,
-            _ => Task.FromResult(ProbeOutcome.Check(_breakerOpened > 0, _breakerOpened))),
+        new("the circuit breaker opened", "reporting: resilience_polly_strategy_events_total{event_name=OnCircuitOpened,strategy_name=payments-circuit-breaker|report-circuit-breaker} > 0", Phase.After,
+            _ => Task.FromResult(ProbeOutcome.Check(_breakerOpened.Values.Sum() > 0, new JsonObject([.. _breakerOpened.Select(b => KeyValuePair.Create(b.Key, (JsonNode?)b.Value))])))),
+        new("reporting stopped spending payments on reports that cannot complete",
+            $"from one report deadline ({ReportDeadline.TotalSeconds:0} s) after a breaker opened to the load's end (>= {MinimumWindow.TotalSeconds:0} s; no breaker: from {Settle.TotalSeconds:0} s into the load): "
+            + $"payments reads served to reporting beyond those of completed reports <= {WastedReadsPerSecondBound:0}/s", Phase.After,
+            _ => Task.FromResult(_settledWaste is not { } w ? ProbeOutcome.Check(false, null)
+                : ProbeOutcome.Check(w.Seconds >= MinimumWindow.TotalSeconds && w.WastedPerSecond <= WastedReadsPerSecondBound, w.ToJson()))),
     ];
 
     public override Task SetUpAsync(ExperimentContext context, CancellationToken cancellationToken) =>
@@ -80,7 +119,7 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
         {
             Reporting = true,
             Configure = host => !context.Unprotected ? new Dictionary<string, string>() : host == "reporting"
-                ? new Dictionary<string, string> { ["Mesh:Pitfalls:NoBulkheads"] = "true", ["Reporting:PaymentsBreaker:Enabled"] = "false" }
+                ? new Dictionary<string, string> { ["Mesh:Pitfalls:NoBulkheads"] = "true", ["Reporting:PaymentsBreaker:Enabled"] = "false", ["Reporting:ReportBreaker:Enabled"] = "false" }
                 : new Dictionary<string, string> { ["Mesh:Pitfalls:NoBulkheads"] = "true" },
         }, postgres: false, cancellationToken);
 
@@ -98,19 +137,48 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
             throw new ActivityFailedException("the fault is active (meshbulkheads_faults_active)");
         }
 
-        _load = await context.ActionAsync("charge + read + report load (meshload)", ct => Load.RunAsync(Mesh.GatewayAddress,
+        // Reads served to reporting: reporting's own client metrics (meshload's direct reads never pass through it), scraped
+        // with the breakers' events while the load runs, to judge the waste from the moment a breaker could have stopped it.
+        var samples = new List<Sample> { await SampleAsync(context, cancellationToken).ConfigureAwait(false) };
+        var loading = context.ActionAsync("charge + read + report load (meshload)", ct => Load.RunAsync(Mesh.GatewayAddress,
             [
                 "--duration", Duration(Seconds(context, 12, 8)),
                 "--stream", $"name=charges,key=gold,method=Charge,rate=20,deadline={Duration(PaymentsDeadline)}",
                 "--stream", $"name=reads,key=gold,method=GetBalance,rate=20,deadline={Duration(PaymentsDeadline)}",
-                "--stream", $"name=reports,key=gold,method=BuildReport,rate=30,accounts=20,deadline={Duration(ReportDeadline)}",
+                "--stream", $"name=reports,key=gold,method=BuildReport,rate=30,accounts={ReportAccounts},deadline={Duration(ReportDeadline)}",
                 "--admin", Mesh.Admin("payments-1").ToString(), "--admin", Mesh.Admin("reporting").ToString(), "--interval", "500ms",
             ], ct), r => new JsonObject { ["charges"] = r.Summary("charges"), ["reads"] = r.Summary("reads"), ["reports"] = r.Summary("reports"), ["bulkheads"] = r.Json["bulkheads"]?.DeepClone() },
-            cancellationToken).ConfigureAwait(false);
-        _breakerOpened = (await Mesh.ScrapeAsync("reporting", cancellationToken).ConfigureAwait(false)).Sum("resilience_polly_strategy_events_total", ("event_name", "OnCircuitOpened"));
+            cancellationToken);
+        while (!loading.IsCompleted)
+        {
+            await Task.WhenAny(loading, Task.Delay(ScrapeInterval, context.Time, cancellationToken)).ConfigureAwait(false);
+            samples.Add(await SampleAsync(context, cancellationToken).ConfigureAwait(false));
+        }
+
+        _load = await loading.ConfigureAwait(false);
+        var first = samples[0];
+        var end = samples[^1];
+        _breakerOpened = end.Opened;
+        var opened = samples.FirstOrDefault(x => x.Opened.Values.Sum() > 0);
+        var from = opened is not null ? opened.At + ReportDeadline : first.At + Settle;
+        var windowStart = samples.FirstOrDefault(x => x.At >= from) ?? end;
+        _settledWaste = Waste.Between(_load, windowStart, end);
+        _wholeFault = Waste.Between(_load, first, end);
+        _firstOpenedAfter = opened is null ? null : (opened.At - first.At).TotalSeconds;
+        context.Journal.Run.Add(new ActivityRun("probe", "payments reads served to reporting and breakers opened (reporting's metrics, scraped every 250 ms during the load)", null, true,
+            new JsonObject
+            {
+                ["scrapes"] = samples.Count,
+                ["firstOpenedAfterSeconds"] = _firstOpenedAfter is { } after ? Math.Round(after, 2) : null,
+                ["wholeFault"] = _wholeFault.ToJson(),
+                ["judged"] = _settledWaste.ToJson(),
+            }, null, first.At, end.At));
         await context.ActionAsync("DELETE /faults", ct => Mesh.AdminAsync("payments-1", HttpMethod.Delete, "/faults", null, ct), body => JsonNode.Parse(body), cancellationToken).ConfigureAwait(false);
-        // An open circuit refuses for its break (Reporting:PaymentsBreaker:BreakDuration, 3 s) and then lets a trial call through.
-        await context.ActionAsync("wait out the circuit's break (3 s + 1 s)", ct => Task.Delay(TimeSpan.FromSeconds(4), context.Time, ct), cancellationToken).ConfigureAwait(false);
+        // An open circuit refuses for its break (Reporting:PaymentsBreaker:BreakDuration and Reporting:ReportBreaker:BreakDuration,
+        // 3 s each) and then lets a trial through. A trial report started just before the fault was cleared can still fail
+        // (its 2 s deadline) and open the report breaker for one more break, and a trial that meets the payments breaker
+        // still open for one more after that.
+        await context.ActionAsync("wait out a trial report and the breakers' breaks (2 s + 3 s + 3 s + 1 s)", ct => Task.Delay(TimeSpan.FromSeconds(9), context.Time, ct), cancellationToken).ConfigureAwait(false);
 
         foreach (var stream in new[] { "charges", "reads", "reports" })
         {
@@ -123,7 +191,51 @@ internal sealed class StoreLatencyExperiment : LocalMeshExperiment
             context.Measure($"{name}: oldest queued call", "s", null, age, null);
         }
 
-        context.Measure("circuit opened", "times", null, _breakerOpened, null);
+        foreach (var (strategy, times) in _breakerOpened)
+        {
+            context.Measure($"circuit opened ({strategy})", "times", null, times, null);
+        }
+
+        context.Measure("a circuit breaker first opened after", "s", null, _firstOpenedAfter is { } openedAfter ? Round(openedAfter, 2) : null, null);
+        context.Measure("payments reads served to reporting, whole load", "reads", null, _wholeFault.Served, null);
+        context.Measure("of which for reports that failed, whole load", "reads", null, _wholeFault.Wasted, null);
+        context.Measure("reads for reports that failed, judged window", "reads/s", null, Round(_settledWaste.WastedPerSecond, 1), null);
+    }
+
+    private async Task<Sample> SampleAsync(ExperimentContext context, CancellationToken cancellationToken)
+    {
+        var scrape = await Mesh.ScrapeAsync("reporting", cancellationToken).ConfigureAwait(false);
+        return new Sample(
+            context.Time.GetUtcNow(),
+            scrape.Sum(ClientCalls, ("rpc_method", "GetBalance"), ("rpc_grpc_status_code", "OK")),
+            BreakerStrategies.ToDictionary(b => b, b => scrape.Sum("resilience_polly_strategy_events_total", ("event_name", "OnCircuitOpened"), ("strategy_name", b)), StringComparer.Ordinal));
+    }
+
+    /// <summary>One scrape of reporting: when, payments reads served to it so far (OK GetBalance calls of its client), and each breaker's openings.</summary>
+    private sealed record Sample(DateTimeOffset At, double Served, Dictionary<string, double> Opened);
+
+    /// <summary>
+    /// Payments reads served to reporting between two scrapes (its client's OK GetBalance calls), and how many of them went
+    /// into reports that failed: all but <see cref="ReportAccounts"/> per report that completed OK in that time.
+    /// </summary>
+    private sealed record Waste(double Seconds, double Served, long ReportsOk)
+    {
+        public double Wasted => Math.Max(0, Served - (ReportsOk * ReportAccounts));
+
+        public double WastedPerSecond => Seconds > 0 ? Wasted / Seconds : 0;
+
+        public static Waste Between(LoadResult load, Sample from, Sample to) =>
+            new((to.At - from.At).TotalSeconds, to.Served - from.Served,
+                load.Calls.LongCount(c => c.Stream == "reports" && c.Status == "OK" && LoadResult.EndOf(c) > from.At && LoadResult.EndOf(c) <= to.At));
+
+        public JsonObject ToJson() => new()
+        {
+            ["seconds"] = Math.Round(Seconds, 1),
+            ["served"] = Served,
+            ["reportsOk"] = ReportsOk,
+            ["wasted"] = Wasted,
+            ["wastedPerSecond"] = Math.Round(WastedPerSecond, 1),
+        };
     }
 
     private static TimeSpan DeadlineOf(string stream) => stream == "reports" ? ReportDeadline : PaymentsDeadline;

@@ -62,6 +62,7 @@ public static class BulkheadServiceCollectionExtensions
             services.TryAddSingleton<DeadlinePolicyMonitor>();
             services.TryAddSingleton(sp => new DeadlineResolver(sp.GetRequiredService<DeadlinePolicyMonitor>(), sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton(sp => new DeadlineInterceptor(sp.GetRequiredService<DeadlineResolver>()));
+            services.TryAddSingleton<IHandlerStartObserver, NullHandlerStartObserver>();
             services.TryAddSingleton<BulkheadInterceptor>();
 
             // Every named bulkhead (its timer, its gauges) and the deadline policies exist from host start, not

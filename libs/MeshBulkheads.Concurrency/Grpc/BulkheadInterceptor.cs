@@ -42,12 +42,14 @@ namespace MeshBulkheads.Concurrency.Grpc;
 /// <param name="criticality">The criticality of a call without the header (<c>Criticality:*</c>).</param>
 /// <param name="timeProvider">The clock the handler-start check reads (the one the bulkheads and deadlines use).</param>
 /// <param name="meterFactory">Creates the handler-start counter (meter <c>MeshBulkheads.Concurrency</c>).</param>
+/// <param name="startObserver">Told the time of the last deadline check before each handler (<see cref="IHandlerStartObserver"/>; nothing by default).</param>
 public sealed class BulkheadInterceptor(
     IBulkheadProvider provider,
     IOptions<BulkheadRoutingOptions> routing,
     IOptions<CriticalityOptions> criticality,
     TimeProvider timeProvider,
-    IMeterFactory meterFactory) : Interceptor
+    IMeterFactory meterFactory,
+    IHandlerStartObserver startObserver) : Interceptor
 {
     /// <summary>The value of <see cref="MeshTelemetryTags.DeadlineState"/> for a handler that started before its deadline.</summary>
     public const string DeadlineMet = "met";
@@ -158,7 +160,7 @@ public sealed class BulkheadInterceptor(
             // No bulkhead re-checks the deadline for a method that admits itself (or is ungated by route), and a
             // 1 ms budget can pass between the deadline interceptor and here (the deadline bench saw it): refuse.
             var deadline = DeadlineGuard.Of(context);
-            ThrowIfDeadlinePassed(deadline);
+            CheckBeforeStart(context, deadline);
             RecordHandlerStart(deadline, bulkhead: null);
             return await next().ConfigureAwait(false);
         }
@@ -180,7 +182,7 @@ public sealed class BulkheadInterceptor(
         {
             // The bulkhead checked the deadline when it granted the permit; a waiter resumes on a pool thread, and on a
             // busy machine that can be past the deadline (an end-to-end storm test saw a start 0.09 ms late): once more.
-            ThrowIfDeadlinePassed(request.Deadline);
+            CheckBeforeStart(context, request.Deadline);
             RecordHandlerStart(request.Deadline, bulkhead.Name);
             result = await next().ConfigureAwait(false);
         }
@@ -195,12 +197,15 @@ public sealed class BulkheadInterceptor(
         return result;
     }
 
-    private void ThrowIfDeadlinePassed(DateTimeOffset? deadline)
+    private void CheckBeforeStart(ServerCallContext context, DateTimeOffset? deadline)
     {
-        if (DeadlineGuard.HasPassed(deadline, timeProvider))
+        var now = timeProvider.GetUtcNow();
+        if (DeadlineGuard.HasPassed(deadline, now))
         {
             throw DeadlineGuard.Exceeded("the deadline passed before the handler started; no work was done").ToRpcException();
         }
+
+        startObserver.OnHandlerStarting(context, deadline, now);
     }
 
     // Reads the clock again on purpose: the measurement is of the instant the handler starts, after the check above.

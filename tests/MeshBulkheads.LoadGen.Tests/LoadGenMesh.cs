@@ -16,6 +16,9 @@ public sealed class LoadGenMesh : IAsyncLifetime
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "meshbulkheads-loadgen-" + Guid.NewGuid().ToString("N"));
     private readonly List<KestrelHost> _hosts = [];
 
+    /// <summary>Settings over the gateway's shipped ones (e.g. <c>Mesh:Tls</c>); none when used as a fixture.</summary>
+    public IReadOnlyDictionary<string, string?> GatewayOverrides { get; init; } = new Dictionary<string, string?>();
+
     public KestrelHost Gateway { get; private set; } = null!;
 
     public KestrelHost Render { get; private set; } = null!;
@@ -28,6 +31,11 @@ public sealed class LoadGenMesh : IAsyncLifetime
         var render = Render = await StartAsync(RenderApp.Build, []);
         var reporting = await StartAsync(ReportingApp.Build, new() { ["Reporting:PaymentsAddress"] = payments.Endpoints.Grpc.ToString() });
         var gateway = DemoProfile.GatewaySettings(payments.Endpoints.Grpc, reporting.Endpoints.Grpc, render.Endpoints.Grpc);
+        foreach (var (key, value) in GatewayOverrides)
+        {
+            gateway[key] = value;
+        }
+
         Gateway = await StartAsync(GatewayApp.Build, gateway);
         foreach (var host in _hosts)
         {

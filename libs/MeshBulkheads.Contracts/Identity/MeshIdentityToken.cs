@@ -290,8 +290,9 @@ public static class MeshIdentityToken
             var slot = t_next;
             t_next = (slot + 1) % Slots;
             slots[slot].Hmac?.Dispose();
-            var created = new HMACSHA256(key.ToArray());
-            slots[slot] = (key.ToArray(), created);
+            var copy = key.ToArray();
+            var created = new HMACSHA256(copy);
+            slots[slot] = (copy, created);
             return created;
         }
     }

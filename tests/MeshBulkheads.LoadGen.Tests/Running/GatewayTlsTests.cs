@@ -1,9 +1,4 @@
 using System.Text.Json;
-using MeshBulkheads.Gateway;
-using MeshBulkheads.Payments;
-using MeshBulkheads.Render;
-using MeshBulkheads.Reporting;
-using MeshBulkheads.ServiceDefaults.Health;
 
 namespace MeshBulkheads.LoadGen.Tests.Running;
 
@@ -17,56 +12,36 @@ public sealed class GatewayTlsTests : IAsyncLifetime
     private readonly TestCertificateAuthority _ca = TestCertificateAuthority.Create("MeshBulkheads test gateway CA");
     private readonly TestCertificateAuthority _otherCa = TestCertificateAuthority.Create("Someone else's CA");
     private readonly TestTlsSecret _secret = new();
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("meshload-tls-").FullName;
-    private readonly List<KestrelHost> _hosts = [];
-    private KestrelHost _gateway = null!;
+    private readonly string _directory = Directory.CreateTempSubdirectory("meshload-tls-").FullName;
+    private LoadGenMesh _mesh = null!;
     private string _otherCaFile = null!;
+
+    private KestrelHost Gateway => _mesh.Gateway;
 
     public async ValueTask InitializeAsync()
     {
         _secret.Project(_ca.Issue(), _ca.CertificatePem);
-        _otherCaFile = Path.Combine(_dataDirectory, "other-ca.crt");
+        _otherCaFile = Path.Combine(_directory, "other-ca.crt");
         await File.WriteAllTextAsync(_otherCaFile, _otherCa.CertificatePem, TestContext.Current.CancellationToken);
-        var payments = await StartAsync(PaymentsApp.Build, new() { ["Payments:DataDirectory"] = _dataDirectory });
-        var render = await StartAsync(RenderApp.Build, []);
-        var reporting = await StartAsync(ReportingApp.Build, new() { ["Reporting:PaymentsAddress"] = payments.Endpoints.Grpc.ToString() });
-        var gateway = DemoProfile.GatewaySettings(payments.Endpoints.Grpc, reporting.Endpoints.Grpc, render.Endpoints.Grpc);
-        foreach (var (key, value) in _secret.Settings)
-        {
-            gateway[key] = value;
-        }
-
-        _gateway = await StartAsync(GatewayApp.Build, gateway);
-        foreach (var host in _hosts)
-        {
-            var state = host.Services.GetRequiredService<ReadinessState>();
-            for (var i = 0; i < 600 && !state.IsReady; i++)
-            {
-                await Task.Delay(25, TestContext.Current.CancellationToken);
-            }
-
-            Assert.True(state.IsReady, $"host did not become ready: {state.Reason}");
-        }
+        // The LoadGen mesh with the gateway's public port over TLS.
+        _mesh = new LoadGenMesh { GatewayOverrides = _secret.Settings };
+        await _mesh.InitializeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = _hosts.Count - 1; i >= 0; i--)
-        {
-            await _hosts[i].DisposeAsync();
-        }
-
+        await _mesh.DisposeAsync();
         _secret.Dispose();
         _otherCa.Dispose();
         _ca.Dispose();
-        TempDirectories.TryDelete(_dataDirectory);
+        TempDirectories.TryDelete(_directory);
     }
 
     [Fact]
     public async Task Run_HttpsGatewayWithItsCaFile_EveryCallServed()
     {
         // Arrange
-        Assert.Equal("https", _gateway.Endpoints.Grpc.Scheme);
+        Assert.Equal("https", Gateway.Endpoints.Grpc.Scheme);
         var (io, output, _) = MeshLoadAppTests.Io();
 
         // Act
@@ -98,7 +73,7 @@ public sealed class GatewayTlsTests : IAsyncLifetime
 
     private string[] Args(string caFile) =>
     [
-        "run", "--target", _gateway.Endpoints.Grpc.ToString(), "--ca-file", caFile,
+        "run", "--target", Gateway.Endpoints.Grpc.ToString(), "--ca-file", caFile,
         "--stream", "name=reads,key=gold,method=GetBalance,rate=10", "--duration", "1s", "--max-lag", "10s",
         "--threshold", "reads:ok==100%", "--json",
     ];
@@ -108,12 +83,5 @@ public sealed class GatewayTlsTests : IAsyncLifetime
         using var document = JsonDocument.Parse(json);
         var stream = document.RootElement.GetProperty("streams")[0];
         return stream.GetProperty("outcomes").EnumerateObject().ToDictionary(o => o.Name, o => o.Value.GetInt64());
-    }
-
-    private async Task<KestrelHost> StartAsync(Func<string[], Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>?, Microsoft.AspNetCore.Builder.WebApplication> build, Dictionary<string, string?> configuration)
-    {
-        var host = await KestrelHost.StartAsync(build, configuration);
-        _hosts.Add(host);
-        return host;
     }
 }

@@ -91,6 +91,25 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
         return new ProbeOutcome(output, result.ExitCode == 0);
     }
 
+    /// <summary>
+    /// The steady state of the "other routes keep their SLOs" experiments, before the fault: <paramref name="streams"/> for
+    /// <see cref="SloCheck.WarmUp"/> plus five seconds (at 20/s, 100 measured calls, so the p99 is not the single worst
+    /// call), each of <paramref name="judged"/> against its objective exactly as the verdict judges it during the fault.
+    /// A machine too noisy to meet the SLOs with no fault at all aborts the run instead of deciding its verdict.
+    /// </summary>
+    protected async Task<ProbeOutcome> SteadySloAsync(ExperimentContext context, IReadOnlyList<string> streams, IReadOnlyList<(string Stream, Slo Slo)> judged, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string> { "--duration", Duration(SloCheck.WarmUp + Seconds(context, 5, 3)) };
+        foreach (var stream in streams)
+        {
+            arguments.AddRange(["--stream", stream]);
+        }
+
+        var result = await Load.RunAsync(Mesh.GatewayAddress, arguments, cancellationToken).ConfigureAwait(false);
+        var outcomes = judged.Select(j => (j.Stream, Outcome: SloCheck.Evaluate(result, j.Stream, j.Slo))).ToArray();
+        return new ProbeOutcome(new JsonObject([.. outcomes.Select(o => KeyValuePair.Create(o.Stream, o.Outcome.Output?.DeepClone()))]), outcomes.All(o => o.Outcome.Met));
+    }
+
     /// <summary>A probe judged from what the method recorded (no new measurement).</summary>
     protected static Func<CancellationToken, Task<ProbeOutcome>> Judge(Func<ProbeOutcome> judge) => _ => Task.FromResult(judge());
 

@@ -10,6 +10,13 @@ internal static class SloCheck
 {
     public static string Tolerance(Slo slo) => string.Create(CultureInfo.InvariantCulture, $"ok >= {slo.SuccessRatio:P1} of offered, p99 <= {slo.LatencyP99Seconds * 1000:0} ms (slo.yaml {slo.Name})");
 
+    /// <summary>Each quiet stream with its method's objective: <c>…-charges</c> streams are judged as Charge, the others as GetBalance.</summary>
+    public static (string Stream, Slo Slo)[] ForStreams(SloFile slos, IEnumerable<string> streams) =>
+        [.. streams.Select(stream => (stream, slos.For(stream.EndsWith("charges", StringComparison.Ordinal) ? "Charge" : "GetBalance")))];
+
+    /// <summary>The tolerance of a steady state that judges several streams at once.</summary>
+    public static string Tolerance(IEnumerable<(string Stream, Slo Slo)> judged) => string.Join("; ", judged.Select(j => $"{j.Stream}: {Tolerance(j.Slo)}"));
+
     /// <summary>How long each measuring load warms up (meshload's own JIT and connections) before its calls count.</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
 

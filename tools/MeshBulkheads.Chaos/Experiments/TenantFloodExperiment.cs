@@ -13,7 +13,6 @@ internal sealed class TenantFloodExperiment : LocalMeshExperiment
 {
     private static readonly string[] Quiet = ["acme-charges", "acme-reads", "initech-reads"];
     private LoadResult? _flood;
-    private SloFile? _slos;
 
     public override string Id => "tenant-flood";
 
@@ -43,14 +42,13 @@ internal sealed class TenantFloodExperiment : LocalMeshExperiment
 
     public override IReadOnlyList<HypothesisProbe> Hypothesis(ExperimentContext context)
     {
-        _slos = SloFile.Load(context.Settings.Root);
+        var judged = SloCheck.ForStreams(SloFile.Load(context.Settings.Root), Quiet);
         var probes = new List<HypothesisProbe>
         {
-            new("quiet tenants succeed without the flood", "meshload thresholds *:ok==100%", Phase.Before, ct => SteadyLoadAsync(context, QuietStreams, ["*:ok==100%"], ct)),
+            new("quiet tenants within their SLOs without the flood", SloCheck.Tolerance(judged), Phase.Before, ct => SteadySloAsync(context, QuietStreams, judged, ct)),
         };
-        foreach (var stream in Quiet)
+        foreach (var (stream, slo) in judged)
         {
-            var slo = _slos.For(stream.EndsWith("charges", StringComparison.Ordinal) ? "Charge" : "GetBalance");
             probes.Add(new($"{stream} within its SLO during the flood", SloCheck.Tolerance(slo), Phase.After, _ => Task.FromResult(SloCheck.Evaluate(_flood, stream, slo))));
         }
 

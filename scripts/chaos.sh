@@ -15,15 +15,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly root
 cd "$root"
 
-readonly projects=(gateway/MeshBulkheads.Gateway services/MeshBulkheads.Payments services/MeshBulkheads.Reporting
-  services/MeshBulkheads.Render tools/MeshBulkheads.LoadGen tools/MeshBulkheads.Chaos)
-
 build_started=$SECONDS
 if [ "${CHAOS_NO_BUILD:-0}" != 1 ]; then
-  for project in "${projects[@]}"; do
-    echo "chaos: building $project (Release)" >&2
-    dotnet build "$project" -c Release --nologo -v quiet -clp:NoSummary
-  done
+  # One build of the four hosts, meshload and meshchaos (eng/chaos.slnf): the shared libraries are evaluated and
+  # compiled once, the projects in parallel (six `dotnet build`s one after another took 131 s here).
+  echo "chaos: building eng/chaos.slnf (Release: the four hosts, meshload, meshchaos)" >&2
+  dotnet build eng/chaos.slnf -c Release --nologo -v quiet -clp:NoSummary
 fi
 build_seconds=$((SECONDS - build_started))
 

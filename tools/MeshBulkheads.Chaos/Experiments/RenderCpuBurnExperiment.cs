@@ -10,11 +10,13 @@ namespace MeshBulkheads.Chaos.Experiments;
 /// meshload stay unpinned, as a CPU limit on render does not confine the other pods (pinning them to the other core
 /// halved the quiet routes' capacity, so a noisy core failed the protected run — stop 23). The steady state before the
 /// burn checks the same SLOs as the verdict, so a machine too noisy to meet them with nothing burning aborts the run
-/// instead of deciding it. Negative control: every bound on render's CPU off — unpinned, rendering inline on the
-/// thread pool at normal priority, its bulkheads at the pitfall's limits and its per-tenant work budget off — as a pod
-/// without a CPU limit and without its admission would run. (Unpinned alone, with the workers and the budget still
-/// bounding the work, did not deviate: the kernel's scheduler shares the cores fairly between processes, so the burn
-/// has to be unbounded to starve the other routes.)
+/// instead of deciding it. Negative control: every bound on render's CPU off — unpinned, 32 render workers
+/// (oversubscribing 2 cores) at normal priority, its bulkheads and the gateway's at the pitfall's limits (so the
+/// gateway's render route admits every render too) and its per-tenant work budget off — as a pod without a CPU limit,
+/// with a worker pool not sized from it and without its admission would run. (Weaker controls did not deviate
+/// reliably: unpinned alone, and rendering inline on the thread pool with or without the gateway's render route
+/// bounded (stop 25: acme p99 82/46 ms), held the SLOs on a quiet machine — the kernel shares the cores fairly between runnable threads, so the burn has to
+/// outnumber the other routes' threads to starve them. With 32 workers, stop 25: acme p99 428/328 ms.)
 /// </summary>
 internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
 {
@@ -37,7 +39,7 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
 
     public override string Promise => "Payments' routes stay within slo.yaml; render sheds what its workers cannot take.";
 
-    public override string Protection => "render's CPU bound: pinned to one core like its CPU limit, workers sized from it at below-normal priority and bounded by its bulkheads and per-tenant work budget (unprotected: unpinned, `Render:Pitfalls:Inline=true`, `Render:WorkerCount=8`, `Render:BelowNormalPriority=false`, `Mesh:Pitfalls:NoBulkheads=true`, `Render:TenantWorkBudget:Enabled=false`)";
+    public override string Protection => "render's CPU bound: pinned to one core like its CPU limit, workers sized from it at below-normal priority and bounded by its bulkheads, the gateway's render route and its per-tenant work budget (unprotected: unpinned, `Render:WorkerCount=32`, `Render:BelowNormalPriority=false`, `Mesh:Pitfalls:NoBulkheads=true` in render and the gateway, `Render:TenantWorkBudget:Enabled=false`)";
 
     public override string ClusterAdds => "`k8s/chaos/render-cpu-burn-hpa.sh`: the CPU limit is the pod's, and the HPA scales render out; the new pods' share comes from their own metrics.";
 
@@ -72,13 +74,19 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
             Cpus = host => !context.Unprotected && host == "render" ? "1" : null,
             // Unprotected: what a pod without a CPU limit and without its admission would do — every render the gateway
             // lets through at once, on the thread pool at normal priority, unpinned.
-            Configure = host => host == "render" && context.Unprotected
-                ? new Dictionary<string, string>
+            Configure = host => (context.Unprotected, host) switch
+            {
+                (true, "render") => new Dictionary<string, string>
                 {
-                    ["Render:Pitfalls:Inline"] = "true", ["Render:WorkerCount"] = "8", ["Render:BelowNormalPriority"] = "false",
+                    ["Render:WorkerCount"] = "32", ["Render:BelowNormalPriority"] = "false",
                     ["Mesh:Pitfalls:NoBulkheads"] = "true", ["Render:TenantWorkBudget:Enabled"] = "false",
-                }
-                : new Dictionary<string, string>(),
+                },
+                // The gateway's render route bulkhead is render's admission too: with it bounded, the unbounded render
+                // still saw only what the route let through (stop 25: 116 of 195 renders shed route-overloaded, and
+                // the quiet routes held their SLOs without any bound in render).
+                (true, "gateway") => new Dictionary<string, string> { ["Mesh:Pitfalls:NoBulkheads"] = "true" },
+                _ => new Dictionary<string, string>(),
+            },
         }, postgres: false, cancellationToken);
 
     public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)

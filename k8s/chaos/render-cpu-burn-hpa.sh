@@ -4,8 +4,10 @@
 # its workers sized from it keep payments within slo.yaml, the HPA (CPU target) adds render pods, and the new pods
 # receive traffic — each pod's share from its own /metrics (meshbulkheads_rpc_server_duration_seconds_count{rpc_method="Render"}).
 # Needs: the chart's render HPA (autoscaling.provider + components.render.autoscaling.enabled, ci/autoscaling-*-values.yaml)
-# and metrics-server. Negative control (--unprotected): render without its CPU limit, Render:Pitfalls:Inline=true
-# (extraEnv: the chart's schema has no render Pitfalls key), Render:WorkerCount=8, Render:BelowNormalPriority=false.
+# and metrics-server. Negative control (--unprotected): every bound on render's CPU off, as the local experiment's
+# (tools/MeshBulkheads.Chaos, RenderCpuBurnExperiment): no CPU limit, Render:WorkerCount=32 at normal priority, no
+# work budget, and Mesh:Pitfalls:NoBulkheads in render and the gateway (extraEnv), so the gateway's render route
+# admits every render too. (Inline rendering behind the gateway's bounded route held the SLOs locally.)
 set -euo pipefail
 # shellcheck source=k8s/chaos/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,8 +26,10 @@ max_replicas=$(k get hpa -o jsonpath="{range .items[?(@.spec.scaleTargetRef.name
 
 if [ "$chaos_unprotected" = true ]; then
   chart_change "render without its CPU bound (the negative control)" --set components.render.resources.limits.cpu=null \
-    --set-json 'components.render.extraEnv=[{"name":"Render__Pitfalls__Inline","value":"true"}]' --set components.render.config.Render.WorkerCount=8 \
-    --set components.render.config.Render.BelowNormalPriority=false
+    --set-json 'components.render.extraEnv=[{"name":"Mesh__Pitfalls__NoBulkheads","value":"true"}]' \
+    --set-json 'components.gateway.extraEnv=[{"name":"Mesh__Pitfalls__NoBulkheads","value":"true"}]' \
+    --set components.render.config.Render.WorkerCount=32 --set components.render.config.Render.BelowNormalPriority=false \
+    --set components.render.config.Render.TenantWorkBudget.Enabled=false
 fi
 
 steady_load before "acme succeeds without the burn" "${quiet[@]}"

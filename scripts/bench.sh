@@ -567,8 +567,10 @@ stop_named() {
 }
 
 # The rungs of GatewayPipelineBenchmarks in pipeline order: bare YARP, the gateway host, then
-# GatewayApp.PipelineFeatures one by one (keep in step with that list).
-ladder_order='["bare-yarp", "gateway-host", "+method-resolution", "+request-metrics", "+backend-errors", "+deadline", "+tenancy", "+tenant-rate-limit", "+message-size", "+criticality", "+route-bulkhead", "+deadline-forwarding"]'
+# GatewayApp.PipelineFeatures one by one (keep in step with that list; gateway_json stops on a rung it lacks).
+# The before file (docs/bench/gateway-pipeline-before.json) predates +grpc-request, +identity and +faults: its
+# steps skip the rungs it lacks, and its "every feature" is its own last rung.
+ladder_order='["bare-yarp", "gateway-host", "+method-resolution", "+request-metrics", "+backend-errors", "+deadline", "+tenancy", "+tenant-rate-limit", "+grpc-request", "+message-size", "+criticality", "+route-bulkhead", "+deadline-forwarding", "+identity", "+faults"]'
 
 # gateway_json RAW: the part's figures, tables and notes from the raw numbers.
 gateway_json() {
@@ -619,7 +621,12 @@ gateway_json() {
     rows: [.breakdown[] | [.variant, .goodputPerSecond, .allFeaturesGoodputPerSecond,
       (if .goodputPerSecond > 0 and .allFeaturesGoodputPerSecond > 0 then (1000000 / .allFeaturesGoodputPerSecond - 1000000 / .goodputPerSecond) else null end)]]}' <<<"$raw")
   # The in-process ladder, in pipeline order (GatewayApp.PipelineFeatures), after this change and before it.
-  local ladder_table cpu_table ours_table alloc_table pipeline_figures
+  local ladder_table cpu_table ours_table alloc_table pipeline_figures unordered
+  unordered=$(jq -r --argjson order "$ladder_order" '[(.pipeline // [])[].pipeline | select(. as $p | $order | index($p) | not)] | join(" ")' <<<"$raw")
+  if [ -n "$unordered" ]; then
+    log "gateway: the ladder has rungs ladder_order does not list ($unordered): add them to ladder_order in pipeline order"
+    return 1
+  fi
   ladder_table=$(jq --argjson order "$ladder_order" '
     def ordered($rows): [$order[] as $o | $rows[] | select(.pipeline == $o)];
     def steps($rows): ordered($rows) as $r | [range(0; $r | length) as $i | $r[$i] + {
@@ -643,12 +650,13 @@ gateway_json() {
   pipeline_figures=$(jq -c --argjson order "$ladder_order" '
     def pick($rows; $name): [$rows[] | select(.pipeline == $name)][0];
     (.pipeline // []) as $after | .pipelineBefore.rows as $before | ($order[-1]) as $full
+    | ([$order[] as $o | select(any($before[]; .pipeline == $o)) | $o][-1]) as $fullBefore
     | if ($after | length) == 0 then [] else [
       {name: "in process: gateway (every feature) ÷ bare YARP, calls per second", value: (pick($after; "bare-yarp").medianNs / pick($after; $full).medianNs), unit: "×",
        how: "GatewayPipelineBenchmarks (BenchmarkDotNet, TestServer + YARP forwarder + in-memory backend): median time per call of bare-yarp ÷ of the full pipeline"},
       {name: "in process: bytes the gateway adds per call (every feature − bare YARP)", value: (pick($after; $full).allocatedBytes - pick($after; "bare-yarp").allocatedBytes), unit: "B",
        how: "BenchmarkDotNet MemoryDiagnoser, same run"},
-      {name: "in process, before issue 14: bytes the gateway added per call", value: (pick($before; $full).allocatedBytes - pick($before; "bare-yarp").allocatedBytes), unit: "B",
+      {name: "in process, before issue 14: bytes the gateway added per call", value: (pick($before; $fullBefore).allocatedBytes - pick($before; "bare-yarp").allocatedBytes), unit: "B",
        how: "docs/bench/gateway-pipeline-before.json (commit \(.pipelineBefore.commit), same benchmark)"}] end' <<<"$raw")
   figures=$(jq -s '.[0] + .[1]' <(echo "$figures") <(echo "$pipeline_figures"))
   local rounds_table

@@ -18,9 +18,11 @@ cd "$root"
 build_started=$SECONDS
 if [ "${CHAOS_NO_BUILD:-0}" != 1 ]; then
   # One build of the four hosts, meshload and meshchaos (eng/chaos.slnf): the shared libraries are evaluated and
-  # compiled once, the projects in parallel (six `dotnet build`s one after another took 131 s here).
+  # compiled once, the projects in parallel (six `dotnet build`s one after another took 131 s here). Without the
+  # analyzers (make test and CI build with them, warnings as errors; source generators still run): a full rebuild
+  # took 39 s instead of 81 s here.
   echo "chaos: building eng/chaos.slnf (Release: the four hosts, meshload, meshchaos)" >&2
-  dotnet build eng/chaos.slnf -c Release --nologo -v quiet -clp:NoSummary
+  dotnet build eng/chaos.slnf -c Release -p:RunAnalyzers=false --nologo -v quiet -clp:NoSummary
 fi
 build_seconds=$((SECONDS - build_started))
 

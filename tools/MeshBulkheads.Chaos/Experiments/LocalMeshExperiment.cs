@@ -43,9 +43,15 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
         await context.ActionAsync<bool>("start the mesh", async ct => { await mesh.StartAsync(ct).ConfigureAwait(false); return true; }, _ => new JsonArray([.. mesh.HostNames.Select(h => (JsonNode)JsonValue.Create($"{h} grpc {mesh.Grpc(h).Port} admin {mesh.Admin(h).Port}"))]), cancellationToken).ConfigureAwait(false);
         _load = new MeshLoad(context.Settings.Root, context.Settings.Configuration, context.RunDirectory);
         // Cold hosts (JIT, connection set-up, pools) answer their first calls slowly: that is not the steady state.
-        await context.ActionAsync("warm up (meshload, not measured)", ct => _load.RunAsync(mesh.GatewayAddress, ["--duration", Duration(Seconds(context, 2, 1)), .. WarmUpStreams.SelectMany(s => new[] { "--stream", s })], ct),
+        await context.ActionAsync("warm up (meshload, not measured)", ct => _load.RunAsync(mesh.GatewayAddress, ["--duration", Duration(WarmUpDuration), .. WarmUpStreams.SelectMany(s => new[] { "--stream", s })], ct),
             r => r.Json["streams"]?.DeepClone(), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// How long the unmeasured warm-up after the mesh starts runs: at 20/s, 20 calls JIT each route's path through the
+    /// gateway and the backend and open their connections; every SLO probe leaves out its own first 2 s besides (SloCheck.WarmUp).
+    /// </summary>
+    protected static readonly TimeSpan WarmUpDuration = TimeSpan.FromSeconds(1);
 
     /// <summary>The streams of the unmeasured warm-up after the mesh starts.</summary>
     protected virtual IReadOnlyList<string> WarmUpStreams => ["name=warm-reads,key=gold,method=GetBalance,rate=20"];

@@ -93,7 +93,7 @@ internal sealed class RenderCpuBurnExperiment : LocalMeshExperiment
     {
         var arguments = new List<string>
         {
-            "--duration", Duration(Seconds(context, 15, 8)),
+            "--duration", Duration(Seconds(context, 12, 8)),
             // Within the tenants' rate limits (a render costs 10 tokens), so the gateway lets the burn through to render.
             "--stream", "name=burn-acme,key=gold,method=Render,rate=15,size=512,iterations=2000,start=2s",
             "--stream", "name=burn-globex,key=silver,method=Render,rate=4,size=512,iterations=2000,start=2s",

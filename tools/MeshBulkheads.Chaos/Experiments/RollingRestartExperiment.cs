@@ -16,6 +16,8 @@ internal sealed class RollingRestartExperiment : LocalMeshExperiment
     /// </summary>
     private static readonly TimeSpan DrainDelay = TimeSpan.FromSeconds(6);
 
+    private static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(28);
+
     /// <summary>The chart's <c>shutdown.hostShutdownTimeoutSeconds</c> and <c>terminationGracePeriodSeconds</c>.</summary>
     private static readonly TimeSpan HostShutdownTimeout = TimeSpan.FromSeconds(20);
 
@@ -91,7 +93,10 @@ internal sealed class RollingRestartExperiment : LocalMeshExperiment
 
     public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)
     {
-        var loadTask = Load.RunAsync(Mesh.GatewayAddress, ["--stream", "name=charges,key=gold,method=Charge,rate=40,deadline=5s", "--duration", "34s"], cancellationToken);
+        // The rollout took 19–21 s here (2 s, then per replica the 6 s drain, its start and the gateway routing to it);
+        // the load covers it with ≥ 7 s to spare, and a rollout that outlasts the load fails the run instead of
+        // judging a restart no call saw.
+        var loadTask = Load.RunAsync(Mesh.GatewayAddress, ["--stream", "name=charges,key=gold,method=Charge,rate=40,deadline=5s", "--duration", Duration(LoadDuration)], cancellationToken);
         context.Log("charge load (meshload, 40/s, 1 attempt) started");
         await Task.Delay(TimeSpan.FromSeconds(2), context.Time, cancellationToken).ConfigureAwait(false);
         foreach (var replica in Mesh.PaymentsNames)
@@ -113,6 +118,11 @@ internal sealed class RollingRestartExperiment : LocalMeshExperiment
                     .Sum("meshbulkheads_gateway_destination_available", ("meshbulkheads_cluster", "payments"), ("meshbulkheads_destination", destination)) == 1, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
                 return routed is null ? throw new TimeoutException($"the gateway did not route to {replica} within 15 s of it being ready") : Round(routed);
             }, s => s, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (loadTask.IsCompleted)
+        {
+            throw new ActivityFailedException($"the charge load ({LoadDuration.TotalSeconds:0} s) ended before the rollout did: no call saw its end");
         }
 
         _load = await context.ActionAsync("charge load (meshload, 40/s, 1 attempt)", _ => loadTask, r => r.Summary("charges"), cancellationToken).ConfigureAwait(false);

@@ -67,7 +67,7 @@ internal sealed class TenantFloodExperiment : LocalMeshExperiment
 
     public override async Task MethodAsync(ExperimentContext context, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "--duration", Duration(Seconds(context, 15, 8)), "--stream", "name=globex-flood,key=silver,method=BuildReport,rate=60,accounts=50,start=2s" };
+        var arguments = new List<string> { "--duration", Duration(Seconds(context, 12, 8)), "--stream", "name=globex-flood,key=silver,method=BuildReport,rate=60,accounts=50,start=2s" };
         foreach (var stream in QuietStreams)
         {
             arguments.AddRange(["--stream", stream]);

@@ -17,8 +17,9 @@ public sealed class BulkheadInterceptorTests
     [Fact]
     public async Task Render_QueueFull_UnavailableWithReasonAndPushbackInTrailersOnlyResponse()
     {
-        // Arrange
-        await using var host = await InterceptorHost.StartAsync(s_settings);
+        // Arrange: fake time, so the queued call leaves the queue only when the permit frees, never by its 500 ms
+        // queue time (CI, stop 25: on a loaded VM it was shed after 909 ms before the gate opened).
+        await using var host = await InterceptorHost.StartAsync(s_settings, new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
         var (probe, client) = (host.Probe, host.Client);
         var held = await host.HoldPermitAsync();
         var queued = client.RenderAsync(new RenderRequest { Width = 1 }, deadline: DateTime.UtcNow.AddSeconds(10));

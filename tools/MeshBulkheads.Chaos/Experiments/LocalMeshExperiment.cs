@@ -76,12 +76,7 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
     /// <summary>A short steady-state load: <paramref name="streams"/> through the gateway with meshload's thresholds.</summary>
     protected async Task<ProbeOutcome> SteadyLoadAsync(ExperimentContext context, IReadOnlyList<string> streams, IReadOnlyList<string> thresholds, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "--duration", Duration(Seconds(context, 4, 2)) };
-        foreach (var stream in streams)
-        {
-            arguments.AddRange(["--stream", stream]);
-        }
-
+        var arguments = LoadArguments(Seconds(context, 4, 2), streams);
         foreach (var threshold in thresholds)
         {
             arguments.AddRange(["--threshold", threshold]);
@@ -105,16 +100,14 @@ internal abstract class LocalMeshExperiment : ChaosExperiment
     /// </summary>
     protected async Task<ProbeOutcome> SteadySloAsync(ExperimentContext context, IReadOnlyList<string> streams, IReadOnlyList<(string Stream, Slo Slo)> judged, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "--duration", Duration(SloCheck.WarmUp + Seconds(context, 5, 3)) };
-        foreach (var stream in streams)
-        {
-            arguments.AddRange(["--stream", stream]);
-        }
-
-        var result = await Load.RunAsync(Mesh.GatewayAddress, arguments, cancellationToken).ConfigureAwait(false);
+        var result = await Load.RunAsync(Mesh.GatewayAddress, LoadArguments(SloCheck.WarmUp + Seconds(context, 5, 3), streams), cancellationToken).ConfigureAwait(false);
         var outcomes = judged.Select(j => (j.Stream, Outcome: SloCheck.Evaluate(result, j.Stream, j.Slo))).ToArray();
         return new ProbeOutcome(new JsonObject([.. outcomes.Select(o => KeyValuePair.Create(o.Stream, o.Outcome.Output?.DeepClone()))]), outcomes.All(o => o.Outcome.Met));
     }
+
+    /// <summary>meshload's arguments for <paramref name="streams"/> over <paramref name="duration"/>.</summary>
+    private static List<string> LoadArguments(TimeSpan duration, IReadOnlyList<string> streams) =>
+        ["--duration", Duration(duration), .. streams.SelectMany(stream => new[] { "--stream", stream })];
 
     /// <summary>A probe judged from what the method recorded (no new measurement).</summary>
     protected static Func<CancellationToken, Task<ProbeOutcome>> Judge(Func<ProbeOutcome> judge) => _ => Task.FromResult(judge());

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIGURATION ?= Debug
 SOLUTION := MeshBulkheads.sln
-SCRIPTS := $(wildcard scripts/*.sh) $(wildcard k8s/*.sh) $(wildcard k8s/chaos/*.sh) k8s/chaos/shim/kubectl .ci/run
+SCRIPTS := $(wildcard scripts/*.sh) $(wildcard k8s/*.sh) $(wildcard k8s/chaos/*.sh) k8s/chaos/shim/kubectl k8s/chaos/shim/helm k8s/chaos/shim/common.sh .ci/run
 
 .PHONY: restore build test run demo deps lint-scripts format-check proto bench profile token identity-env key-hash key-new
 

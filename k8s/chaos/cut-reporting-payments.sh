@@ -72,4 +72,18 @@ measure "slowest report across the cut" ms null "$(jq .maxMs <<<"$reports")" nul
 measure "reads OK / offered" calls null "$(jq .ok <<<"$reads")" "$(jq .offered <<<"$reads")"
 
 action "heal the cut (restore the egress rule)" bash -c "$restore"
+# Recovery: reporting's circuit breakers opened across the cut and let a trial call through after their break
+# (3 s as shipped); short reports until one succeeds, at most 60 s, before the after-state is judged.
+healed_ms=$(date +%s%3N)
+recovered=false
+for attempt in $(seq 1 20); do
+  load_job "heal-check-$attempt" --stream name=check,key=gold,method=BuildReport,rate=2,accounts=2,deadline=3s --duration 1s
+  check=$(load_wait "$chaos_job" 60)
+  if [ -n "$check" ] && [ "$(stream_field "$check" check ok)" -gt 0 ]; then recovered=true; break; fi
+  sleep 2
+done
+recovery_ms=$(($(date +%s%3N) - healed_ms))
+probe after "reports succeed again after the cut heals" "a report succeeds within 60 s of the rule's return" "$recovered" \
+  "$(jq -cn --argjson r "$recovered" --argjson ms "$recovery_ms" '{recovered: $r, afterMs: $ms}')"
+measure "reports succeed again after the heal" ms null null "$([ "$recovered" = true ] && echo "$recovery_ms" || echo null)"
 steady_load after "reports and reads succeed" "${steady_streams[@]}"

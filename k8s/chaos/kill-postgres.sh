@@ -61,7 +61,7 @@ result=$(load_wait "$during" 600)
 calls=$(load_calls "$during")
 [ -n "$result" ] || log "the load Job left no result"
 failed=$(jq -sc '[.[] | select(.stream == "charges" and .status != "OK")]
-  | {failed: length, maxMs: (map(.endMs - .dueMs) | max), statuses: (map(.status) | group_by(.) | map({key: .[0], value: length}) | from_entries)}' <<<"$calls")
+  | {failed: length, maxMs: (map(.endMs - .dueMs) | max | if . == null then null else (. * 10 | round / 10) end), statuses: (map(.status) | group_by(.) | map({key: .[0], value: length}) | from_entries)}' <<<"$calls")
 late=$(calls_summary "$calls" charges $((back_ms + recovery_ms)))
 audit=$(ledger_audit "$calls")
 half=$(sql "SELECT count(*) FROM accounts a WHERE a.payment_count <> (SELECT count(*) FROM payments p WHERE p.tenant_id = a.tenant_id AND p.account_id = a.account_id)
@@ -72,8 +72,8 @@ probe after "charges failed fast with UNAVAILABLE while the database was down" "
   "$(jq '.failed > 0 and (.statuses | keys == ["UNAVAILABLE"]) and .maxMs <= '"$fail_fast_ms" <<<"$failed")" "$failed"
 audit_probe "$audit"
 probe after "nothing half-written" "no account whose payment count or balance disagrees with its payments" "$([ "$half" = 0 ] && echo true || echo false)" "$(jq -cn --arg h "$half" '{accountsDisagreeing: $h}')"
-probe after "every charge succeeded once the database was back" "charges due from $((recovery_ms / 1000)) s after PostgreSQL was back: all OK" \
-  "$(jq '.ok == .offered' <<<"$late")" "$late"
+probe after "every charge succeeded once the database was back" "charges due from $((recovery_ms / 1000)) s after PostgreSQL was back: some, all OK" \
+  "$(jq '.offered > 0 and .ok == .offered' <<<"$late")" "$late"
 probe after "reads resumed cleanly on the idle pool" "every read after the database was back: OK" "$(jq '.offered > 0 and .ok == .offered' <<<"$reads_after")" "$reads_after"
 probe after "payments was not restarted" "the same pods with the same restart counts" "$([ "$payments_before" = "$payments_after" ] && echo true || echo false)" \
   "$(jq -cn --arg b "$payments_before" --arg a "$payments_after" '{before: $b, after: $a}')"

@@ -5,11 +5,12 @@ using System.Text.Json.Nodes;
 namespace MeshBulkheads.Chaos.Tests.Cluster;
 
 /// <summary>
-/// k8s/chaos/*.sh without a cluster: their control flow run against a local mesh through k8s/chaos/shim/kubectl —
-/// the journal's layout, the exit code following the hypothesis, each rollback once, SIGINT (exit 130, rollbacks once),
-/// and a shim that refuses what it does not implement. (One local payments process stands for the Deployment and
-/// there is no PodDisruptionBudget, so whether a hypothesis holds here says nothing about a cluster; that it is judged,
-/// journaled and rolled back correctly is what is tested.) One shim mesh for the class (<see cref="ShimMesh"/>).
+/// Every k8s/chaos/*.sh without a cluster: their control flow run against a local mesh through k8s/chaos/shim/kubectl
+/// and shim/helm — the journal's layout, the exit code following the hypothesis, each rollback once, a negative
+/// control's chart change rolled back, SIGINT (exit 130, rollbacks once), and shims that refuse what they do not
+/// implement. (One local process stands for each Deployment and there is no PodDisruptionBudget, so whether a
+/// hypothesis holds here says nothing about a cluster; that it is judged, journaled and rolled back correctly is what
+/// is tested.) One shim mesh for the class (<see cref="ShimMesh"/>).
 /// </summary>
 [Collection(LiveMeshCollection.Name)]
 [Trait(LiveMeshCollection.RunsTrait, LiveMeshCollection.Alone)]
@@ -34,17 +35,42 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
     }
 
     [Fact]
-    public async Task Shim_VerbItDoesNotImplement_Exit64()
+    public async Task Shims_VerbTheyDoNotImplement_Exit64()
     {
         // Act
         var (code, output) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "nodes"], _artifacts, TimeSpan.FromSeconds(10));
-        var (policyCode, policyOutput) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "networkpolicy", "meshbulkheads-reporting", "-o", "json"], _artifacts, TimeSpan.FromSeconds(10));
+        var (yamlCode, yamlOutput) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "networkpolicy", "meshbulkheads-reporting", "-o", "yaml"], _artifacts, TimeSpan.FromSeconds(10));
+        var (helmCode, helmOutput) = await mesh.RunAsync(ShimMesh.HelmShim, ["install", "meshbulkheads", "helm/meshbulkheads"], _artifacts, TimeSpan.FromSeconds(10));
+        var (valueCode, valueOutput) = await mesh.RunAsync(
+            ShimMesh.HelmShim, ["upgrade", "meshbulkheads", Path.Combine(ShimMesh.Root, "helm", "meshbulkheads"), "-n", "meshbulkheads", "--reuse-values", "--set", "image.tag=next"], _artifacts, TimeSpan.FromSeconds(30));
 
         // Assert
         Assert.Equal(64, code);
         Assert.Contains("unsupported: kubectl get nodes", output, StringComparison.Ordinal);
-        Assert.Equal(64, policyCode);
-        Assert.Contains("unsupported: kubectl get networkpolicy", policyOutput, StringComparison.Ordinal);
+        Assert.Equal(64, yamlCode);
+        Assert.Contains("unsupported: kubectl get networkpolicy", yamlOutput, StringComparison.Ordinal);
+        Assert.Equal(64, helmCode);
+        Assert.Contains("unsupported: helm install", helmOutput, StringComparison.Ordinal);
+        Assert.Equal(64, valueCode);
+        Assert.Contains("--set image.tag (no local meaning in the shim)", valueOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelmShim_ValueTheChartRefuses_FailsAndNothingRolls()
+    {
+        // Arrange
+        var revision = File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")).Trim();
+        var payments = File.ReadAllText(Path.Combine(mesh.State, "payments.pid")).Trim();
+
+        // Act: the schema types shutdown.hostShutdownTimeoutSeconds as an integer.
+        var (code, output) = await mesh.RunAsync(
+            ShimMesh.HelmShim, ["upgrade", "meshbulkheads", Path.Combine(ShimMesh.Root, "helm", "meshbulkheads"), "--reuse-values", "--wait", "--set-string", "shutdown.hostShutdownTimeoutSeconds=soon"], _artifacts, TimeSpan.FromSeconds(30));
+
+        // Assert
+        Assert.True(code == 1, output);
+        Assert.Contains("UPGRADE FAILED", output, StringComparison.Ordinal);
+        Assert.Equal(revision, File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")).Trim());
+        Assert.Equal(payments, File.ReadAllText(Path.Combine(mesh.State, "payments.pid")).Trim());
     }
 
     [Fact]
@@ -100,6 +126,126 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
     }
 
     [Fact]
+    public async Task TenantFloodReporting_ThroughTheShims_JudgedAndEachRollbackOnce()
+    {
+        // Act
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("tenant-flood-reporting.sh"), [], _artifacts, TimeSpan.FromSeconds(120), Long("6s"));
+
+        // Assert
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Equal("globex's flood reaches the gateway", (string?)journal["context"]!["fault_active"]!["what"]);
+        AssertEachRollbackOnce(journal, "delete job/meshbulkheads-chaos-during");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "initech-reads within its SLO");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "the flood was shed with reasons");
+    }
+
+    [Fact]
+    public async Task TenantFloodReporting_UnprotectedThroughTheHelmShim_ChartChangedThenRolledBackOnce()
+    {
+        // Arrange
+        var revision = int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture);
+
+        // Act
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("tenant-flood-reporting.sh"), ["--unprotected"], _artifacts, TimeSpan.FromSeconds(150), Long("6s"));
+
+        // Assert: the control switched the bulkheads off in every process (a helm upgrade that rolled them), and the
+        // rollback to the revision before put every process back on the chart as it was.
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Contains(journal["run"]!.AsArray(), r => ((string?)r!["activity"]!["name"])!.StartsWith("no bulkheads anywhere (the negative control)", StringComparison.Ordinal) && (string?)r["status"] == "succeeded");
+        AssertEachRollbackOnce(journal, $"helm rollback meshbulkheads {revision}", "delete job/meshbulkheads-chaos-during");
+        Assert.Equal(revision + 2, int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture));
+        foreach (var slot in new[] { "gateway", "payments", "reporting", "render" })
+        {
+            Assert.DoesNotContain(mesh.ProcessEnvironment(slot), v => v.StartsWith("Mesh__Pitfalls__NoBulkheads=", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task KillPostgres_ThroughTheShim_StatefulSetPodReplacedAndLedgerAudited()
+    {
+        // Arrange
+        var uid = File.ReadAllText(Path.Combine(mesh.State, "postgresql.uid")).Trim();
+
+        // Act: 12 s of charges, so some fall after PostgreSQL is back (the recovery probe needs them).
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("kill-postgres.sh"), [], _artifacts, TimeSpan.FromSeconds(150), Long("12s"));
+
+        // Assert
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Contains(journal["run"]!.AsArray(), r => (string?)r!["activity"]!["name"] == "delete pod meshbulkheads-postgresql-0" && (string?)r["status"] == "succeeded");
+        Assert.NotEqual(uid, File.ReadAllText(Path.Combine(mesh.State, "postgresql.uid")).Trim());
+        AssertEachRollbackOnce(journal, "PostgreSQL Ready again", "delete job/meshbulkheads-chaos-during");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "every acknowledged charge is in the ledger exactly once");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "nothing half-written" && p["tolerance_met"]!.GetValue<bool>());
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "payments was not restarted");
+    }
+
+    [Fact]
+    public async Task CutReportingPayments_ThroughTheShim_PolicyCutVerifiedThenRestored()
+    {
+        // Act
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("cut-reporting-payments.sh"), [], _artifacts, TimeSpan.FromSeconds(150), Long("4s"));
+
+        // Assert: the cut was verified (short reports all failed) before measuring, and the rule is back afterwards.
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Equal("reporting → payments cut", (string?)journal["context"]!["fault_active"]!["what"]);
+        AssertEachRollbackOnce(journal, "restore reporting's egress to payments (meshbulkheads-reporting)", "delete job/meshbulkheads-chaos-during");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "every report across the cut ended by the mesh's deadline");
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "reports succeed again after the cut heals");
+        Assert.False(File.Exists(Path.Combine(mesh.State, "netpol-cut")), "reporting is still cut from payments");
+        var (policyCode, policy) = await mesh.RunAsync(ShimMesh.Shim, ["-n", "meshbulkheads", "get", "networkpolicy", "meshbulkheads-reporting", "-o", "json"], null, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, policyCode);
+        Assert.Contains("\"payments\"", policy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelmUpgrade_ThroughTheShims_EveryDeploymentRolledAndRolledBackOnce()
+    {
+        // Arrange
+        var revision = int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture);
+        var generations = Deployments.ToDictionary(d => d, Generation);
+
+        // Act
+        var (code, output) = await mesh.RunAsync(
+            ShimMesh.Script("helm-upgrade.sh"), [], _artifacts, TimeSpan.FromSeconds(150), new Dictionary<string, string> { ["CHAOS_UPGRADE_DURATION"] = "8s" });
+
+        // Assert: the upgrade and the rollback each rolled every Deployment (a pod annotation, then none).
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Equal("the rollout of 4 Deployments has begun", (string?)journal["context"]!["fault_active"]!["what"]);
+        AssertEachRollbackOnce(journal, $"helm rollback meshbulkheads {revision}", "delete job/meshbulkheads-chaos-during");
+        Assert.All(Deployments, d => Assert.Equal(generations[d] + 2, Generation(d)));
+        Assert.All(Deployments, d => Assert.DoesNotContain("chaos-upgrade", File.ReadAllText(Path.Combine(mesh.State, "env", d)), StringComparison.Ordinal));
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "every acknowledged charge is in the ledger exactly once");
+    }
+
+    [Fact]
+    public async Task RenderCpuBurnHpa_ThroughTheShim_HpaScalesOutAndEachPodsShareJournaled()
+    {
+        // Act
+        var (code, output) = await mesh.RunAsync(
+            ShimMesh.Script("render-cpu-burn-hpa.sh"), [], _artifacts, TimeSpan.FromSeconds(150), new Dictionary<string, string> { ["CHAOS_BURN_DURATION"] = "12s" });
+
+        // Assert: the shim's HPA added the second render process, and each render pod's share comes from its own /metrics.
+        var journal = SingleJournal(output);
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "the HPA scaled render out" && p["tolerance_met"]!.GetValue<bool>());
+        var shares = AfterProbes(journal).Single(p => (string?)p["activity"]!["name"] == "the new render pods receive traffic")["output"]!.AsObject();
+        Assert.Equal(2, shares.Count);
+        Assert.Single(shares, s => s.Value!["new"]!.GetValue<bool>());
+        AssertEachRollbackOnce(journal, "delete job/meshbulkheads-chaos-during");
+    }
+
+    [Fact]
     public async Task DrainNode_SigintOnceTheFaultIsActive_Exit130AndEachRollbackOnce()
     {
         // Arrange: its own process group (setsid), so SIGINT reaches the script and its foreground children, as Ctrl-C would.
@@ -130,6 +276,16 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
         Assert.Equal(journal["rollbacks"]!.AsArray().Count, rollbackLines.Length);
         Assert.False(File.Exists(Path.Combine(mesh.State, "cordoned")), "the node is still cordoned after the interrupt");
         Assert.Contains(File.ReadAllLines(Progress), l => l.Contains(" exit interrupted ", StringComparison.Ordinal));
+    }
+
+    private static readonly string[] Deployments = ["gateway", "payments", "reporting", "render"];
+
+    private static Dictionary<string, string> Long(string duration) => new() { ["CHAOS_DURATION"] = duration };
+
+    private int Generation(string deployment)
+    {
+        var file = Path.Combine(mesh.State, "generation", deployment);
+        return File.Exists(file) ? int.Parse(File.ReadAllText(file), CultureInfo.InvariantCulture) : 1;
     }
 
     private static int ProcessGroup(int pid)

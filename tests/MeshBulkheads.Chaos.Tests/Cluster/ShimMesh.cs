@@ -4,9 +4,9 @@ using MeshBulkheads.Testing.Processes;
 namespace MeshBulkheads.Chaos.Tests.Cluster;
 
 /// <summary>
-/// The local mesh behind k8s/chaos/shim/kubectl (gateway, payments on SQLite, reporting; Debug build), started once for
-/// the class (<c>shim-up</c>) and stopped after it (<c>shim-down</c>): one start instead of one per test keeps the
-/// Cluster tests within their minute. Runs the scripts with the shim as <c>KUBECTL</c> and short phases.
+/// The local mesh behind k8s/chaos/shim/kubectl and shim/helm (PostgreSQL, payments on it, reporting, render, the
+/// gateway; Debug build), started once for the class (<c>shim-up</c>) and stopped after it (<c>shim-down</c>): one
+/// start instead of one per test. Runs the scripts with the shims as <c>KUBECTL</c> and <c>HELM</c> and short phases.
 /// </summary>
 public sealed class ShimMesh : IAsyncLifetime
 {
@@ -16,6 +16,8 @@ public sealed class ShimMesh : IAsyncLifetime
 
     public static string Shim => Path.Combine(Root, "k8s", "chaos", "shim", "kubectl");
 
+    public static string HelmShim => Path.Combine(Root, "k8s", "chaos", "shim", "helm");
+
     public static string Script(string name) => Path.Combine(Root, "k8s", "chaos", name);
 
     public async ValueTask InitializeAsync()
@@ -23,6 +25,13 @@ public sealed class ShimMesh : IAsyncLifetime
         var (code, output) = await RunAsync(Shim, ["shim-up"], artifacts: null, TimeSpan.FromSeconds(120));
         // The hosts' logs go with the state directory when the fixture is disposed: a failed start keeps their ends here.
         Assert.True(code == 0, "shim-up failed: " + output + HostLogTails());
+    }
+
+    /// <summary>The environment of the process in a slot of the shim mesh (gateway, payments, reporting, render).</summary>
+    public IReadOnlyList<string> ProcessEnvironment(string slot)
+    {
+        var pid = File.ReadAllText(Path.Combine(State, slot + ".pid")).Trim();
+        return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries);
     }
 
     /// <summary>The last lines of every host's log in <see cref="State"/> (why a host died: an abort, a port in use, …).</summary>
@@ -43,7 +52,7 @@ public sealed class ShimMesh : IAsyncLifetime
     }
 
     /// <summary>A process with the experiments' environment: the shim, its state, the artifacts directory, short phases.</summary>
-    public ProcessStartInfo StartInfo(string file, IReadOnlyList<string> arguments, string? artifacts)
+    public ProcessStartInfo StartInfo(string file, IReadOnlyList<string> arguments, string? artifacts, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root };
         foreach (var argument in arguments)
@@ -53,6 +62,7 @@ public sealed class ShimMesh : IAsyncLifetime
 
         start.Environment["CHAOS_SHIM_STATE"] = State;
         start.Environment["KUBECTL"] = Shim;
+        start.Environment["HELM"] = HelmShim;
         start.Environment["CHAOS_DURATION"] = "3s";
         start.Environment["CHAOS_STEADY"] = "1s";
         start.Environment["CHAOS_FAULT_AFTER"] = "2";
@@ -64,12 +74,18 @@ public sealed class ShimMesh : IAsyncLifetime
             start.Environment["CHAOS_PROGRESS"] = Path.Combine(artifacts, "progress.log");
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 
-    public async Task<(int Code, string Output)> RunAsync(string file, IReadOnlyList<string> arguments, string? artifacts, TimeSpan timeout)
+    public async Task<(int Code, string Output)> RunAsync(
+        string file, IReadOnlyList<string> arguments, string? artifacts, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = Process.Start(StartInfo(file, arguments, artifacts))!;
+        using var process = Process.Start(StartInfo(file, arguments, artifacts, environment))!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Shared by shim/kubectl and shim/helm (sourced): the local mesh that stands for the release — its state directory,
+# ports, the processes standing for pods, the pod template each one was started from, and the supervisor that plays
+# every ReplicaSet, the StatefulSet and the HPA. k8s/chaos/README.md ("The kubectl shim") documents the mapping.
+
+# shellcheck disable=SC2034 # the variables are read by the scripts that source this file
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+readonly root
+readonly state=${CHAOS_SHIM_STATE:?CHAOS_SHIM_STATE must name the shim state directory}
+readonly configuration=${CHAOS_SHIM_CONFIGURATION:-debug}
+# The release the shim stands for (object names <fullname>-<component>, as the chart names them).
+readonly shim_release=${RELEASE:-meshbulkheads}
+# The real helm, for what the shim renders from the chart (never shim/helm itself).
+real_helm=$([ -x "$root/.tools/bin/helm" ] && echo "$root/.tools/bin/helm" || command -v helm || true)
+readonly real_helm
+readonly pg_bin=/usr/lib/postgresql/15/bin
+# The Deployments, in the order a rollout restarts them when several change together.
+readonly deployments=(payments reporting render gateway)
+
+dll() { echo "$root/artifacts/bin/$1/$configuration/$1.dll"; }
+port() { cat "$state/$1.port"; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+
+# A loopback port nothing listens on now, below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999
+# by default): a port inside it can be taken by any outgoing connection between this check and the host's bind, and a
+# CI run saw the gateway abort on "address already in use" for 47592.
+free_port() {
+  local candidate low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  for candidate in $(shuf -i 20000-$((low - 1)) -n 100); do
+    listening "$candidate" || { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+
+# ready SLOT: the process of that slot (gateway, payments, reporting, render, render-2) answers /readyz.
+ready() { alive "$1" && curl -sf -o /dev/null "http://127.0.0.1:$(port "$1-admin")/readyz"; }
+
+# routable CLUSTER [DESTINATION]: the gateway counts a destination of that cluster available (its Service endpoints,
+# locally): any of them, or the one named (d1, d2).
+routable() {
+  curl -sf "http://127.0.0.1:$(port gateway-admin)/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
+    | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep -q '} 1\( \|$\)'
+}
+
+# The slots (local processes) of a Deployment: render has a second one while the HPA has scaled it to 2.
+slots_of() {
+  case $1 in
+    render) echo render; [ "$(replicas render)" -lt 2 ] || echo render-2 ;;
+    *) echo "$1" ;;
+  esac
+}
+component_of() { echo "${1%-2}"; }
+replicas() { cat "$state/replicas/$1" 2>/dev/null || echo 1; }
+generation() { cat "$state/generation/$1" 2>/dev/null || echo 1; }
+
+# --- pod templates: what the chart's values change in a pod, as the environment of its local process ---------------
+# $state/helm/values.json holds the release's user-supplied values (helm get values); pod_env COMPONENT prints the
+# environment they give that component's containers, one NAME=VALUE a line, and the pod annotations as comments (a
+# change of either rolls the Deployment, as a changed pod template does).
+pod_env() {
+  local values=$state/helm/values.json
+  [ -f "$values" ] || return 0
+  jq -r --arg c "$1" '
+    def flat($p): if type == "object" then to_entries[] as $e | ($e.value | flat($p + $e.key + "__"))
+      elif type == "array" then to_entries[] as $e | ($e.value | flat($p + ($e.key | tostring) + "__"))
+      elif . == null then empty else "\($p[:-2])=\(.)" end;
+    (((.default.extraEnv // []) + (.components[$c].extraEnv // []))[] | "\(.name)=\(.value)"),
+    ((.components[$c].config // {}) | flat("")),
+    ((.components[$c].deadlines // [])[] | "Deadlines__Methods__\(.prefix)__Default=\(.default)", "Deadlines__Methods__\(.prefix)__Max=\(.max)"),
+    (.shutdown.hostShutdownTimeoutSeconds // empty | "DOTNET_SHUTDOWNTIMEOUTSECONDS=\(.)"),
+    ((.default.podAnnotations // {}) + (.components[$c].podAnnotations // {}) | to_entries[] | "# annotation \(.key)=\(.value)"),
+    (if $c == "render" and (.components.render | has("resources")) and .components.render.resources.limits.cpu == null
+     then "# unpinned (no CPU limit)" else empty end)' "$values"
+}
+
+# pinned SLOT: render runs on the last CPU (taskset), as its CPU limit would place it, unless its limit was removed.
+pinned() { [ "$(component_of "$1")" = render ] && ! grep -q '^# unpinned' "$state/env/render" 2>/dev/null; }
+
+# --- processes ------------------------------------------------------------------------------------------------------
+identity_env() { printf '%s\n' "Mesh__Identity__Keys__shim=$(cat "$state/key")" "Mesh__Admin__Token=$(cat "$state/admin-token")" "Mesh__Faults__File=$state/faults/faults.json"; }
+
+base_env() {
+  local slot=$1
+  printf '%s\n' DOTNET_ENVIRONMENT=Development Mesh__BindAddress=127.0.0.1 "Mesh__GrpcPort=$(port "$slot")" "Mesh__AdminPort=$(port "$slot-admin")"
+  identity_env
+  case $(component_of "$slot") in
+    payments)
+      echo "Payments__ConnectionString=Host=127.0.0.1;Port=$(port postgresql);Username=mesh;Database=payments;Pooling=true;Timeout=5;Command Timeout=10"
+      ;;
+    reporting)
+      # Through the NetworkPolicy stand-in (shim/netpol-proxy.mjs), which stops forwarding while the policy lacks the rule.
+      echo "Reporting__PaymentsAddress=http://127.0.0.1:$(port netpol-proxy)"
+      # Reports end at 5 s here (30 s as shipped): keeps the cut-reporting-payments run through the shim short.
+      echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
+      ;;
+    gateway)
+      echo Gateway__Identity__SigningKeyId=shim
+      local cluster
+      for cluster in payments reporting render; do echo "Gateway__Identity__Keys__${cluster}__shim=$(cat "$state/key")"; done
+      echo "ReverseProxy__Clusters__payments__Destinations__d1__Address=http://127.0.0.1:$(port payments)"
+      echo "ReverseProxy__Clusters__reporting__Destinations__d1__Address=http://127.0.0.1:$(port reporting)"
+      echo "ReverseProxy__Clusters__render__Destinations__d1__Address=http://127.0.0.1:$(port render)"
+      # The HPA's second render pod: down (unhealthy at the gateway) until the HPA stand-in starts it.
+      echo "ReverseProxy__Clusters__render__Destinations__d2__Address=http://127.0.0.1:$(port render-2)"
+      for cluster in payments reporting render; do echo "ReverseProxy__Clusters__${cluster}__HealthCheck__Active__Interval=00:00:01"; done
+      echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
+      ;;
+  esac
+}
+
+project_of() {
+  case $(component_of "$1") in
+    gateway) echo MeshBulkheads.Gateway ;;
+    payments) echo MeshBulkheads.Payments ;;
+    reporting) echo MeshBulkheads.Reporting ;;
+    render) echo MeshBulkheads.Render ;;
+  esac
+}
+
+# start_slot SLOT: starts its process from the pod template in force (the base environment, then $state/env/COMPONENT).
+start_slot() {
+  local slot=$1 project environment=() line cpu=()
+  project=$(project_of "$slot")
+  mapfile -t environment < <(base_env "$slot")
+  while IFS= read -r line; do [[ -z "$line" || "$line" == '#'* ]] || environment+=("$line"); done <"$state/env/$(component_of "$slot")"
+  ! pinned "$slot" || cpu=(taskset -c "$(($(nproc) - 1))")
+  (cd "$(dirname "$(dll "$project")")" && exec env "${environment[@]}" "${cpu[@]}" dotnet "$(dll "$project")" >>"$state/$slot.log" 2>&1 </dev/null) &
+  echo $! >"$state/$slot.pid"
+}
+
+# --- PostgreSQL (the chart's StatefulSet <fullname>-postgresql, pod -0) --------------------------------------------
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_ready() { "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$(port postgresql)" 2>/dev/null; }
+pg_start() {
+  local data
+  data=$(cat "$state/pg.root")/data
+  as_postgres "$pg_bin/pg_ctl" -D "$data" -w -t 30 -l "$(cat "$state/pg.root")/server.log" \
+    -o "-p $(port postgresql) -h 127.0.0.1 -k $(cat "$state/pg.root") -c fsync=off -c full_page_writes=off -c max_connections=200" start >/dev/null 2>&1 || return 1
+  head -1 "$data/postmaster.pid" >"$state/postgresql.pid"
+  # A new pod of the StatefulSet: a new uid, the same name and volume.
+  echo "shim-postgresql-$(date +%s%N)" >"$state/postgresql.uid"
+}
+# pg_kill: SIGKILL to the postmaster and its backends (a deleted pod past its grace period); committed work is in the WAL.
+pg_kill() {
+  local pid
+  pid=$(cat "$state/postgresql.pid" 2>/dev/null) || return 0
+  rm -f "$state/postgresql.pid" "$state/postgresql.uid"
+  pkill -KILL -P "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+sql_shell() { "$pg_bin/psql" -h 127.0.0.1 -p "$(port postgresql)" -U mesh -d payments "$@"; }
+
+# --- rollouts -------------------------------------------------------------------------------------------------------
+# apply_values: the pod templates from $state/helm/values.json; every Deployment whose template changed gets a new
+# generation and rolls (its processes SIGTERMed one by one — their graceful drain — and replaced by the supervisor;
+# one local process per replica, so the shim cannot surge). Prints the Deployments that roll.
+apply_values() {
+  local component new
+  for component in "${deployments[@]}"; do
+    new=$(pod_env "$component")
+    if [ "$new" != "$(cat "$state/env/$component" 2>/dev/null)" ]; then
+      echo "$new" >"$state/env/$component"
+      echo $(($(generation "$component") + 1)) >"$state/generation/$component"
+      echo "$component"
+    fi
+  done
+}
+
+# roll COMPONENT: replaces each of its processes (SIGTERM, its drain, the supervisor starts the new template) and
+# records the generation it observed once every replacement is ready.
+roll() {
+  local component=$1 target slot pid waited
+  target=$(generation "$component")
+  for slot in $(slots_of "$component"); do
+    pid=$(cat "$state/$slot.pid" 2>/dev/null || echo 0)
+    kill -TERM "$pid" 2>/dev/null || true
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && ((waited++ < 600)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    waited=0
+    until [ "$(cat "$state/$slot.pid" 2>/dev/null)" != "$pid" ] && ready "$slot"; do ((waited++ < 1200)) || return 1; sleep 0.1; done
+  done
+  echo "$target" >"$state/observed/$component"
+}
+
+# rolled_out COMPONENT: its last generation observed and every replica ready (payments also routable at the gateway).
+rolled_out() {
+  local component=$1 slot
+  [ "$(cat "$state/observed/$component" 2>/dev/null || echo 1)" -ge "$(generation "$component")" ] || return 1
+  for slot in $(slots_of "$component"); do ready "$slot" || return 1; done
+  [ "$component" != payments ] || routable payments
+}

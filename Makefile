@@ -159,6 +159,13 @@ chaos-k8s:
 	scripts/ensure-deps.sh helm
 	k8s/chaos/run-all.sh $(EXPERIMENT)
 
+# The same scripts through k8s/chaos/shim/kubectl and shim/helm against a local mesh (no cluster): their control flow
+# end to end, with run-all.sh's table; one process per Deployment, so some hypotheses cannot hold there (README).
+.PHONY: chaos-shim
+chaos-shim:
+	scripts/ensure-deps.sh apt helm node
+	EXPERIMENT="$(EXPERIMENT)" scripts/chaos-shim.sh
+
 # --- Autoscaling (docs/autoscaling.md) --------------------------------------------------------------
 .PHONY: check-hpa
 

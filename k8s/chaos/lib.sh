@@ -71,6 +71,8 @@ chaos_begin() {
   trap 'chaos_interrupt INT' INT
   trap 'chaos_interrupt TERM' TERM
   trap 'chaos_exit' EXIT
+  # A command that fails where set -e ends the script is named in the journal (otherwise "failed" names nothing).
+  trap 'chaos_unexpected $LINENO "$BASH_COMMAND"' ERR
   # Its own output to /dev/null: a sleep left holding the caller's stdout would keep a reader waiting after we exit.
   (sleep "$chaos_time_limit" && kill -TERM $$ 2>/dev/null) >/dev/null 2>&1 </dev/null &
   chaos_timer=$!
@@ -135,6 +137,15 @@ require_steady_state() {
 measure() {
   jq_in_place --arg name "$1" --arg unit "$2" --argjson before "${3:-null}" --argjson during "${4:-null}" --argjson after "${5:-null}" \
     '.measurements += [{name: $name, unit: $unit, before: $before, during: $during, after: $after}]'
+}
+
+# chaos_unexpected LINE COMMAND: the ERR trap — records the command set -e is about to end the script on.
+chaos_unexpected() {
+  trap - ERR
+  record run action "unexpected failure at ${BASH_SOURCE[1]##*/}:$1: $2" failed null "$(now)"
+  progress "action failed unexpected failure at line $1"
+  log "unexpected failure at line $1: $2"
+  chaos_status=failed
 }
 
 chaos_interrupt() {

@@ -23,6 +23,8 @@ readonly burn_duration=${CHAOS_BURN_DURATION:-180s} render_calls='rpc_method="Re
 # The HPA that scales render: the chart's own (prometheus-adapter) or the one KEDA's ScaledObject owns.
 max_replicas=$(k get hpa -o jsonpath="{range .items[?(@.spec.scaleTargetRef.name==\"$render\")]}{.spec.maxReplicas}{end}" 2>/dev/null || true)
 [ -n "$max_replicas" ] || cannot_run "find an HPA scaling $render (autoscaling.provider and components.render.autoscaling.enabled)"
+min_replicas=$(k get hpa -o jsonpath="{range .items[?(@.spec.scaleTargetRef.name==\"$render\")]}{.spec.minReplicas}{end}" 2>/dev/null || true)
+min_replicas=${min_replicas:-1}
 
 if [ "$chaos_unprotected" = true ]; then
   chart_change "render without its CPU bound (the negative control)" --set components.render.resources.limits.cpu=null \
@@ -35,6 +37,13 @@ fi
 steady_load before "acme succeeds without the burn" "${quiet[@]}"
 require_steady_state
 
+# A scale-out needs room: render back at its HPA's minimum first (a run before may have left it scaled out; the HPA's
+# scale-down stabilization is 5 min by default), at most CHAOS_SCALE_IN_WAIT seconds (360).
+waited=0
+until [ "$(pods_of render | grep -c .)" -le "$min_replicas" ]; do
+  ((waited++ < ${CHAOS_SCALE_IN_WAIT:-360})) || cannot_run "render back at its HPA minimum ($min_replicas pods) before the burn"
+  sleep 1
+done
 mapfile -t pods_before < <(pods_of render)
 replicas_before=${#pods_before[@]}
 args=(--duration "$burn_duration"

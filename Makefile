@@ -160,7 +160,7 @@ chaos-k8s:
 	k8s/chaos/run-all.sh $(EXPERIMENT)
 
 # The same scripts through k8s/chaos/shim/kubectl and shim/helm against a local mesh (no cluster): their control flow
-# end to end, with run-all.sh's table; one process per Deployment, so some hypotheses cannot hold there (README).
+# end to end, with run-all.sh's table; every pod a process on one machine (k8s/chaos/README.md says what differs).
 .PHONY: chaos-shim
 chaos-shim:
 	scripts/ensure-deps.sh apt helm node

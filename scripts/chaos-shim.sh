@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # `make chaos-shim [EXPERIMENT="<id> …"]`: every k8s/chaos script, as shipped and as its negative control, through
 # k8s/chaos/shim/kubectl and shim/helm against a local mesh (k8s/chaos/README.md, "The kubectl shim") — the cluster
-# scripts' control flow end to end without a cluster, with run-all.sh's table of verdicts. One local process stands
-# for each Deployment (no second replica, no PodDisruptionBudget, no surge), so some hypotheses cannot hold here; the
-# table says which, and nothing in it is a claim about a cluster. Journals in artifacts/chaos-shim/; the shim mesh
+# scripts' control flow end to end without a cluster, with run-all.sh's table of verdicts. Every pod is a process on
+# this machine (the README lists what differs from a cluster), so nothing in the table is a claim about a cluster. Journals in artifacts/chaos-shim/; the shim mesh
 # is stopped on exit, Ctrl-C included. Short phases (CHAOS_DURATION 12s, steady 1s, burn 12s, upgrade 8s; override
 # them in the environment). Exit code: run-all.sh's.
 set -uo pipefail

@@ -37,22 +37,33 @@ free_port() {
 # ready SLOT: the process of that slot (gateway, payments, reporting, render, render-2) answers /readyz.
 ready() { alive "$1" && curl -sf -o /dev/null "http://127.0.0.1:$(port "$1-admin")/readyz"; }
 
-# routable CLUSTER [DESTINATION]: the gateway counts a destination of that cluster available (its Service endpoints,
-# locally): any of them, or the one named (d1, d2).
+# routable CLUSTER [DESTINATION]: every gateway process counts a destination of that cluster available (its Service
+# endpoints, locally): any of them, or the one named (d1, d2).
 routable() {
-  curl -sf "http://127.0.0.1:$(port gateway-admin)/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
-    | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep -q '} 1\( \|$\)'
+  local slot
+  for slot in $(slots_of gateway); do
+    curl -sf "http://127.0.0.1:$(port "$slot-admin")/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
+      | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep -q '} 1\( \|$\)' || return 1
+  done
 }
 
-# The slots (local processes) of a Deployment: render has a second one while the HPA has scaled it to 2.
-slots_of() {
-  case $1 in
-    render) echo render; [ "$(replicas render)" -lt 2 ] || echo render-2 ;;
-    *) echo "$1" ;;
-  esac
+# routable_everywhere COMPONENT: every process of it is a destination every gateway counts available.
+routable_everywhere() {
+  local slot
+  for slot in $(slots_of "$1"); do routable "$1" "d$(slot_index "$slot")" || return 1; done
 }
+
+# The slots (local processes) of a Deployment: C, and C-2 while it has two replicas (the chart's default for the
+# gateway and payments; render's HPA scales it to two).
+slots_of() {
+  echo "$1"
+  [ "$(replicas "$1")" -lt 2 ] || echo "$1-2"
+}
+slot_index() { case $1 in *-2) echo 2 ;; *) echo 1 ;; esac; }
 component_of() { echo "${1%-2}"; }
 replicas() { cat "$state/replicas/$1" 2>/dev/null || echo 1; }
+# The replicas the chart's values give a Deployment (components.C.replicas as shipped: 2 for the gateway and payments).
+chart_replicas() { case $1 in gateway | payments) echo 2 ;; *) echo 1 ;; esac; }
 generation() { cat "$state/generation/$1" 2>/dev/null || echo 1; }
 
 # --- pod templates: what the chart's values change in a pod, as the environment of its local process ---------------
@@ -70,6 +81,7 @@ pod_env() {
     ((.components[$c].config // {}) | flat("")),
     ((.components[$c].deadlines // [])[] | "Deadlines__Methods__\(.prefix)__Default=\(.default)", "Deadlines__Methods__\(.prefix)__Max=\(.max)"),
     (.shutdown.hostShutdownTimeoutSeconds // empty | "DOTNET_SHUTDOWNTIMEOUTSECONDS=\(.)"),
+    (.shutdown.preStopSleepSeconds // empty | "Mesh__ShutdownDelay=\(if . == 0 then "00:00:00" else "00:00:03" end)"),
     ((.default.podAnnotations // {}) + (.components[$c].podAnnotations // {}) | to_entries[] | "# annotation \(.key)=\(.value)"),
     (if $c == "render" and (.components.render | has("resources")) and .components.render.resources.limits.cpu == null
      then "# unpinned (no CPU limit)" else empty end)' "$values"
@@ -85,13 +97,18 @@ base_env() {
   local slot=$1
   printf '%s\n' DOTNET_ENVIRONMENT=Development Mesh__BindAddress=127.0.0.1 "Mesh__GrpcPort=$(port "$slot")" "Mesh__AdminPort=$(port "$slot-admin")"
   identity_env
+  # The stand-in for the chart's preStop sleep (35 s there) and the endpoints dropping the pod: not ready this long
+  # before Kestrel stops, so the gateways (active probes every 1 s) and the Service relays (every 200 ms) stop sending
+  # it new calls first. shutdown.preStopSleepSeconds=0 sets it to 0 (shim/helm).
+  echo Mesh__ShutdownDelay=00:00:03
   case $(component_of "$slot") in
     payments)
       echo "Payments__ConnectionString=Host=127.0.0.1;Port=$(port postgresql);Username=mesh;Database=payments;Pooling=true;Timeout=5;Command Timeout=10"
       ;;
     reporting)
-      # Through the NetworkPolicy stand-in (shim/netpol-proxy.mjs), which stops forwarding while the policy lacks the rule.
-      echo "Reporting__PaymentsAddress=http://127.0.0.1:$(port netpol-proxy)"
+      # Through the payments Service (shim/service-relay.mjs), which is also the NetworkPolicy: it stops moving bytes
+      # while reporting's policy lacks the payments rule.
+      echo "Reporting__PaymentsAddress=http://127.0.0.1:$(port payments-service)"
       # Reports end at 5 s here (30 s as shipped): keeps the cut-reporting-payments run through the shim short.
       echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
       ;;
@@ -99,12 +116,13 @@ base_env() {
       echo Gateway__Identity__SigningKeyId=shim
       local cluster
       for cluster in payments reporting render; do echo "Gateway__Identity__Keys__${cluster}__shim=$(cat "$state/key")"; done
-      echo "ReverseProxy__Clusters__payments__Destinations__d1__Address=http://127.0.0.1:$(port payments)"
-      echo "ReverseProxy__Clusters__reporting__Destinations__d1__Address=http://127.0.0.1:$(port reporting)"
-      echo "ReverseProxy__Clusters__render__Destinations__d1__Address=http://127.0.0.1:$(port render)"
-      # The HPA's second render pod: down (unhealthy at the gateway) until the HPA stand-in starts it.
-      echo "ReverseProxy__Clusters__render__Destinations__d2__Address=http://127.0.0.1:$(port render-2)"
-      for cluster in payments reporting render; do echo "ReverseProxy__Clusters__${cluster}__HealthCheck__Active__Interval=00:00:01"; done
+      # Every possible pod of each backend is a destination (the headless Service's addresses, locally); the second
+      # one is down — unhealthy at the gateway — while its Deployment has one replica.
+      for cluster in payments reporting render; do
+        echo "ReverseProxy__Clusters__${cluster}__Destinations__d1__Address=http://127.0.0.1:$(port "$cluster")"
+        echo "ReverseProxy__Clusters__${cluster}__Destinations__d2__Address=http://127.0.0.1:$(port "$cluster-2")"
+        echo "ReverseProxy__Clusters__${cluster}__HealthCheck__Active__Interval=00:00:01"
+      done
       echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
       ;;
   esac
@@ -142,6 +160,19 @@ pg_start() {
   # A new pod of the StatefulSet: a new uid, the same name and volume.
   echo "shim-postgresql-$(date +%s%N)" >"$state/postgresql.uid"
 }
+# pg_stop: a deleted pod of the chart's postgres image, whose STOPSIGNAL is SIGINT: a fast shutdown (clients
+# disconnected, a checkpoint, exit), SIGKILL after the 30 s grace period.
+pg_stop() {
+  local pid waited=0
+  pid=$(cat "$state/postgresql.pid" 2>/dev/null) || return 0
+  rm -f "$state/postgresql.uid"
+  kill -INT "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    ((waited++ < 300)) || { pg_kill; return 0; }
+    sleep 0.1
+  done
+  rm -f "$state/postgresql.pid"
+}
 # pg_kill: SIGKILL to the postmaster and its backends (a deleted pod past its grace period); committed work is in the WAL.
 pg_kill() {
   local pid
@@ -169,8 +200,20 @@ apply_values() {
   done
 }
 
-# roll COMPONENT: replaces each of its processes (SIGTERM, its drain, the supervisor starts the new template) and
-# records the generation it observed once every replacement is ready.
+# replaced SLOT OLD_PID: waits (≤ 120 s) until the supervisor's new process in the slot is ready and, for payments,
+# available at every gateway again (readiness, then the endpoints: what a rollout and a PodDisruptionBudget wait for).
+replaced() {
+  local slot=$1 pid=$2 waited=0
+  until [ "$(cat "$state/$slot.pid" 2>/dev/null)" != "$pid" ] && ready "$slot" \
+    && { [ "$(component_of "$slot")" != payments ] || routable payments "d$(slot_index "$slot")"; }; do
+    ((waited++ < 1200)) || return 1
+    sleep 0.1
+  done
+}
+
+# roll COMPONENT: replaces its processes one at a time (SIGTERM, its drain, the supervisor starts the new template,
+# the next only once the new one is ready and routable: maxUnavailable 1, no surge) and records the generation it
+# observed once every replacement is ready.
 roll() {
   local component=$1 target slot pid waited
   target=$(generation "$component")
@@ -180,8 +223,7 @@ roll() {
     waited=0
     while kill -0 "$pid" 2>/dev/null && ((waited++ < 600)); do sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
-    waited=0
-    until [ "$(cat "$state/$slot.pid" 2>/dev/null)" != "$pid" ] && ready "$slot"; do ((waited++ < 1200)) || return 1; sleep 0.1; done
+    replaced "$slot" "$pid" || return 1
   done
   echo "$target" >"$state/observed/$component"
 }
@@ -191,5 +233,5 @@ rolled_out() {
   local component=$1 slot
   [ "$(cat "$state/observed/$component" 2>/dev/null || echo 1)" -ge "$(generation "$component")" ] || return 1
   for slot in $(slots_of "$component"); do ready "$slot" || return 1; done
-  [ "$component" != payments ] || routable payments
+  [ "$component" != payments ] || routable_everywhere payments
 }

@@ -8,9 +8,9 @@ namespace MeshBulkheads.Chaos.Tests.Cluster;
 /// Every k8s/chaos/*.sh without a cluster: their control flow run against a local mesh through k8s/chaos/shim/kubectl
 /// and shim/helm — the journal's layout, the exit code following the hypothesis, each rollback once, a negative
 /// control's chart change rolled back, SIGINT (exit 130, rollbacks once), and shims that refuse what they do not
-/// implement. (One local process stands for each Deployment and there is no PodDisruptionBudget, so whether a
-/// hypothesis holds here says nothing about a cluster; that it is judged, journaled and rolled back correctly is what
-/// is tested.) One shim mesh for the class (<see cref="ShimMesh"/>).
+/// implement. (Local processes stand for the pods — two gateways and two payments as the chart ships them — so whether
+/// a hypothesis holds here says nothing about a cluster; that it is judged, journaled and rolled back correctly is
+/// what is tested.) One shim mesh for the class (<see cref="ShimMesh"/>).
 /// </summary>
 [Collection(LiveMeshCollection.Name)]
 [Trait(LiveMeshCollection.RunsTrait, LiveMeshCollection.Alone)]
@@ -90,17 +90,19 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
     }
 
     [Fact]
-    public async Task DrainNode_ThroughTheShim_JournalLayoutExitCodeAndEachRollbackOnce()
+    public async Task DrainNode_ThroughTheShim_EvictionsThroughThePdbAndEachRollbackOnce()
     {
         // Act
         var (code, output) = await mesh.RunAsync(ShimMesh.Script("drain-node.sh"), [], _artifacts, TimeSpan.FromSeconds(120));
 
-        // Assert: the shim has no PodDisruptionBudget (one replica), so the hypothesis deviates and the exit code says so.
+        // Assert: two payments processes and the chart's PDB (maxUnavailable 1): the shim's drain evicts one at a time,
+        // the next once the first is replaced and ready, so the sampled ready replicas never fall below one.
         var journal = SingleJournal(output);
-        Assert.Equal("completed", (string?)journal["status"]);
-        Assert.True(journal["deviated"]!.GetValue<bool>(), output);
-        Assert.Equal(1, code);
-        Assert.Contains(AfterProbes(journal), p => (string?)p["activity"]!["name"] == "the PodDisruptionBudget was respected" && !p["tolerance_met"]!.GetValue<bool>());
+        Assert.True((string?)journal["status"] == "completed", output);
+        Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
+        var pdb = AfterProbes(journal).Single(p => (string?)p["activity"]!["name"] == "the PodDisruptionBudget was respected");
+        Assert.True(pdb["tolerance_met"]!.GetValue<bool>(), pdb.ToJsonString());
+        Assert.Equal(2, pdb["output"]!["replicas"]!.GetValue<int>());
         Assert.Contains(journal["run"]!.AsArray(), r => (string?)r!["activity"]!["name"] == "drain the payments pods off shim-node" && (string?)r["status"] == "succeeded");
         AssertEachRollbackOnce(journal, "uncordon shim-node", "delete job/meshbulkheads-chaos-during", "stop sampling the ready replicas");
         Assert.False(File.Exists(Path.Combine(mesh.State, "cordoned")), "the node is still cordoned after the rollback");
@@ -158,7 +160,7 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
         Assert.Contains(journal["run"]!.AsArray(), r => ((string?)r!["activity"]!["name"])!.StartsWith("no bulkheads anywhere (the negative control)", StringComparison.Ordinal) && (string?)r["status"] == "succeeded");
         AssertEachRollbackOnce(journal, $"helm rollback meshbulkheads {revision}", "delete job/meshbulkheads-chaos-during");
         Assert.Equal(revision + 2, int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture));
-        foreach (var slot in new[] { "gateway", "payments", "reporting", "render" })
+        foreach (var slot in new[] { "gateway", "gateway-2", "payments", "payments-2", "reporting", "render" })
         {
             Assert.DoesNotContain(mesh.ProcessEnvironment(slot), v => v.StartsWith("Mesh__Pitfalls__NoBulkheads=", StringComparison.Ordinal));
         }

@@ -4,8 +4,8 @@ using MeshBulkheads.Testing.Processes;
 namespace MeshBulkheads.Chaos.Tests.Cluster;
 
 /// <summary>
-/// The local mesh behind k8s/chaos/shim/kubectl and shim/helm (PostgreSQL, payments on it, reporting, render, the
-/// gateway; Debug build), started once for the class (<c>shim-up</c>) and stopped after it (<c>shim-down</c>): one
+/// The local mesh behind k8s/chaos/shim/kubectl and shim/helm (PostgreSQL, two payments processes on it, reporting,
+/// render, two gateways, the Service relays; Debug build), started once for the class (<c>shim-up</c>) and stopped after it (<c>shim-down</c>): one
 /// start instead of one per test. Runs the scripts with the shims as <c>KUBECTL</c> and <c>HELM</c> and short phases.
 /// </summary>
 public sealed class ShimMesh : IAsyncLifetime

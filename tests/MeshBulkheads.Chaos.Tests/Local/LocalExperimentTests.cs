@@ -57,11 +57,12 @@ public sealed class LocalExperimentTests : IDisposable
         // Act
         var (journal, json) = await RunAsync(new KillPaymentsExperiment(), unprotected: true);
 
-        // Assert: the gateway never marks the dead replica, so calls keep failing after the bound.
+        // Assert: the gateway never marks the dead replica. (Whether calls also fail after the bound depends on the
+        // restart and on retries: with 3 attempts round robin over two destinations a retry usually reaches the live
+        // one, and a CI run saw none fail after it; so the deviation rests on the ejection probe.)
         Assert.True(journal.Deviated, journal.VerdictText + Environment.NewLine + json.ToJsonString());
         Assert.Equal(1, journal.ExitCode);
         Assert.False(Met(json, "the gateway marked payments-1 unavailable in time"));
-        Assert.False(Met(json, "no call failed once the detection bound had passed"));
     }
 
     [Fact]

@@ -52,7 +52,10 @@ public class ReportingFloodTests
         Assert.True(paymentOutcomes.All(o => o.Status == StatusCode.OK), "failed payments calls: " + string.Join("; ", paymentOutcomes.Where(o => o.Status != StatusCode.OK)));
         Assert.Equal(0, Measurements.Rejected(paymentsBulkheads, "payments-read") + Measurements.Rejected(paymentsBulkheads, "payments-charge"));
         // The flood was being shed while payments ran (not before or after it).
-        Assert.True(shedsDuringPayments > 0, "reporting shed nothing while the payments calls ran");
+        Assert.True(
+            shedsDuringPayments > 0,
+            "reporting shed nothing while the payments calls ran: bulkhead 'reporting': " + Measurements.Breakdown(reportingSheds, "reporting")
+            + "; 'reporting-fanout': " + Measurements.Breakdown(reportingSheds, "reporting-fanout"));
 
         // Reporting: shed fast with UNAVAILABLE, a pushback and a reason; never a timeout or another error.
         var failures = floodOutcomes.Where(o => o.Status != StatusCode.OK).ToList();
@@ -65,10 +68,11 @@ public class ReportingFloodTests
         });
         Assert.Contains(floodOutcomes, o => o.Status == StatusCode.OK);
 
-        // Metrics: the service's sheds under 'reporting' (admission) and 'reporting-fanout' (the cap); the
-        // gateway's under the route, one per route-overloaded answer.
-        Assert.True(Measurements.Rejected(reportingSheds, "reporting") > 0, "bulkhead 'reporting': " + Measurements.Breakdown(reportingSheds, "reporting"));
-        Assert.True(Measurements.Rejected(reportingSheds, "reporting-fanout") > 0, "bulkhead 'reporting-fanout': " + Measurements.Breakdown(reportingSheds, "reporting-fanout"));
+        // Metrics: the service's sheds are counted under its bulkheads 'reporting' (admission) and 'reporting-fanout'
+        // (the cap) — their sum grew while payments ran (asserted above), not each: which of the two sheds depends on
+        // how a wave's calls arrive (on a loaded CI machine the reports reached reporting one after another, all 80
+        // were admitted, 'reporting' acquired=80, and only the fan-out cap shed). The gateway's under the route, one
+        // per route-overloaded answer.
         Assert.Equal(
             failures.Count(o => o.RejectReason == "route-overloaded"),
             Measurements.Sum(gatewayRejections, ("meshbulkheads.route", "reporting"), ("meshbulkheads.reject_reason", "route_overloaded")));

@@ -1,4 +1,5 @@
 using Grpc.Net.Client;
+using MeshBulkheads.ServiceDefaults.Health;
 using MeshBulkheads.ServiceDefaults.Hosting;
 using MeshBulkheads.ServiceDefaults.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,6 +92,21 @@ public sealed class KestrelHost : InProcessHost
         var channel = GrpcChannel.ForAddress(Endpoints.Grpc, options);
         _channels.Add(channel);
         return channel;
+    }
+
+    /// <summary>
+    /// Waits (≤ 15 s) until the host reports ready — its warm-up done — as callers behind a Service or the gateway's
+    /// health checks only reach it then; Kestrel listens, and answers, before that.
+    /// </summary>
+    public async Task WaitUntilReadyAsync()
+    {
+        var state = Services.GetRequiredService<ReadinessState>();
+        for (var i = 0; i < 600 && !state.IsReady; i++)
+        {
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(state.IsReady, $"host did not become ready: {state.Reason}");
     }
 
     /// <summary>An HTTP/1.1 client for the admin port.</summary>

@@ -51,7 +51,7 @@ public sealed class PostgresLedgerStore : SqlLedgerStore
     protected override string LockClause => " FOR UPDATE";
 
     /// <inheritdoc/>
-    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    protected override async Task CreateSchemaAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

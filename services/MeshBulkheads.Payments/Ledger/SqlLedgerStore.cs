@@ -15,7 +15,11 @@ namespace MeshBulkheads.Payments.Ledger;
 /// </summary>
 public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
 {
+    /// <summary>The pushback of a call that arrives before the schema exists: warm-up takes milliseconds to seconds.</summary>
+    private static readonly TimeSpan WarmingUpRetryAfter = TimeSpan.FromSeconds(1);
+
     private readonly TimeProvider _timeProvider;
+    private volatile bool _schemaReady;
 
     protected SqlLedgerStore(TimeProvider timeProvider)
     {
@@ -35,7 +39,19 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     protected abstract string LockClause { get; }
 
     /// <inheritdoc/>
-    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+    /// <remarks>
+    /// Until it has finished, every call is refused with <c>UNAVAILABLE</c> <c>db-unavailable</c> and a pushback: a call
+    /// that reaches a process still warming up (Kestrel listens before the process is ready) would otherwise hit a
+    /// missing table and end as <c>UNKNOWN</c>.
+    /// </remarks>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await CreateSchemaAsync(cancellationToken);
+        _schemaReady = true;
+    }
+
+    /// <summary>Creates the schema if it is missing; safe against a twin doing the same at the same time.</summary>
+    protected abstract Task CreateSchemaAsync(CancellationToken cancellationToken);
 
     /// <summary>Begins the charge transaction (SQLite: <c>BEGIN IMMEDIATE</c>, taking the write lock up front).</summary>
     protected abstract ValueTask<DbTransaction> BeginChargeAsync(DbConnection connection, CancellationToken cancellationToken);
@@ -46,6 +62,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     /// <inheritdoc/>
     public async Task<ChargeResult> ChargeAsync(ChargeCommand command, CancellationToken cancellationToken)
     {
+        EnsureSchema(ChargePool);
         using var lease = await ChargePool.AcquireAsync(cancellationToken);
         using var activity = PaymentsTelemetry.StartQuery("charge", DbSystem);
         return await GuardAsync(ChargePool, lease, activity, async connection =>
@@ -67,6 +84,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     /// <inheritdoc/>
     public async Task<AccountBalance?> GetBalanceAsync(string tenantId, string accountId, CancellationToken cancellationToken)
     {
+        EnsureSchema(ReadPool);
         using var lease = await ReadPool.AcquireAsync(cancellationToken);
         using var activity = PaymentsTelemetry.StartQuery("get_balance", DbSystem);
         return await GuardAsync(ReadPool, lease, activity, connection => GetBalanceAsync(connection, tenantId, accountId, cancellationToken));
@@ -75,6 +93,7 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
     /// <inheritdoc/>
     public async Task<PaymentPage?> ListPaymentsAsync(string tenantId, string accountId, int pageSize, long? beforeSequence, CancellationToken cancellationToken)
     {
+        EnsureSchema(ReadPool);
         using var lease = await ReadPool.AcquireAsync(cancellationToken);
         using var activity = PaymentsTelemetry.StartQuery("list_payments", DbSystem);
         return await GuardAsync(ReadPool, lease, activity, connection => ListPaymentsAsync(connection, tenantId, accountId, pageSize, beforeSequence, cancellationToken));
@@ -85,6 +104,15 @@ public abstract class SqlLedgerStore : ILedgerStore, IAsyncDisposable
 
     /// <summary>Pool health for this backend: how to recognise a broken connection, when to ping idle ones.</summary>
     protected DbPoolHealth Health(TimeSpan validateIdleAfter, Action? onBroken = null) => new(IsConnectionFailure, validateIdleAfter, onBroken);
+
+    private void EnsureSchema(DbConnectionPool pool)
+    {
+        if (!_schemaReady)
+        {
+            throw new DbUnavailableException(
+                pool.Name, $"The {DbSystem} ledger's schema is not created yet: payments is still warming up (it reports ready once it is).", WarmingUpRetryAfter);
+        }
+    }
 
     private static async Task<T> GuardAsync<T>(DbConnectionPool pool, DbConnectionLease lease, System.Diagnostics.Activity? activity, Func<DbConnection, Task<T>> body)
     {

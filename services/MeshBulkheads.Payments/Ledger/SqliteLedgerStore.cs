@@ -61,7 +61,7 @@ public sealed class SqliteLedgerStore : SqlLedgerStore
     protected override string LockClause => string.Empty;
 
     /// <inheritdoc/>
-    public override async Task InitializeAsync(CancellationToken cancellationToken)
+    protected override async Task CreateSchemaAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(ChargeSynchronous, cancellationToken);
         await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);

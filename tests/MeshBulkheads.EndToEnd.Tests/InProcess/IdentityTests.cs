@@ -186,6 +186,8 @@ public sealed class IdentityTests(InProcessMesh mesh)
             ["Mesh:Identity:Keys:k-old"] = old,
             ["Mesh:Identity:Keys:k-new"] = next,
         });
+        // Past warm-up (the schema exists): a call before it is refused with UNAVAILABLE db-unavailable, not NOT_FOUND.
+        await host.WaitUntilReadyAsync();
         var client = new PaymentsService.PaymentsServiceClient(host.CreateChannel(mintIdentity: false));
         var request = new GetBalanceRequest { AccountId = "acct-0001" };
         Task<GetBalanceResponse> Call(string key, string keyId) =>

@@ -3,7 +3,6 @@ using MeshBulkheads.Gateway;
 using MeshBulkheads.Payments;
 using MeshBulkheads.Render;
 using MeshBulkheads.Reporting;
-using MeshBulkheads.ServiceDefaults.Health;
 using Microsoft.AspNetCore.Builder;
 
 namespace MeshBulkheads.EndToEnd.Tests.InProcess;
@@ -91,7 +90,7 @@ public sealed class InProcessMesh : IAsyncLifetime
         Gateway = await StartHostAsync(GatewayApp.Build, Merge(GatewayDefaults(), _settings.Gateway), null);
         foreach (var host in _started)
         {
-            await WaitReadyAsync(host);
+            await host.WaitUntilReadyAsync();
         }
 
         GatewayChannel = Gateway.CreateChannel();
@@ -129,16 +128,5 @@ public sealed class InProcessMesh : IAsyncLifetime
         }
 
         return defaults;
-    }
-
-    private static async Task WaitReadyAsync(KestrelHost host)
-    {
-        var state = host.Services.GetRequiredService<ReadinessState>();
-        for (var i = 0; i < 600 && !state.IsReady; i++)
-        {
-            await Task.Delay(25, TestContext.Current.CancellationToken);
-        }
-
-        Assert.True(state.IsReady, $"host did not become ready: {state.Reason}");
     }
 }

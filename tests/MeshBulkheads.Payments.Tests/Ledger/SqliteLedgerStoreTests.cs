@@ -72,11 +72,39 @@ public sealed class SqliteLedgerStoreTests : IAsyncDisposable
         }
     }
 
-    private async Task<SqliteLedgerStore> CreateAsync()
+    [Fact]
+    public async Task Calls_BeforeTheSchemaIsCreated_UnavailableWithPushbackThenServed()
+    {
+        // Arrange: a fresh ledger whose warm-up has not run yet (Kestrel listens before the process is ready; a CI run
+        // saw such an early GetBalance end as UNKNOWN on the missing table).
+        var store = Create();
+
+        // Act
+        var read = await Assert.ThrowsAsync<DbUnavailableException>(() => store.GetBalanceAsync("acme", "acct-1", Ct)).DefaultTimeout();
+        var charge = await Assert.ThrowsAsync<DbUnavailableException>(() => store.ChargeAsync(new ChargeCommand("acme", "acct-1", 1, "USD", "k1"), Ct)).DefaultTimeout();
+        await store.InitializeAsync(Ct).DefaultTimeout();
+        var after = await store.GetBalanceAsync("acme", "acct-1", Ct).DefaultTimeout();
+
+        // Assert
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, read.Rejection.Status);
+        Assert.Equal(MeshRejectReasons.DbUnavailable, read.Rejection.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(1), read.Rejection.RetryAfter);
+        Assert.Contains("still warming up", read.Message, StringComparison.Ordinal);
+        Assert.Equal("charge", charge.Pool);
+        Assert.Null(after);
+    }
+
+    private SqliteLedgerStore Create()
     {
         var options = Options.Create(new PaymentsOptions { DataDirectory = _directory });
         _store = new SqliteLedgerStore(options, new DbPoolMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), TimeProvider.System);
-        await _store.InitializeAsync(Ct).DefaultTimeout();
         return _store;
+    }
+
+    private async Task<SqliteLedgerStore> CreateAsync()
+    {
+        var store = Create();
+        await store.InitializeAsync(Ct).DefaultTimeout();
+        return store;
     }
 }

@@ -33,11 +33,59 @@ internal static class MeshLayout
         return File.Exists(path) ? path : throw new FileNotFoundException($"{project} is not built ({path}): make chaos builds it; or dotnet build -c {configuration}", path);
     }
 
-    /// <summary>A loopback port free now (the OS's choice); the host binds it a moment later and keeps it across restarts.</summary>
+    /// <summary>
+    /// A loopback port nothing listens on now, below the kernel's ephemeral range (<c>net.ipv4.ip_local_port_range</c>,
+    /// 32768–60999 by default) and never handed out twice by this process; the host binds it a moment later and keeps
+    /// it across restarts. (Not the OS's choice of port 0: that port is in the ephemeral range, where any outgoing
+    /// connection can take it before the host binds — a CI run saw the gateway's port 37031 refuse meshload.)
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var low = EphemeralRangeStart();
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            var candidate = Random.Shared.Next(20000, low);
+            lock (Handed)
+            {
+                if (Handed.Contains(candidate) || !IsFree(candidate))
+                {
+                    continue;
+                }
+
+                Handed.Add(candidate);
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"no free loopback port in 20000-{low - 1} after 500 tries");
+    }
+
+    private static readonly HashSet<int> Handed = [];
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0];
+            return Math.Max(20001, int.Parse(first, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768;
+        }
     }
 }

@@ -55,11 +55,11 @@ internal sealed class GatewayRestartExperiment : LocalMeshExperiment
     public override IReadOnlyList<HypothesisProbe> Hypothesis(ExperimentContext context) =>
     [
         new("charges and reports succeed", "meshload thresholds *:ok==100%", Phase.Both, ct => SteadyLoadAsync(context, Streams, ["*:ok==100%"], ct)),
-        new("calls in flight at the stop completed", "every call sent before the stop and ending after it: OK", Phase.After,
+        new("calls in flight at the stop completed", "some calls in flight (sent before the stop, not ended at it), every one OK", Phase.After,
             Judge(() =>
             {
                 var calls = InFlight();
-                return ProbeOutcome.Check(calls.All(c => c.Status == "OK"), new JsonObject { ["inFlight"] = calls.Count, ["notOk"] = calls.Count(c => c.Status != "OK") });
+                return ProbeOutcome.Check(calls.Count > 0 && calls.All(c => c.Status == "OK"), new JsonObject { ["inFlight"] = calls.Count, ["notOk"] = calls.Count(c => c.Status != "OK") });
             })),
         new("clients saw UNAVAILABLE while it was down, and nothing hung", $"every failed call UNAVAILABLE, every call ended within {Deadline.TotalSeconds:0} s + 1 s", Phase.After,
             _ => Task.FromResult(_load is null ? ProbeOutcome.Check(false, null)
@@ -136,9 +136,11 @@ internal sealed class GatewayRestartExperiment : LocalMeshExperiment
         context.Measure("handlers started after their deadline", "calls", null, null, _lateStarts);
     }
 
-    // Sent before the stop began and ended after it: in flight at the gateway when it was asked to stop.
+    // Sent before the stop began and not ended when it began: in flight at the gateway when it was asked to stop. (No
+    // margin after the stop: a SIGKILL ends the cut calls within milliseconds of it, and a margin of 50 ms once left
+    // the control with none in flight, holding by default.)
     private List<CallRecord> InFlight() =>
-        _load?.Calls.Where(c => LoadResult.DueOf(c) < _stoppedAt - TimeSpan.FromMilliseconds(100) && LoadResult.EndOf(c) > _stoppedAt + TimeSpan.FromMilliseconds(50)).ToList() ?? [];
+        _load?.Calls.Where(c => LoadResult.DueOf(c) < _stoppedAt - TimeSpan.FromMilliseconds(100) && LoadResult.EndOf(c) > _stoppedAt).ToList() ?? [];
 
     private static JsonObject Statuses(IEnumerable<CallRecord> calls) =>
         new([.. calls.GroupBy(c => c.Reason is null ? c.Status : $"{c.Status}/{c.Reason}").Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))]);

@@ -200,16 +200,21 @@ apply_values() {
   done
 }
 
-# replaced SLOT OLD_PID: waits (≤ 120 s) until the supervisor's new process in the slot is ready and, for payments,
+# replaced SLOT OLD_PID: waits (≤ 120 s) until the supervisor's new process in the slot is ready and, for a backend,
 # available at every gateway again (readiness, then the endpoints: what a rollout and a PodDisruptionBudget wait for).
 replaced() {
   local slot=$1 pid=$2 waited=0
   until [ "$(cat "$state/$slot.pid" 2>/dev/null)" != "$pid" ] && ready "$slot" \
-    && { [ "$(component_of "$slot")" != payments ] || routable payments "d$(slot_index "$slot")"; }; do
+    && { [ "$(component_of "$slot")" = gateway ] || routable "$(component_of "$slot")" "d$(slot_index "$slot")"; }; do
+    # Scaled in meanwhile (the HPA, kubectl scale): the slot is not replaced, and nothing is left to wait for.
+    wanted "$slot" || return 0
     ((waited++ < 1200)) || return 1
     sleep 0.1
   done
 }
+
+# wanted SLOT: the slot is one its Deployment's replicas call for now.
+wanted() { slots_of "$(component_of "$1")" | grep -qx "$1"; }
 
 # roll COMPONENT: replaces its processes one at a time (SIGTERM, its drain, the supervisor starts the new template,
 # the next only once the new one is ready and routable: maxUnavailable 1, no surge) and records the generation it
@@ -218,6 +223,7 @@ roll() {
   local component=$1 target slot pid waited
   target=$(generation "$component")
   for slot in $(slots_of "$component"); do
+    wanted "$slot" || continue
     pid=$(cat "$state/$slot.pid" 2>/dev/null || echo 0)
     kill -TERM "$pid" 2>/dev/null || true
     waited=0
@@ -228,10 +234,10 @@ roll() {
   echo "$target" >"$state/observed/$component"
 }
 
-# rolled_out COMPONENT: its last generation observed and every replica ready (payments also routable at the gateway).
+# rolled_out COMPONENT: its last generation observed and every replica ready (a backend also routable at every gateway).
 rolled_out() {
   local component=$1 slot
   [ "$(cat "$state/observed/$component" 2>/dev/null || echo 1)" -ge "$(generation "$component")" ] || return 1
   for slot in $(slots_of "$component"); do ready "$slot" || return 1; done
-  [ "$component" != payments ] || routable_everywhere payments
+  [ "$component" = gateway ] || routable_everywhere "$component"
 }

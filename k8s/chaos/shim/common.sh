@@ -20,11 +20,7 @@ readonly deployments=(payments reporting render gateway)
 dll() { echo "$root/artifacts/bin/$1/$configuration/$1.dll"; }
 port() { cat "$state/$1.port"; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# ours PID: the process is one the shim started (a host, meshload, a relay, the supervisor, PostgreSQL), not a later
-# process given the pid of one long gone (pid_max is 32768 here, and the shim's many short processes wrap it quickly).
-ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'MeshBulkheads\.\|service-relay\.mjs\|shim/kubectl\|postgres'; }
-# alive SLOT: the slot's process is running (and is still the one the shim started).
-alive() { local pid; pid=$(cat "$state/$1.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && ours "$pid"; }
+alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
 
 # A loopback port nothing listens on now, below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999
 # by default): a port inside it can be taken by any outgoing connection between this check and the host's bind, and a
@@ -152,17 +148,6 @@ start_slot() {
   echo $! >"$state/$slot.pid"
 }
 
-# started_at PID: the process's start time (field 22 of /proc/PID/stat), which tells it apart from a later process
-# given the same pid (pid_max is 32768 here, and the shim's many short processes wrap it within seconds).
-started_at() { awk '{sub(/^.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
-
-# kill_later SECONDS PID: SIGKILL after the grace period, only if PID is still the same process.
-kill_later() {
-  local seconds=$1 pid=$2 started
-  started=$(started_at "$pid") || return 0
-  (sleep "$seconds" && [ "$(started_at "$pid")" = "$started" ] && kill -KILL "$pid") >/dev/null 2>&1 </dev/null &
-}
-
 # --- PostgreSQL (the chart's StatefulSet <fullname>-postgresql, pod -0) --------------------------------------------
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_ready() { "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$(port postgresql)" 2>/dev/null; }
@@ -243,7 +228,7 @@ roll() {
     kill -TERM "$pid" 2>/dev/null || true
     waited=0
     while kill -0 "$pid" 2>/dev/null && ((waited++ < 600)); do sleep 0.1; done
-    ! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
     replaced "$slot" "$pid" || return 1
   done
   echo "$target" >"$state/observed/$component"

@@ -36,8 +36,10 @@ node=$(k get pods -l "$pods_selector" -o jsonpath='{.items[0].spec.nodeName}')
 
 # Ready payments replicas, sampled every second while the drain runs (bounded; stopped below or by the exit).
 samples=$(mktemp)
+# A read that fails is no sample (an API server hiccup is not zero ready replicas); an empty one is 0 (the field is
+# absent when none is ready).
 (for ((i = 0; i < 600; i++)); do
-  printf '%s\n' "$(k get deployment "$payments" -o jsonpath='{.status.readyReplicas}' 2>/dev/null || echo 0)" >>"$samples"
+  if n=$(k get deployment "$payments" -o jsonpath='{.status.readyReplicas}' 2>/dev/null); then printf '%s\n' "${n:-0}" >>"$samples"; fi
   sleep 1
 done) >/dev/null 2>&1 &
 sampler=$!
@@ -49,8 +51,9 @@ fault_active "$node cordoned and drained of payments"
 action "payments back to $replicas ready replicas" k rollout status "deployment/$payments" --timeout=300s
 kill "$sampler" 2>/dev/null || true
 sleep 0.2
-min_ready=$(grep -E '^[0-9]*$' "$samples" | sed 's/^$/0/' | sort -n | head -n 1)
-min_ready=${min_ready:-0}
+# The samples in order (the last line may be cut by the kill), and the lowest; no sample at all is not a pass.
+ready_series=$(grep -E '^[0-9]+$' "$samples" | jq -sc . || echo '[]')
+min_ready=$(jq 'min // -1' <<<"$ready_series")
 rm -f "$samples"
 
 result=$(load_wait "$during" 600)
@@ -61,10 +64,10 @@ audit=$(ledger_audit "$calls")
 
 probe after "the PodDisruptionBudget was respected" "a PDB covers payments; ready replicas never below replicas − maxUnavailable" \
   "$([ -n "$max_unavailable" ] && [ "$min_ready" -ge $((replicas - max_unavailable)) ] && [ "$min_ready" -ge 1 ] && echo true || echo false)" \
-  "$(jq -cn --arg pdb "$max_unavailable" --argjson r "$replicas" --argjson m "$min_ready" '{maxUnavailable: (if $pdb == "" then null else $pdb end), replicas: $r, minReady: $m}')"
+  "$(jq -cn --arg pdb "$max_unavailable" --argjson r "$replicas" --argjson m "$min_ready" --argjson s "$ready_series" '{maxUnavailable: (if $pdb == "" then null else $pdb end), replicas: $r, minReady: (if $m < 0 then null else $m end), readySamples: $s}')"
 probe after "charges succeed during the drain (with retries)" "ok >= 99 % of offered" "$(jq '.offered > 0 and .ok >= 0.99 * .offered' <<<"$charges")" "$charges"
 probe after "no call hung" "every call ended within its deadline (5 s) + 1 s" "$(jq '.maxMs != null and .maxMs <= 6000' <<<"$charges")" "$(jq .maxMs <<<"$charges")"
 audit_probe "$audit"
 measure "charges OK / offered" calls null "$(jq .ok <<<"$charges")" "$(jq .offered <<<"$charges")"
-measure "ready payments replicas (lowest during the drain)" pods "$replicas" "$min_ready" null
+measure "ready payments replicas (lowest during the drain)" pods "$replicas" "$([ "$min_ready" -ge 0 ] && echo "$min_ready" || echo null)" null
 steady_load after "charges succeed" 'name=charges,key=gold,method=Charge,rate=20'

@@ -20,7 +20,56 @@ readonly deployments=(payments reporting render gateway)
 dll() { echo "$root/artifacts/bin/$1/$configuration/$1.dll"; }
 port() { cat "$state/$1.port"; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-alive() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+
+# --- process identity -----------------------------------------------------------------------------------------------
+# A pid alone does not name a process here: pid_max is 32768 and the shim's many short processes (curl, jq, awk, one
+# kubectl a second per sampler) wrap it within minutes, so a pid file can outlive its process and name a stranger
+# later given the same pid. Each NAME.pid has a NAME.start beside it: the process's start time (field 22 of
+# /proc/PID/stat, in clock ticks after boot), and the pair names one process. Nothing here signals, or trusts as alive,
+# a pid whose start time differs: not delete pod's SIGKILL 30 s later, not a rollout's wait, not shim-down.
+started_at() {
+  local stat
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) }
+  # shellcheck disable=SC2086 # the fields of the stat line, after "PID (COMM) "
+  set -- $stat
+  echo "${20}"
+}
+# put FILE VALUE: writes the file whole (a rename), so a reader never sees it empty or half-written.
+put() { printf '%s\n' "$2" >"$1.$BASHPID" && mv -f "$1.$BASHPID" "$1"; }
+
+# record NAME PID: the pid file and its start time (the start first: a reader between the two sees no live process).
+record() {
+  put "$state/$1.start" "$(started_at "$2" || true)"
+  put "$state/$1.pid" "$2"
+}
+# same PID START: PID is still the process that started at START (a zombie not yet reaped counts, as with kill -0).
+same() { [ -n "$1" ] && [ -n "$2" ] && [ "$(started_at "$1")" = "$2" ]; }
+# identity NAME: "PID START" of the process recorded under NAME.
+identity() { echo "$(cat "$state/$1.pid" 2>/dev/null) $(cat "$state/$1.start" 2>/dev/null)"; }
+# running NAME: the process recorded under NAME is still running.
+running() {
+  local pid start
+  pid=$(cat "$state/$1.pid" 2>/dev/null) && start=$(cat "$state/$1.start" 2>/dev/null) && same "$pid" "$start"
+}
+# signal SIGNAL NAME: sends it to the process recorded under NAME, only while that is still the same process.
+signal() {
+  local pid start
+  pid=$(cat "$state/$2.pid" 2>/dev/null) && start=$(cat "$state/$2.start" 2>/dev/null) || return 0
+  if same "$pid" "$start"; then
+    event "SIG$1 to $2 (pid $pid)"
+    kill "-$1" "$pid" 2>/dev/null || true
+  fi
+}
+# signal_later SECONDS SIGNAL NAME: the same, once SECONDS have passed, to the process NAME records now (not to one
+# recorded under NAME by then): a deleted pod's SIGKILL after its grace period.
+signal_later() {
+  local pid start
+  pid=$(cat "$state/$3.pid" 2>/dev/null) && start=$(cat "$state/$3.start" 2>/dev/null) || return 0
+  (sleep "$1" && same "$pid" "$start" && event "SIG$2 to $3 (pid $pid) after $1 s" && kill "-$2" "$pid") >/dev/null 2>&1 </dev/null &
+}
+# alive SLOT: the slot's process is running.
+alive() { running "$1"; }
 
 # A loopback port nothing listens on now, below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999
 # by default): a port inside it can be taken by any outgoing connection between this check and the host's bind, and a
@@ -43,7 +92,7 @@ routable() {
   local slot
   for slot in $(slots_of gateway); do
     curl -sf "http://127.0.0.1:$(port "$slot-admin")/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
-      | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep -q '} 1\( \|$\)' || return 1
+      | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep '} 1\( \|$\)' >/dev/null || return 1
   done
 }
 
@@ -139,14 +188,22 @@ project_of() {
 
 # start_slot SLOT: starts its process from the pod template in force (the base environment, then $state/env/COMPONENT).
 start_slot() {
-  local slot=$1 project environment=() line cpu=()
+  local slot=$1 project environment=() line cpu=() template
   project=$(project_of "$slot")
+  # The generation before the template (apply_values writes them the other way round): a process is never labelled
+  # with a newer template than the one it runs, so a rollout that races this start replaces it rather than trust it.
+  template=$(generation "$(component_of "$slot")")
   mapfile -t environment < <(base_env "$slot")
   while IFS= read -r line; do [[ -z "$line" || "$line" == '#'* ]] || environment+=("$line"); done <"$state/env/$(component_of "$slot")"
   ! pinned "$slot" || cpu=(taskset -c "$(($(nproc) - 1))")
   (cd "$(dirname "$(dll "$project")")" && exec env "${environment[@]}" "${cpu[@]}" dotnet "$(dll "$project")" >>"$state/$slot.log" 2>&1 </dev/null) &
-  echo $! >"$state/$slot.pid"
+  put "$state/$slot.generation" "$template"
+  record "$slot" $!
+  event "started $slot: pid $(cat "$state/$slot.pid"), generation $template${cpu[*]:+ (${cpu[*]})}"
 }
+
+# event TEXT: one line in $state/events.log (which process started or was signalled, and when), for a failed run.
+event() { echo "$(date -u +%T.%3N) $*" >>"$state/events.log"; }
 
 # --- PostgreSQL (the chart's StatefulSet <fullname>-postgresql, pod -0) --------------------------------------------
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -156,31 +213,34 @@ pg_start() {
   data=$(cat "$state/pg.root")/data
   as_postgres "$pg_bin/pg_ctl" -D "$data" -w -t 30 -l "$(cat "$state/pg.root")/server.log" \
     -o "-p $(port postgresql) -h 127.0.0.1 -k $(cat "$state/pg.root") -c fsync=off -c full_page_writes=off -c max_connections=200" start >/dev/null 2>&1 || return 1
-  head -1 "$data/postmaster.pid" >"$state/postgresql.pid"
+  record postgresql "$(head -1 "$data/postmaster.pid")"
+  event "started postgresql: pid $(cat "$state/postgresql.pid")"
   # A new pod of the StatefulSet: a new uid, the same name and volume.
   echo "shim-postgresql-$(date +%s%N)" >"$state/postgresql.uid"
 }
 # pg_stop: a deleted pod of the chart's postgres image, whose STOPSIGNAL is SIGINT: a fast shutdown (clients
 # disconnected, a checkpoint, exit), SIGKILL after the 30 s grace period.
 pg_stop() {
-  local pid waited=0
-  pid=$(cat "$state/postgresql.pid" 2>/dev/null) || return 0
+  local waited=0
+  running postgresql || return 0
   rm -f "$state/postgresql.uid"
-  kill -INT "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do
+  signal INT postgresql
+  while running postgresql; do
     ((waited++ < 300)) || { pg_kill; return 0; }
     sleep 0.1
   done
-  rm -f "$state/postgresql.pid"
+  rm -f "$state/postgresql.pid" "$state/postgresql.start"
 }
 # pg_kill: SIGKILL to the postmaster and its backends (a deleted pod past its grace period); committed work is in the WAL.
 pg_kill() {
   local pid
   pid=$(cat "$state/postgresql.pid" 2>/dev/null) || return 0
-  rm -f "$state/postgresql.pid" "$state/postgresql.uid"
-  pkill -KILL -P "$pid" 2>/dev/null || true
-  kill -KILL "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  if running postgresql; then
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    signal KILL postgresql
+    while running postgresql; do sleep 0.05; done
+  fi
+  rm -f "$state/postgresql.pid" "$state/postgresql.start" "$state/postgresql.uid"
 }
 sql_shell() { "$pg_bin/psql" -h 127.0.0.1 -p "$(port postgresql)" -U mesh -d payments "$@"; }
 
@@ -193,18 +253,18 @@ apply_values() {
   for component in "${deployments[@]}"; do
     new=$(pod_env "$component")
     if [ "$new" != "$(cat "$state/env/$component" 2>/dev/null)" ]; then
-      echo "$new" >"$state/env/$component"
-      echo $(($(generation "$component") + 1)) >"$state/generation/$component"
+      put "$state/env/$component" "$new"
+      put "$state/generation/$component" $(($(generation "$component") + 1))
       echo "$component"
     fi
   done
 }
 
-# replaced SLOT OLD_PID: waits (≤ 120 s) until the supervisor's new process in the slot is ready and, for a backend,
+# replaced SLOT OLD_IDENTITY: waits (≤ 120 s) until the supervisor's new process in the slot is ready and, for a backend,
 # available at every gateway again (readiness, then the endpoints: what a rollout and a PodDisruptionBudget wait for).
 replaced() {
-  local slot=$1 pid=$2 waited=0
-  until [ "$(cat "$state/$slot.pid" 2>/dev/null)" != "$pid" ] && ready "$slot" \
+  local slot=$1 old=$2 waited=0
+  until [ "$(identity "$slot")" != "$old" ] && ready "$slot" \
     && { [ "$(component_of "$slot")" = gateway ] || routable "$(component_of "$slot")" "d$(slot_index "$slot")"; }; do
     # Scaled in meanwhile (the HPA, kubectl scale): the slot is not replaced, and nothing is left to wait for.
     wanted "$slot" || return 0
@@ -214,30 +274,52 @@ replaced() {
 }
 
 # wanted SLOT: the slot is one its Deployment's replicas call for now.
-wanted() { slots_of "$(component_of "$1")" | grep -qx "$1"; }
+# No `slots_of | grep -q` here: under pipefail, grep -q leaving at its first match can fail slots_of's next write
+# (SIGPIPE), and the shim then skipped a Deployment's first replica in a rollout (a CI run kept a payments process on
+# the control's environment after helm rollback).
+wanted() {
+  local slot
+  for slot in $(slots_of "$(component_of "$1")"); do [ "$slot" != "$1" ] || return 0; done
+  return 1
+}
 
 # roll COMPONENT: replaces its processes one at a time (SIGTERM, its drain, the supervisor starts the new template,
 # the next only once the new one is ready and routable: maxUnavailable 1, no surge) and records the generation it
 # observed once every replacement is ready.
 roll() {
-  local component=$1 target slot pid waited
+  local component=$1 target slot old waited tries lock
+  # One rollout of a Deployment at a time, as its controller runs them: a helm rollback while the upgrade before it
+  # still rolls (helm-upgrade.sh's --no-wait) waits here, and then replaces only what still runs an older template,
+  # instead of taking a second replica down beside the first.
+  exec {lock}>"$state/roll-$component.lock"
+  flock "$lock"
   target=$(generation "$component")
   for slot in $(slots_of "$component"); do
-    wanted "$slot" || continue
-    pid=$(cat "$state/$slot.pid" 2>/dev/null || echo 0)
-    kill -TERM "$pid" 2>/dev/null || true
-    waited=0
-    while kill -0 "$pid" 2>/dev/null && ((waited++ < 600)); do sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    replaced "$slot" "$pid" || return 1
+    # Until the slot's process runs this generation's template (or a later one): a process the supervisor was starting
+    # from the old template while this rollout began is replaced too, as a ReplicaSet's old pods are.
+    tries=0
+    while wanted "$slot" && [ "$(template_of "$slot")" -lt "$target" ]; do
+      ((tries++ < 5)) || return 1
+      old=$(identity "$slot")
+      signal TERM "$slot"
+      waited=0
+      # shellcheck disable=SC2086 # "PID START"
+      while same $old && ((waited++ < 600)); do sleep 0.1; done
+      # shellcheck disable=SC2086
+      ! same $old || kill -KILL "${old%% *}" 2>/dev/null || true
+      replaced "$slot" "$old" || return 1
+    done
   done
-  echo "$target" >"$state/observed/$component"
+  put "$state/observed/$component" "$target"
 }
+
+# template_of SLOT: the generation of the pod template its process was started from (0: none recorded).
+template_of() { cat "$state/$1.generation" 2>/dev/null || echo 0; }
 
 # rolled_out COMPONENT: its last generation observed and every replica ready (a backend also routable at every gateway).
 rolled_out() {
   local component=$1 slot
   [ "$(cat "$state/observed/$component" 2>/dev/null || echo 1)" -ge "$(generation "$component")" ] || return 1
-  for slot in $(slots_of "$component"); do ready "$slot" || return 1; done
+  for slot in $(slots_of "$component"); do ready "$slot" && [ "$(template_of "$slot")" -ge "$(generation "$component")" ] || return 1; done
   [ "$component" = gateway ] || routable_everywhere "$component"
 }

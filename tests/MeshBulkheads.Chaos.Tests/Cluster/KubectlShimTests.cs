@@ -101,7 +101,7 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
         Assert.True((string?)journal["status"] == "completed", output);
         Assert.Equal(journal["deviated"]!.GetValue<bool>() ? 1 : 0, code);
         var pdb = AfterProbes(journal).Single(p => (string?)p["activity"]!["name"] == "the PodDisruptionBudget was respected");
-        Assert.True(pdb["tolerance_met"]!.GetValue<bool>(), pdb.ToJsonString());
+        Assert.True(pdb["tolerance_met"]!.GetValue<bool>(), pdb.ToJsonString() + mesh.Events());
         Assert.Equal(2, pdb["output"]!["replicas"]!.GetValue<int>());
         Assert.Contains(journal["run"]!.AsArray(), r => (string?)r!["activity"]!["name"] == "drain the payments pods off shim-node" && (string?)r["status"] == "succeeded");
         AssertEachRollbackOnce(journal, "uncordon shim-node", "delete job/meshbulkheads-chaos-during", "stop sampling the ready replicas");
@@ -148,9 +148,11 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
     {
         // Arrange
         var revision = int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture);
+        string[] slots = ["gateway", "gateway-2", "payments", "payments-2", "reporting", "render"];
+        var generations = slots.ToDictionary(slot => slot, slot => mesh.Generation(slot));
 
         // Act
-        var (code, output) = await mesh.RunAsync(ShimMesh.Script("tenant-flood-reporting.sh"), ["--unprotected"], _artifacts, TimeSpan.FromSeconds(150), Long("6s"));
+        var (code, output) = await mesh.RunAsync(ShimMesh.Script("tenant-flood-reporting.sh"), ["--unprotected"], _artifacts, TimeSpan.FromSeconds(200), Long("6s"));
 
         // Assert: the control switched the bulkheads off in every process (a helm upgrade that rolled them), and the
         // rollback to the revision before put every process back on the chart as it was.
@@ -160,9 +162,18 @@ public sealed class KubectlShimTests(ShimMesh mesh) : IClassFixture<ShimMesh>, I
         Assert.Contains(journal["run"]!.AsArray(), r => ((string?)r!["activity"]!["name"])!.StartsWith("no bulkheads anywhere (the negative control)", StringComparison.Ordinal) && (string?)r["status"] == "succeeded");
         AssertEachRollbackOnce(journal, $"helm rollback meshbulkheads {revision}", "delete job/meshbulkheads-chaos-during");
         Assert.Equal(revision + 2, int.Parse(File.ReadAllText(Path.Combine(mesh.State, "helm", "revision")), CultureInfo.InvariantCulture));
-        foreach (var slot in new[] { "gateway", "gateway-2", "payments", "payments-2", "reporting", "render" })
+        var events = mesh.Events(int.MaxValue);
+        foreach (var slot in slots)
         {
-            Assert.DoesNotContain(mesh.ProcessEnvironment(slot), v => v.StartsWith("Mesh__Pitfalls__NoBulkheads=", StringComparison.Ordinal));
+            // Every replica, not only the second (a rollout once skipped the first): a process of the control's template
+            // was started in each slot, and the slot now runs the rolled-back one.
+            Assert.True(
+                events.Split('\n').Any(e => e.Contains($" started {slot}: ", StringComparison.Ordinal) && e.Contains($", generation {generations[slot] + 1}", StringComparison.Ordinal)),
+                $"no {slot} process ran the control's pod template (generation {generations[slot] + 1}){mesh.Events()}");
+            Assert.Equal(generations[slot] + 2, mesh.ProcessTemplate(slot));
+            Assert.False(
+                mesh.ProcessEnvironment(slot).Any(v => v.StartsWith("Mesh__Pitfalls__NoBulkheads=", StringComparison.Ordinal)),
+                $"{slot} still has the control's Mesh__Pitfalls__NoBulkheads after the rollback{mesh.Events()}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using MeshBulkheads.Testing.Processes;
 
 namespace MeshBulkheads.Chaos.Tests.Cluster;
@@ -32,6 +33,23 @@ public sealed class ShimMesh : IAsyncLifetime
     {
         var pid = File.ReadAllText(Path.Combine(State, slot + ".pid")).Trim();
         return File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The generation of a slot's Deployment (<c>payments-2</c>: payments'), 1 before its first rollout.</summary>
+    public int Generation(string slot)
+    {
+        var file = Path.Combine(State, "generation", slot.EndsWith("-2", StringComparison.Ordinal) ? slot[..^2] : slot);
+        return File.Exists(file) ? int.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture) : 1;
+    }
+
+    /// <summary>The generation of the pod template the slot's process was started from.</summary>
+    public int ProcessTemplate(string slot) => int.Parse(File.ReadAllText(Path.Combine(State, slot + ".generation")).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>The shim's events.log (which process started, or was signalled, when), for an assertion's message.</summary>
+    public string Events(int lines = 60)
+    {
+        var file = Path.Combine(State, "events.log");
+        return File.Exists(file) ? $"{Environment.NewLine}--- events.log (last {lines} lines){Environment.NewLine}{string.Join(Environment.NewLine, File.ReadLines(file).TakeLast(lines))}" : string.Empty;
     }
 
     /// <summary>The last lines of every host's log in <see cref="State"/> (why a host died: an abort, a port in use, …).</summary>

@@ -74,11 +74,14 @@ alive() { running "$1"; }
 # A loopback port nothing listens on now, below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999
 # by default): a port inside it can be taken by any outgoing connection between this check and the host's bind, and a
 # CI run saw the gateway abort on "address already in use" for 47592.
+# Never the same port twice (the 30 or so ports of shim-up drawn at random collide in a few runs out of a hundred).
 free_port() {
   local candidate low
   read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  touch "$state/ports.taken"
   for candidate in $(shuf -i 20000-$((low - 1)) -n 100); do
-    listening "$candidate" || { echo "$candidate"; return 0; }
+    ! grep -qx "$candidate" "$state/ports.taken" || continue
+    listening "$candidate" || { echo "$candidate" >>"$state/ports.taken"; echo "$candidate"; return 0; }
   done
   return 1
 }
@@ -102,14 +105,20 @@ routable_everywhere() {
   for slot in $(slots_of "$1"); do routable "$1" "d$(slot_index "$slot")" || return 1; done
 }
 
-# The slots (local processes) of a Deployment: C, and C-2 while it has two replicas (the chart's default for the
-# gateway and payments; render's HPA scales it to two).
+# The slots (local processes) of a Deployment: C, C-2 while it has two replicas (the chart's default for the gateway
+# and payments; render's HPA scales it to two), and the next one (C-2 or C-3) while a rollout surges (the chart's
+# maxSurge 1, maxUnavailable 0: the new pod ready before an old one goes).
 slots_of() {
+  local n i
+  n=$(replicas "$1")
+  [ ! -f "$state/surge/$1" ] || n=$((n + 1))
   echo "$1"
-  [ "$(replicas "$1")" -lt 2 ] || echo "$1-2"
+  for ((i = 2; i <= n && i <= 3; i++)); do echo "$1-$i"; done
 }
-slot_index() { case $1 in *-2) echo 2 ;; *) echo 1 ;; esac; }
-component_of() { echo "${1%-2}"; }
+slot_index() { case $1 in *-2) echo 2 ;; *-3) echo 3 ;; *) echo 1 ;; esac; }
+component_of() { local c=${1%-2}; echo "${c%-3}"; }
+# Every slot a Deployment can have (its processes' ports, its destinations at the gateways, its Service's endpoints).
+all_slots_of() { echo "$1" "$1-2" "$1-3"; }
 replicas() { cat "$state/replicas/$1" 2>/dev/null || echo 1; }
 # The replicas the chart's values give a Deployment (components.C.replicas as shipped: 2 for the gateway and payments).
 chart_replicas() { case $1 in gateway | payments) echo 2 ;; *) echo 1 ;; esac; }
@@ -167,9 +176,11 @@ base_env() {
       for cluster in payments reporting render; do echo "Gateway__Identity__Keys__${cluster}__shim=$(cat "$state/key")"; done
       # Every possible pod of each backend is a destination (the headless Service's addresses, locally); the second
       # one is down — unhealthy at the gateway — while its Deployment has one replica.
+      local other
       for cluster in payments reporting render; do
-        echo "ReverseProxy__Clusters__${cluster}__Destinations__d1__Address=http://127.0.0.1:$(port "$cluster")"
-        echo "ReverseProxy__Clusters__${cluster}__Destinations__d2__Address=http://127.0.0.1:$(port "$cluster-2")"
+        for other in $(all_slots_of "$cluster"); do
+          echo "ReverseProxy__Clusters__${cluster}__Destinations__d$(slot_index "$other")__Address=http://127.0.0.1:$(port "$other")"
+        done
         echo "ReverseProxy__Clusters__${cluster}__HealthCheck__Active__Interval=00:00:01"
       done
       echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
@@ -283,35 +294,71 @@ wanted() {
   return 1
 }
 
-# roll COMPONENT: replaces its processes one at a time (SIGTERM, its drain, the supervisor starts the new template,
-# the next only once the new one is ready and routable: maxUnavailable 1, no surge) and records the generation it
-# observed once every replacement is ready.
+# roll COMPONENT: the chart's strategy (maxSurge 1, maxUnavailable 0): a surge process from the new template first
+# (the next slot), ready and routable; then each old process in turn (SIGTERM, its drain, the supervisor starts the new
+# template in its slot, ready and routable before the next); then the surge process goes (SIGTERM, its drain). So
+# ready processes never fall below the replicas; the cost is one process start more than a cluster's rollout. Records
+# the generation it observed once every replacement is ready.
 roll() {
-  local component=$1 target slot old waited tries lock
+  local component=$1 target slot old waited tries lock surge slots
   # One rollout of a Deployment at a time, as its controller runs them: a helm rollback while the upgrade before it
   # still rolls (helm-upgrade.sh's --no-wait) waits here, and then replaces only what still runs an older template,
   # instead of taking a second replica down beside the first.
   exec {lock}>"$state/roll-$component.lock"
   flock "$lock"
   target=$(generation "$component")
-  for slot in $(slots_of "$component"); do
-    # Until the slot's process runs this generation's template (or a later one): a process the supervisor was starting
-    # from the old template while this rollout began is replaced too, as a ReplicaSet's old pods are.
-    tries=0
-    while wanted "$slot" && [ "$(template_of "$slot")" -lt "$target" ]; do
-      ((tries++ < 5)) || return 1
-      old=$(identity "$slot")
-      signal TERM "$slot"
-      waited=0
-      # shellcheck disable=SC2086 # "PID START"
-      while same $old && ((waited++ < 600)); do sleep 0.1; done
-      # shellcheck disable=SC2086
-      ! same $old || kill -KILL "${old%% *}" 2>/dev/null || true
-      replaced "$slot" "$old" || return 1
+  slots=$(slots_of "$component")
+  if outdated "$component" "$target"; then
+    surge=$(surge_start "$component" "$target") || return 1
+    for slot in $slots; do
+      # Until the slot's process runs this generation's template (or a later one): a process the supervisor was
+      # starting from the old template while this rollout began is replaced too, as a ReplicaSet's old pods are.
+      tries=0
+      while wanted "$slot" && [ "$(template_of "$slot")" -lt "$target" ]; do
+        ((tries++ < 5)) || { surge_end "$component" "$surge"; return 1; }
+        old=$(identity "$slot")
+        signal TERM "$slot"
+        waited=0
+        # shellcheck disable=SC2086 # "PID START"
+        while same $old && ((waited++ < 600)); do sleep 0.1; done
+        # shellcheck disable=SC2086
+        ! same $old || kill -KILL "${old%% *}" 2>/dev/null || true
+        replaced "$slot" "$old" || { surge_end "$component" "$surge"; return 1; }
+      done
     done
-  done
+    surge_end "$component" "$surge"
+  fi
   put "$state/observed/$component" "$target"
 }
+
+# outdated COMPONENT GENERATION: some process of it was started from an older template.
+outdated() {
+  local slot
+  for slot in $(slots_of "$1"); do [ "$(template_of "$slot")" -ge "$2" ] || return 0; done
+  return 1
+}
+
+# surge_start COMPONENT GENERATION: one process more, from the new template, in the next slot (none when the slots are
+# all taken: render scaled to two by its HPA and surging is the third slot); prints that slot once it is ready and
+# routable at every gateway.
+surge_start() {
+  local component=$1 target=$2 slot waited=0
+  slot=$(slots_of "$component" | tail -n 1)
+  mkdir -p "$state/surge"
+  touch "$state/surge/$component"
+  local next
+  next=$(slots_of "$component" | tail -n 1)
+  if [ "$next" = "$slot" ]; then rm -f "$state/surge/$component"; echo none; return 0; fi
+  until running "$next" && [ "$(template_of "$next")" -ge "$target" ] && ready "$next" \
+    && { [ "$component" = gateway ] || routable "$component" "d$(slot_index "$next")"; }; do
+    ((waited++ < 1200)) || { rm -f "$state/surge/$component"; return 1; }
+    sleep 0.1
+  done
+  echo "$next"
+}
+
+# surge_end COMPONENT SLOT: the surge slot is no longer wanted; the supervisor stops its process (SIGTERM, its drain).
+surge_end() { [ "$2" = none ] || rm -f "$state/surge/$1"; }
 
 # template_of SLOT: the generation of the pod template its process was started from (0: none recorded).
 template_of() { cat "$state/$1.generation" 2>/dev/null || echo 0; }

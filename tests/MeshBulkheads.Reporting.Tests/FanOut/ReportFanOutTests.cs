@@ -205,11 +205,17 @@ public class ReportFanOutTests
         using var limit = new MetricCollector<int>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.permit_limit");
         using var requests = new MetricCollector<long>(meterFactory, BulkheadConstants.MeterName, "meshbulkheads.bulkhead.requests");
 
-        // Act
-        await mesh.BuildReport(Request("acct-0001", "acct-0002", "acct-0003"));
+        // Act: the calls are held until all three are in flight, so no worker can finish early and take another
+        // account (a worker that finds every account taken acquires no permit: CI once saw 2 acquisitions, not 3).
+        mesh.Fake.HoldCalls();
+        var report = mesh.BuildReport(Request("acct-0001", "acct-0002", "acct-0003"));
+        await mesh.Fake.WhenArrivedAsync(3).DefaultTimeout();
+        mesh.Fake.ReleaseCalls();
+        await report.ResponseAsync.DefaultTimeout();
         limit.RecordObservableInstruments();
 
         // Assert: three +1 and three −1; the cap is the bulkhead's permit limit; each worker (one per call here) acquired a fan-out permit.
+        Assert.Equal(3, mesh.Fake.MaxConcurrency);
         var values = inFlight.GetMeasurementSnapshot().Select(m => m.Value).ToArray();
         Assert.Equal(3, values.Count(v => v == 1));
         Assert.Equal(3, values.Count(v => v == -1));

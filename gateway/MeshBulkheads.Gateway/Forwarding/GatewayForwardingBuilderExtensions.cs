@@ -1,5 +1,6 @@
 using MeshBulkheads.Gateway.Forwarding;
 using MeshBulkheads.Gateway.Forwarding.Internal;
+using MeshBulkheads.ServiceDefaults.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -15,7 +16,7 @@ public static class GatewayForwardingBuilderExtensions
 
     /// <summary>
     /// The backend connections (<c>Gateway:Backends</c>, <c>Gateway:Tls</c>), DNS destinations (<c>Gateway:Destinations:Dns</c>), the
-    /// active health probe requests and passive health (<c>Gateway:PassiveHealth</c>).
+    /// active health probe requests (readiness after their first round) and passive health (<c>Gateway:PassiveHealth</c>).
     /// </summary>
     public static IReverseProxyBuilder AddGatewayForwarding(this IReverseProxyBuilder builder)
     {
@@ -29,6 +30,8 @@ public static class GatewayForwardingBuilderExtensions
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>());
         AddDestinationResolver(builder);
         HealthProbeRequestFactory.Register(services);
+        // Ready only once every destination has been probed once (its active health no longer Unknown).
+        services.AddSingleton<IWarmup, InitialHealthProbeWarmup>();
 
         // Passive health: YARP's failure-rate policy behind MeshPassiveHealthPolicy's filter, every option
         // explicit. The window equals the clusters' ReactivationPeriod (10 s): YARP raises a shorter

@@ -182,6 +182,11 @@ base_env() {
           echo "ReverseProxy__Clusters__${cluster}__Destinations__d$(slot_index "$other")__Address=http://127.0.0.1:$(port "$other")"
         done
         echo "ReverseProxy__Clusters__${cluster}__HealthCheck__Active__Interval=00:00:01"
+        # One failed probe marks a destination down (YARP's default is two, and until then it stays Unknown, which
+        # HealthyAndUnknown routes to): in a cluster the headless Service lists only ready pods, here every possible
+        # process is a destination, and a new gateway — ready only after its first probe round — must not send its
+        # first calls to the slots that have no process.
+        echo "ReverseProxy__Clusters__${cluster}__Metadata__ConsecutiveFailuresHealthPolicy.Threshold=1"
       done
       echo "Deadlines__Methods__/meshbulkheads.reporting.v1.ReportingService/__Max=00:00:05"
       ;;
@@ -257,8 +262,8 @@ sql_shell() { "$pg_bin/psql" -h 127.0.0.1 -p "$(port postgresql)" -U mesh -d pay
 
 # --- rollouts -------------------------------------------------------------------------------------------------------
 # apply_values: the pod templates from $state/helm/values.json; every Deployment whose template changed gets a new
-# generation and rolls (its processes SIGTERMed one by one — their graceful drain — and replaced by the supervisor;
-# one local process per replica, so the shim cannot surge). Prints the Deployments that roll.
+# generation and rolls (roll: a surge process, then its processes SIGTERMed one by one — their graceful drain — and
+# replaced by the supervisor). Prints the Deployments that roll.
 apply_values() {
   local component new
   for component in "${deployments[@]}"; do

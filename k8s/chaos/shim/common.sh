@@ -93,10 +93,22 @@ ready() { alive "$1" && curl -sf -o /dev/null "http://127.0.0.1:$(port "$1-admin
 # endpoints, locally): any of them, or the one named (d1, d2).
 routable() {
   local slot
+  for slot in $(slots_of gateway); do routable_at "$slot" "$1" "${2:-}" || return 1; done
+}
+
+# routable_at GATEWAY_SLOT CLUSTER [DESTINATION]: that gateway process counts a destination of the cluster available.
+routable_at() {
+  curl -sf "http://127.0.0.1:$(port "$1-admin")/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
+    | grep -F "meshbulkheads_cluster=\"$2\"" | grep -F "${3:+meshbulkheads_destination=\"$3\"}" | grep '} 1\( \|$\)' >/dev/null
+}
+
+# any_routable CLUSTER DESTINATION: some gateway process counts it available.
+any_routable() {
+  local slot
   for slot in $(slots_of gateway); do
-    curl -sf "http://127.0.0.1:$(port "$slot-admin")/metrics" 2>/dev/null | grep '^meshbulkheads_gateway_destination_available{' \
-      | grep -F "meshbulkheads_cluster=\"$1\"" | grep -F "${2:+meshbulkheads_destination=\"$2\"}" | grep '} 1\( \|$\)' >/dev/null || return 1
+    ! routable_at "$slot" "$1" "$2" || return 0
   done
+  return 1
 }
 
 # routable_everywhere COMPONENT: every process of it is a destination every gateway counts available.
@@ -362,8 +374,19 @@ surge_start() {
   echo "$next"
 }
 
-# surge_end COMPONENT SLOT: the surge slot is no longer wanted; the supervisor stops its process (SIGTERM, its drain).
-surge_end() { [ "$2" = none ] || rm -f "$state/surge/$1"; }
+# surge_end COMPONENT SLOT: the surge slot is no longer wanted; the supervisor stops its process (SIGTERM, its drain),
+# and the rollout ends once it has exited and no gateway counts it available (as a cluster's rollout ends with the old
+# pods gone from the endpoints): a steady state measured right after a rollout never meets its teardown, which with
+# the control's preStop 0 cut calls at once (make chaos-shim: helm-upgrade's control could not run).
+surge_end() {
+  local component=$1 slot=$2 waited=0
+  [ "$slot" != none ] || return 0
+  rm -f "$state/surge/$component"
+  until ! running "$slot" && { [ "$component" = gateway ] || ! any_routable "$component" "d$(slot_index "$slot")"; }; do
+    ((waited++ < 400)) || return 0
+    sleep 0.1
+  done
+}
 
 # template_of SLOT: the generation of the pod template its process was started from (0: none recorded).
 template_of() { cat "$state/$1.generation" 2>/dev/null || echo 0; }
